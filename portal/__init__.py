@@ -1,0 +1,155 @@
+"""TECS Portal: the application factory."""
+
+import logging
+import os
+
+from flask import Flask, g
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import config_from_env
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.web import security
+from portal.web.errors import register_error_handlers
+from portal.web.htmx import htmx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config=None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.config.from_object(config if config is not None else config_from_env())
+    _configure_database(app)
+    _configure_rate_limits(app)
+
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(os.path.join(ROOT, "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    WTFormsHelpers(app)
+    _configure_login(app)
+
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    app.before_request(security.start_request)
+    app.before_request(security.enforce_idle_timeout)
+    app.before_request(security.enforce_access)
+    app.after_request(security.security_headers)
+    app.after_request(security.log_request)
+    app.after_request(_deliver_notifications_after_response)
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from portal import cli
+
+    cli.register(app)
+    _configure_logging(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("postgresql"):
+        options.setdefault("pool_pre_ping", True)  # the first request after a restart succeeds
+        options.setdefault("pool_recycle", 1800)
+        options.setdefault("connect_args", {"connect_timeout": 3})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _configure_rate_limits(app: Flask) -> None:
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", bool(redis_url))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "tecs")
+
+
+def _configure_login(app: Flask) -> None:
+    from portal.auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the revocable session token does this job
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from sqlalchemy import select
+
+        return db.session.scalar(
+            select(User).where(User.session_token == token, User.active.is_(True))
+        )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal import audit, auth, notify, web
+
+    for module in (web, auth, audit, notify):
+        app.register_blueprint(module.bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal.web import filters
+
+    filters.register(app)
+
+
+def _deliver_notifications_after_response(resp):
+    """With GOV.UK Notify configured, send queued messages once the response has gone."""
+    if not g.get("notifications_queued"):
+        return resp
+    from flask import current_app
+
+    app = current_app._get_current_object()
+
+    def deliver():
+        with app.app_context():
+            from portal.extensions import write_intent
+            from portal.notify.services import backend_from_config, deliver_due
+
+            try:
+                with write_intent():
+                    deliver_due(db.session, backend_from_config())
+            except Exception:
+                logging.getLogger("portal.notify").exception("inline delivery failed")
+            finally:
+                db.session.remove()
+
+    if app.config.get("NOTIFY_DELIVER_INLINE"):
+        resp.call_on_close(deliver)
+    return resp
+
+
+def _configure_logging(app: Flask) -> None:
+    if app.config.get("TESTING"):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for name in ("portal",):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)

@@ -1,0 +1,50 @@
+"""The one way to write the audit log. Rows go in the same transaction as the change."""
+
+from flask import g, has_request_context, request
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.extensions import begin_write
+
+
+def _actor(actor) -> tuple[int | None, str]:
+    if actor is None:
+        return None, "system"
+    if isinstance(actor, str):
+        return None, actor
+    return actor.id, f"{actor.name} <{actor.email}>"
+
+
+def record(session, actor, action: str, entity_type: str, entity_id, **details) -> AuditEvent:
+    """Append one audit row. `actor` is a staff user, a label such as "public", or None."""
+    begin_write()
+    actor_id, label = _actor(actor)
+    event = AuditEvent(
+        actor_id=actor_id,
+        actor=label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        details=details,
+        request_id=g.get("request_id") if has_request_context() else None,
+        client_addr=request.remote_addr if has_request_context() else None,
+    )
+    session.add(event)
+    return event
+
+
+def history(session, entity_type: str, entity_id, limit: int = 200) -> list[AuditEvent]:
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def recent(session, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before_id:
+        stmt = stmt.where(AuditEvent.id < before_id)
+    return list(session.scalars(stmt))

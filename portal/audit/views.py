@@ -1,0 +1,26 @@
+from flask import render_template, request
+
+from portal.audit import bp, services
+from portal.auth.roles import OVERSIGHT
+from portal.extensions import db
+from portal.web.filters import add_navigation
+from portal.web.security import staff
+
+add_navigation("Audit log", "audit.index", OVERSIGHT)
+
+
+@bp.get("/")
+@staff(*OVERSIGHT)
+def index():
+    before = request.args.get("before", type=int)
+    events = services.recent(db.session, limit=100, before_id=before)
+    return render_template("audit/index.html", events=events)
+
+
+@bp.get("/<entity_type>/<entity_id>")
+@staff(*OVERSIGHT)
+def record_history(entity_type: str, entity_id: str):
+    events = services.history(db.session, entity_type[:40], entity_id[:64])
+    return render_template(
+        "audit/history.html", events=events, entity_type=entity_type, entity_id=entity_id
+    )

@@ -1,0 +1,228 @@
+"""Staff accounts: sign-in, two-factor, passwords, roles. Every change is audited."""
+
+import hashlib
+import secrets
+
+import pyotp
+from sqlalchemy import delete, func, select
+
+from portal.audit.services import record
+from portal.auth.models import RecoveryCode, User, UserRole
+from portal.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from portal.auth.roles import ROLES, TRUSTED_ASSESSOR
+from portal.errors import Conflict, PortalError
+from portal.timeutil import utcnow
+
+# Verified against when no account matches, so an unknown email costs the same time.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+RECOVERY_CODE_COUNT = 10
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(session, email: str, password: str) -> User | None:
+    """The user when the email and password match an active account; otherwise None."""
+    user = find_by_email(session, email)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        record(session, "anonymous", "sign_in.failed", "staff_user", "-", reason="unknown email")
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        record(session, "anonymous", "sign_in.failed", "staff_user", user.id,
+               reason="disabled" if user.active is False else "wrong password")
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def record_sign_in(session, user: User, second_factor: bool) -> None:
+    user.last_sign_in_at = utcnow()
+    record(session, user, "sign_in", "staff_user", user.id, second_factor=second_factor)
+
+
+def sign_out(session, user: User) -> None:
+    user.revoke_sessions()
+    record(session, user, "sign_out", "staff_user", user.id)
+
+
+def _check_roles(roles: list[str], ta_level: int | None) -> None:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise PortalError(f"Unknown role: {', '.join(sorted(unknown))}")
+    if TRUSTED_ASSESSOR in roles and ta_level not in (3, 4):
+        raise PortalError("Select the trusted assessor level (3 or 4)")
+
+
+def create_user(session, actor, *, email: str, name: str, password: str, roles: list[str],
+                trusted_assessor_level: int | None = None) -> User:
+    email = normalise_email(email)
+    if find_by_email(session, email) is not None:
+        raise Conflict("There is already an account with this email address")
+    problems = password_problems(password, email=email, name=name)
+    if problems:
+        raise PortalError(problems[0])
+    _check_roles(roles, trusted_assessor_level)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        trusted_assessor_level=trusted_assessor_level if TRUSTED_ASSESSOR in roles else None,
+        roles=[UserRole(role=r) for r in sorted(set(roles))],
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor, "staff_user.created", "staff_user", user.id, email=email,
+           roles=sorted(set(roles)))
+    return user
+
+
+def update_roles(session, actor, user: User, roles: list[str],
+                 trusted_assessor_level: int | None) -> User:
+    _check_roles(roles, trusted_assessor_level)
+    before = user.role_names
+    wanted = set(roles)
+    user.roles = [r for r in user.roles if r.role in wanted] + [
+        UserRole(role=r) for r in sorted(wanted - set(before))
+    ]
+    user.trusted_assessor_level = trusted_assessor_level if TRUSTED_ASSESSOR in wanted else None
+    record(session, actor, "staff_user.roles_changed", "staff_user", user.id,
+           before=before, after=sorted(wanted), trusted_assessor_level=user.trusted_assessor_level)
+    return user
+
+
+def set_active(session, actor, user: User, active: bool) -> User:
+    if actor is not None and getattr(actor, "id", None) == user.id and not active:
+        raise PortalError("You cannot disable your own account")
+    user.active = active
+    user.revoke_sessions()
+    record(session, actor, "staff_user.enabled" if active else "staff_user.disabled",
+           "staff_user", user.id)
+    return user
+
+
+def change_password(session, user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise PortalError("Your current password is wrong")
+    problems = password_problems(new, email=user.email, name=user.name)
+    if problems:
+        raise PortalError(problems[0])
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    user.revoke_sessions()
+    record(session, user, "staff_user.password_changed", "staff_user", user.id)
+
+
+def set_password(session, actor, user: User, new: str) -> None:
+    """An administrator sets a temporary password (for example after a reset)."""
+    problems = password_problems(new, email=user.email, name=user.name)
+    if problems:
+        raise PortalError(problems[0])
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    user.revoke_sessions()
+    record(session, actor, "staff_user.password_set", "staff_user", user.id)
+
+
+# Two-factor sign-in (TOTP, RFC 6238) -------------------------------------------------------
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def _totp_counter(secret: str, code: str) -> int | None:
+    """The time step the code belongs to (allowing one step of clock drift), or None."""
+    totp = pyotp.TOTP(secret)
+    now = utcnow()
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    for drift in (0, -1, 1):
+        counter = totp.timecode(now) + drift
+        if secrets.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").replace(" ", "").upper().encode()).hexdigest()
+
+
+def enable_totp(session, user: User, secret: str, code: str) -> list[str]:
+    """Turn on two-factor sign-in after the user proves their app has the secret.
+    Returns new recovery codes (shown once)."""
+    counter = _totp_counter(secret, code)
+    if counter is None:
+        raise PortalError("The code is wrong or has expired. Enter the code your app shows now")
+    user.totp_secret = secret
+    user.totp_last_counter = counter
+    codes = regenerate_recovery_codes(session, user)
+    record(session, user, "staff_user.two_factor_enabled", "staff_user", user.id)
+    return codes
+
+
+def regenerate_recovery_codes(session, user: User) -> list[str]:
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5).upper()
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        session.add(RecoveryCode(user_id=user.id, code_hash=_hash_code(raw)))
+    return codes
+
+
+def renew_recovery_codes(session, user: User) -> list[str]:
+    codes = regenerate_recovery_codes(session, user)
+    record(session, user, "staff_user.recovery_codes_renewed", "staff_user", user.id)
+    return codes
+
+
+def recovery_codes_left(session, user: User) -> int:
+    return session.scalar(
+        select(func.count()).select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def verify_second_factor(session, user: User, code: str) -> bool:
+    """A current TOTP code (each time step once only) or an unused recovery code."""
+    if user.totp_secret is None:
+        return False
+    counter = _totp_counter(user.totp_secret, code)
+    if counter is not None:
+        if user.totp_last_counter is not None and counter <= user.totp_last_counter:
+            return False  # replayed code
+        user.totp_last_counter = counter
+        return True
+    digest = _hash_code(code)
+    rc = session.scalar(select(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest,
+        RecoveryCode.used_at.is_(None)))
+    if rc is None:
+        record(session, user, "sign_in.second_factor_failed", "staff_user", user.id)
+        return False
+    rc.used_at = utcnow()
+    record(session, user, "sign_in.recovery_code_used", "staff_user", user.id)
+    return True
+
+
+def reset_two_factor(session, actor, user: User) -> None:
+    user.totp_secret = None
+    user.totp_last_counter = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    user.revoke_sessions()
+    record(session, actor, "staff_user.two_factor_reset", "staff_user", user.id)
+
+
+def list_staff(session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.name)))

@@ -1,0 +1,267 @@
+from urllib.parse import urlsplit
+
+import segno
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from portal.auth import bp, services
+from portal.auth.forms import (
+    ChangePasswordForm,
+    NewStaffForm,
+    SecondFactorForm,
+    SignInForm,
+    StaffRolesForm,
+)
+from portal.auth.models import User
+from portal.auth.roles import ADMIN, ROLES
+from portal.errors import PortalError
+from portal.extensions import db, limiter
+from portal.web.filters import add_navigation
+from portal.web.forms import ConfirmForm
+from portal.web.security import public, signed_in, staff
+
+add_navigation("Home", "auth.home", None)
+add_navigation("Staff accounts", "auth.staff_list", (ADMIN,))
+
+
+def _failed_attempt(response) -> bool:
+    """Only failed guesses count towards the sign-in limits (a success redirects)."""
+    return response.status_code != 303
+
+
+def _account_key() -> str:
+    return "sign-in-account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _client_key() -> str:
+    return "sign-in-client:" + (request.remote_addr or "unknown")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths (ASVS 3.7.2)."""
+    if not target:
+        return url_for("auth.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("auth.home")
+    return target
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_LIMIT"]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed_attempt)
+@limiter.limit(_login_limit, key_func=_client_key, methods=["POST"], deduct_when=_failed_attempt)
+def login():
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.email.data, form.password.data)
+        if user is None:
+            db.session.commit()  # keep the audit row of the failed attempt
+            error = "Enter a correct email address and password"
+        else:
+            next_url = session.get("next")
+            session.clear()  # a new session at sign-in (no fixation)
+            login_user(user)
+            session.permanent = True
+            if user.totp_enabled or current_app.config["REQUIRE_MFA"]:
+                session["after_mfa"] = next_url
+                db.session.commit()
+                return redirect(url_for("auth.two_factor"), 303)
+            session["mfa_ok"] = True
+            services.record_sign_in(db.session, user, second_factor=False)
+            db.session.commit()
+            return redirect(_safe_next(next_url), 303)
+    return render_template("auth/sign_in.html", form=form, error=error)
+
+
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(_login_limit, key_func=lambda: f"2fa:{current_user.id}", methods=["POST"],
+               deduct_when=_failed_attempt)
+def two_factor():
+    if session.get("mfa_ok"):
+        return redirect(url_for("auth.home"), 303)
+    user: User = current_user
+    form = SecondFactorForm()
+    if not user.totp_enabled:
+        return _two_factor_setup(user, form)
+    error = None
+    if form.validate_on_submit():
+        if services.verify_second_factor(db.session, user, form.code.data):
+            session["mfa_ok"] = True
+            services.record_sign_in(db.session, user, second_factor=True)
+            db.session.commit()
+            return redirect(_safe_next(session.pop("after_mfa", None)), 303)
+        db.session.commit()
+        error = "The security code is wrong or has been used. Enter the code your app shows now"
+    return render_template("auth/two_factor.html", form=form, error=error)
+
+
+def _two_factor_setup(user: User, form: SecondFactorForm):
+    secret = session.get("totp_setup_secret")
+    if not secret:
+        secret = services.new_totp_secret()
+        session["totp_setup_secret"] = secret
+    error = None
+    if form.validate_on_submit():
+        try:
+            codes = services.enable_totp(db.session, user, secret, form.code.data)
+        except PortalError as exc:
+            error = exc.message
+        else:
+            session.pop("totp_setup_secret", None)
+            session["mfa_ok"] = True
+            services.record_sign_in(db.session, user, second_factor=True)
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next_url=_safe_next(session.pop("after_mfa", None)))
+    uri = services.totp_uri(user, secret, current_app.config["COUNCIL_NAME"] + " TECS")
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return render_template("auth/two_factor_setup.html", form=form, error=error, qr=qr,
+                           secret=secret)
+
+
+@bp.post("/sign-out")
+@public
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        services.sign_out(db.session, current_user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.get("/staff")
+@staff()
+def home():
+    """Where staff land after signing in: links for the roles they hold."""
+    return render_template("auth/home.html")
+
+
+@bp.route("/account", methods=["GET"])
+@staff()
+def account():
+    left = services.recovery_codes_left(db.session, current_user)
+    return render_template("auth/account.html", recovery_codes_left=left, form=ConfirmForm())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff()
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(db.session, current_user, form.current.data, form.new.data)
+        except PortalError as exc:
+            field = form.current if "current" in exc.message else form.new
+            field.errors = [exc.message]
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # the cookie carries the new token
+            flash("Your password has been changed. You have been signed out everywhere else.",
+                  "success")
+            return redirect(url_for("auth.account"), 303)
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.post("/account/recovery-codes")
+@staff()
+def new_recovery_codes():
+    form = ConfirmForm()
+    if not form.validate_on_submit() or not current_user.totp_enabled:
+        abort(400)
+    codes = services.renew_recovery_codes(db.session, current_user)
+    db.session.commit()
+    return render_template("auth/recovery_codes.html", codes=codes,
+                           next_url=url_for("auth.account"))
+
+
+# Administration of staff accounts ----------------------------------------------------------
+
+def _staff_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/admin/staff")
+@staff(ADMIN)
+def staff_list():
+    return render_template("auth/staff_list.html", users=services.list_staff(db.session),
+                           roles=ROLES)
+
+
+@bp.route("/admin/staff/new", methods=["GET", "POST"])
+@staff(ADMIN)
+def staff_new():
+    form = NewStaffForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                db.session, current_user, email=form.email.data, name=form.name.data,
+                password=form.password.data, roles=form.roles.data,
+                trusted_assessor_level=int(form.trusted_assessor_level.data)
+                if form.trusted_assessor_level.data else None,
+            )
+        except PortalError as exc:
+            target = form.email if "email" in exc.message else form.password
+            target.errors = [exc.message]
+            db.session.rollback()
+        else:
+            db.session.commit()
+            flash(f"Account created for {user.name}.", "success")
+            return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
+    return render_template("auth/staff_new.html", form=form)
+
+
+@bp.route("/admin/staff/<int:user_id>", methods=["GET", "POST"])
+@staff(ADMIN)
+def staff_detail(user_id: int):
+    user = _staff_or_404(user_id)
+    form = StaffRolesForm(obj=None)
+    if request.method == "GET":
+        form.roles.data = user.role_names
+        form.trusted_assessor_level.data = str(user.trusted_assessor_level or "")
+    elif form.validate_on_submit():
+        level = int(form.trusted_assessor_level.data) if form.trusted_assessor_level.data else None
+        services.update_roles(db.session, current_user, user, form.roles.data, level)
+        db.session.commit()
+        flash("Roles saved.", "success")
+        return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
+    return render_template("auth/staff_detail.html", user=user, form=form,
+                           action_form=ConfirmForm())
+
+
+@bp.post("/admin/staff/<int:user_id>/<any(disable, enable, 'reset-two-factor'):action>")
+@staff(ADMIN)
+def staff_action(user_id: int, action: str):
+    user = _staff_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if action == "reset-two-factor":
+        services.reset_two_factor(db.session, current_user, user)
+        message = f"Two-factor sign-in reset for {user.name}. They will set it up again."
+    else:
+        services.set_active(db.session, current_user, user, action == "enable")
+        message = f"{user.name}'s account is {'enabled' if user.active else 'disabled'}."
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("auth.staff_detail", user_id=user.id), 303)

@@ -1,0 +1,125 @@
+"""Settings from the environment: one class per environment.
+
+`PORTAL_ENV` chooses the class: `production` (the default for `wsgi.py`), `development`
+(what `make run` uses) or `test`.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", Path(__file__).parent.parent / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _local_secret_key() -> str:
+    """A key generated once and kept in instance/ so local sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _sqlite_url(name: str) -> str:
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / name}"
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    COUNCIL_NAME = os.environ.get("COUNCIL_NAME", "Ashdown District Council")
+    SERVICE_NAME = "TECS Portal"
+    SERVICE_DESCRIPTION = "Care technology, equipment and home adaptations"
+    SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "tecs@council.example")
+    SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "0300 123 4567")
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Sessions: signed cookie carrying a revocable per-user token (see auth.models.User).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute lifetime (ASVS 7.3.2)
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))  # ASVS 7.3.1
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session, so a queue left open still works
+    WTF_CSRF_SSL_STRICT = True
+
+    REQUIRE_MFA = _bool("REQUIRE_MFA", True)
+    HSTS = True
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT = "10 per 5 minutes"  # Cyber Essentials: no more than 10 guesses in 5 minutes
+
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    NOTIFY_MAX_ATTEMPTS = 8
+    NOTIFY_DELIVER_INLINE = True
+
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    LOCALITIES = [
+        s.strip() for s in os.environ.get("LOCALITIES", "North,Central,South").split(",") if s.strip()
+    ]
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    def __init__(self) -> None:
+        key = os.environ.get("SECRET_KEY", "")
+        if len(key) < 32:
+            raise RuntimeError("SECRET_KEY must be set (32+ characters) in production")
+        self.SECRET_KEY = key
+        url = os.environ.get("DATABASE_URL", "")
+        self.SQLALCHEMY_DATABASE_URI = url or _sqlite_url("portal.db")
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "session"
+    HSTS = False
+    REQUIRE_MFA = _bool("REQUIRE_MFA", False)
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("portal.db")
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "session"
+    HSTS = False
+    REQUIRE_MFA = False
+    NOTIFY_DELIVER_INLINE = False
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SERVER_NAME = None
+
+
+CONFIGS = {"production": ProductionConfig, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def config_from_env():
+    name = os.environ.get("PORTAL_ENV", "production")
+    try:
+        cls = CONFIGS[name]
+    except KeyError as exc:
+        raise RuntimeError(f"PORTAL_ENV must be one of {', '.join(CONFIGS)}") from exc
+    return cls()

@@ -1,0 +1,86 @@
+"""Template filters and globals: dates in Europe/London, money, the navigation by role."""
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, g, url_for
+from flask_login import current_user
+
+from portal.timeutil import to_london
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = to_london(value)
+    return f"{local.day} {local:%B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_london(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_short_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_london(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+def format_money(value) -> str:
+    if value is None:
+        return ""
+    pounds = float(value)
+    return f"£{pounds:,.0f}" if pounds == int(pounds) else f"£{pounds:,.2f}"
+
+
+# (label, endpoint, roles that see it; None = every member of staff)
+NAVIGATION: list[tuple[str, str, tuple[str, ...] | None]] = []
+
+
+def add_navigation(label: str, endpoint: str, roles: tuple[str, ...] | None) -> None:
+    if all(item[1] != endpoint for item in NAVIGATION):
+        NAVIGATION.append((label, endpoint, roles))
+
+
+def navigation() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    held = set(current_user.role_names)
+    items = []
+    for label, endpoint, roles in NAVIGATION:
+        if endpoint not in current_app.view_functions:
+            continue
+        if roles is None or held & set(roles):
+            items.append({"href": url_for(endpoint), "text": label, "endpoint": endpoint})
+    return items
+
+
+def nav_item(item: dict, endpoint: str | None) -> dict:
+    blueprint = item["endpoint"].split(".")[0]
+    current = bool(endpoint) and (
+        endpoint == item["endpoint"] or (blueprint not in ("auth",) and endpoint.startswith(blueprint + "."))
+    )
+    return {"href": item["href"], "text": item["text"], "current": current}
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(nav_item, "nav_item")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_short_date, "short_date")
+    app.add_template_filter(format_money, "money")
+
+    @app.context_processor
+    def layout_context():
+        return {
+            "cspNonce": g.get("csp_nonce", ""),
+            "council_name": app.config["COUNCIL_NAME"],
+            "service_name": app.config["SERVICE_NAME"],
+            "staff_navigation": navigation(),
+            "has_endpoint": lambda name: name in app.view_functions,
+        }

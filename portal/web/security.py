@@ -1,0 +1,157 @@
+"""Access rules (deny by default), security headers, request ids and the staff session rules."""
+
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+from flask import Flask, abort, current_app, flash, g, request, session, url_for
+from flask_login import current_user, logout_user
+
+from portal.extensions import set_write_intent
+from portal.web.htmx import full_redirect
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"  # password checked; two-factor may still be pending
+STAFF = "staff"  # any member of staff who has completed sign-in
+
+log = logging.getLogger("portal.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def public(view: Callable) -> Callable:
+    """Anyone may use this route."""
+    view._access = PUBLIC
+    return view
+
+
+def signed_in(view: Callable) -> Callable:
+    """A signed-in user who may not have finished two-factor sign-in yet."""
+    view._access = SIGNED_IN
+    return view
+
+
+def staff(*roles: str) -> Callable[[Callable], Callable]:
+    """Signed-in staff; with roles, only staff holding one of them."""
+
+    def decorate(view: Callable) -> Callable:
+        view._access = frozenset(roles) if roles else STAFF
+        return view
+
+    return decorate
+
+
+def background(view: Callable) -> Callable:
+    """A polling route: it does not count as activity for the idle timeout."""
+    view._background = True
+    return view
+
+
+def access_rule(app: Flask, endpoint: str):
+    if endpoint == "static":
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "_access", None)
+
+
+def has_role(user, roles: Iterable[str]) -> bool:
+    return bool(set(user.role_names) & set(roles))
+
+
+def _mfa_pending() -> bool:
+    if session.get("mfa_ok"):
+        return False
+    return bool(current_app.config["REQUIRE_MFA"] or current_user.totp_enabled)
+
+
+def enforce_access():
+    """before_request: every route must declare who may use it; anything undeclared is refused."""
+    if request.endpoint is None:
+        return None  # 404 follows
+    rule = access_rule(current_app, request.endpoint)
+    if rule is None:
+        log.error("route %s has no access rule; refused", request.endpoint)
+        abort(403)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if request.method == "GET":
+            session["next"] = request.full_path if request.query_string else request.path
+        return full_redirect(url_for("auth.login"))
+    if rule == SIGNED_IN:
+        return None
+    if _mfa_pending():
+        return full_redirect(url_for("auth.two_factor"))
+    if rule != STAFF and not has_role(current_user, rule):
+        log.warning("forbidden: user %s lacks %s for %s", current_user.id, sorted(rule), request.endpoint)
+        abort(403)
+    return None
+
+
+def enforce_idle_timeout():
+    if not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    last = session.get("last_seen")
+    limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    if last is not None and now - last > limit:
+        logout_user()
+        session.clear()
+        flash("You were signed out because you were inactive for "
+              f"{current_app.config['STAFF_IDLE_MINUTES']} minutes. Sign in again.", "info")
+        return full_redirect(url_for("auth.login"))
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "_background", False):
+        session["last_seen"] = now
+    return None
+
+
+def start_request():
+    g.started = time.perf_counter()
+    rid = request.headers.get("X-Request-ID", "")
+    g.request_id = rid if _REQUEST_ID.match(rid) else uuid.uuid4().hex
+    g.csp_nonce = secrets.token_urlsafe(16)
+    set_write_intent(request.method in {"POST", "PUT", "PATCH", "DELETE"})
+
+
+def security_headers(resp):
+    nonce = g.get("csp_nonce", "")
+    resp.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Permissions-Policy"] = (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+    )
+    resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_app.config.get("HSTS"):
+        resp.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint != "static":
+        resp.headers["Cache-Control"] = "no-store"
+        resp.vary.add("HX-Request")
+        resp.vary.add("Cookie")
+    resp.headers["X-Request-ID"] = g.get("request_id", "")
+    return resp
+
+
+def log_request(resp):
+    if request.endpoint == "static":
+        return resp
+    started = g.get("started")
+    log.info(json.dumps({
+        "request_id": g.get("request_id"),
+        "method": request.method,
+        "path": request.path,  # never the query string: it can carry search terms
+        "endpoint": request.endpoint,
+        "status": resp.status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "user": current_user.id if current_user.is_authenticated else None,
+    }))
+    return resp

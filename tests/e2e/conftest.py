@@ -1,0 +1,92 @@
+"""Browser tests: Playwright driving Debian's Chromium against the app served from a thread."""
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from portal.extensions import db, write_intent
+from tests.conftest import PASSWORD, make_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ROOT = Path(__file__).resolve().parents[2]
+AXE_VERSIONS = json.loads((ROOT / "static/vendor/VERSIONS.json").read_text()) if (
+    ROOT / "static/vendor/VERSIONS.json").exists() else {}
+AXE_PATH = ROOT / f"static/vendor/axe-core-{AXE_VERSIONS.get('axe-core', '')}/axe.min.js"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+            if CHROMIUM is None:
+                item.add_marker(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """A separate database that the journeys really commit to."""
+    url = "sqlite:///" + str(tmp_path_factory.mktemp("e2e") / "e2e.db")
+    app = make_app(url)
+    with app.app_context():
+        upgrade(revision="heads")
+        from portal.cli import seed_demo_staff
+
+        with write_intent():
+            seed_demo_staff(db.session, PASSWORD)
+            db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def axe():
+    """Run axe-core on the page; fail on serious or critical WCAG 2.2 AA violations."""
+    source = AXE_PATH.read_text()
+
+    def check(page):
+        page.add_script_tag(content=source)
+        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values:
+            ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
+        bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"axe violations on {page.url}:\n" + "\n".join(bad)
+
+    return check
+
+
+@pytest.fixture
+def csp_violations(page):
+    messages = []
+    page.on("console", lambda msg: messages.append(msg.text)
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    return messages
+
+
+def sign_in(page, base_url, email: str):
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,0 +1,208 @@
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.auth import services
+from portal.auth.models import User
+from portal.errors import PortalError
+from tests.conftest import PASSWORD, csrf_from
+
+
+def test_password_is_hashed_with_argon2id(staff):
+    user = staff.create("manager")
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4")
+    assert PASSWORD not in user.password_hash
+
+
+def test_sign_in_and_out(client, staff, db_session):
+    user = staff.create("manager")
+    resp = staff.sign_in(user)
+    assert resp.status_code == 303 and resp.headers["Location"] == "/staff"
+    home = client.get("/staff")
+    assert home.status_code == 200 and user.name in home.text
+    resp = client.post("/sign-out", data={"csrf_token": csrf_from(home.text)})
+    assert resp.status_code == 303
+    assert client.get("/staff").status_code == 303
+    actions = db_session.scalars(select(AuditEvent.action).where(
+        AuditEvent.entity_type == "staff_user", AuditEvent.entity_id == str(user.id))).all()
+    assert "sign_in" in actions and "sign_out" in actions
+
+
+def test_wrong_password_and_unknown_email_give_the_same_message(client, staff):
+    user = staff.create("manager")
+    wrong = staff.sign_in(user, password="not the password at all")
+    page = client.get("/sign-in")
+    unknown = client.post("/sign-in", data={"email": "nobody@x.example", "password": "whatever1",
+                                            "csrf_token": csrf_from(page.text)})
+    for resp in (wrong, unknown):
+        assert resp.status_code == 200
+        assert "Enter a correct email address and password" in resp.text
+        assert "govuk-error-summary" in resp.text
+        assert "<title>Error: " in resp.text
+
+
+def test_empty_sign_in_shows_field_errors(client):
+    page = client.get("/sign-in")
+    resp = client.post("/sign-in", data={"csrf_token": csrf_from(page.text)})
+    assert "Enter your email address" in resp.text and "Enter your password" in resp.text
+    assert 'href="#email"' in resp.text
+
+
+def test_sign_in_is_throttled_after_ten_failures(client, staff):
+    user = staff.create("manager")
+    for _ in range(10):
+        assert staff.sign_in(user, password="wrong password guess").status_code == 200
+    resp = staff.sign_in(user)  # even the right password waits now
+    assert resp.status_code == 429
+    assert "Too many attempts" in resp.text
+    assert "Retry-After" in resp.headers
+
+
+def test_throttling_is_per_account_as_well_as_per_client(client, staff):
+    victim = staff.create("manager")
+    other = staff.create("admin")
+    for _ in range(10):
+        staff.sign_in(victim, password="wrong password guess")
+    assert staff.sign_in(victim).status_code == 429
+    # the client limit counts the same failures, so the other account is blocked from here too
+    assert staff.sign_in(other).status_code == 429
+
+
+def test_successful_sign_ins_do_not_count_as_guesses(client, staff):
+    user = staff.create("manager")
+    for _ in range(12):
+        assert staff.sign_in(user).status_code == 303
+        client.post("/sign-out", data={"csrf_token": staff.csrf("/sign-in")})
+
+
+def test_disabled_account_cannot_sign_in_and_its_session_ends(client, staff, db_session):
+    user = staff.login_as("manager")
+    assert client.get("/staff").status_code == 200
+    services.set_active(db_session, None, user, False)
+    db_session.flush()
+    assert client.get("/staff").status_code == 303
+    assert staff.sign_in(user).status_code == 200
+
+
+def test_a_copied_cookie_is_useless_after_sign_out(app, client, staff):
+    staff.login_as("manager")
+    cookie = client.get_cookie("session").value
+    client.post("/sign-out", data={"csrf_token": staff.csrf()})
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/staff").status_code == 303
+
+
+def test_session_is_renewed_at_sign_in(client, staff):
+    user = staff.create("manager")
+    client.get("/sign-in")
+    before = client.get_cookie("session").value
+    staff.sign_in(user)
+    assert client.get_cookie("session").value != before
+
+
+def test_password_change_signs_out_other_sessions(app, client, staff):
+    user = staff.login_as("manager")
+    other = app.test_client()
+    page = other.get("/sign-in")
+    other.post("/sign-in", data={"email": user.email, "password": PASSWORD,
+                                 "csrf_token": csrf_from(page.text)})
+    assert other.get("/staff").status_code == 200
+    form = client.get("/account/password")
+    resp = client.post("/account/password", data={
+        "current": PASSWORD, "new": "a much longer new passphrase",
+        "csrf_token": csrf_from(form.text)})
+    assert resp.status_code == 303
+    assert client.get("/account").status_code == 200  # this session carries on
+    assert other.get("/staff").status_code == 303  # the other one is over
+
+
+def test_password_change_rejects_common_and_short_passwords(client, staff):
+    staff.login_as("manager")
+    form = client.get("/account/password")
+    for bad, message in (("short", "8 characters or more"), ("password123", "too common")):
+        resp = client.post("/account/password", data={
+            "current": PASSWORD, "new": bad, "csrf_token": csrf_from(form.text)})
+        assert resp.status_code == 200 and message in resp.text
+
+
+def test_two_factor_setup_then_required_at_next_sign_in(client, staff, db_session):
+    user = staff.create("manager")
+    client.application.config["REQUIRE_MFA"] = True
+    try:
+        resp = staff.sign_in(user)
+        assert resp.headers["Location"] == "/sign-in/two-factor"
+        assert client.get("/staff").status_code == 303  # not in until the second factor
+        setup = client.get("/sign-in/two-factor")
+        assert "Set up two-factor sign-in" in setup.text
+        with client.session_transaction() as sess:
+            secret = sess["totp_setup_secret"]
+        done = client.post("/sign-in/two-factor", data={
+            "code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(setup.text)})
+        assert "Save your recovery codes" in done.text
+        codes = re.findall(r"<code>([0-9A-F]{5}-[0-9A-F]{5})</code>", done.text)
+        assert len(codes) == 10
+        assert client.get("/staff").status_code == 200
+        client.post("/sign-out", data={"csrf_token": staff.csrf()})
+
+        staff.sign_in(user)
+        page = client.get("/sign-in/two-factor")
+        assert "Enter your security code" in page.text
+        wrong = client.post("/sign-in/two-factor", data={"code": "000000",
+                                                          "csrf_token": csrf_from(page.text)})
+        assert "wrong" in wrong.text
+        ok = client.post("/sign-in/two-factor", data={"code": codes[0],
+                                                       "csrf_token": csrf_from(page.text)})
+        assert ok.status_code == 303
+        assert services.recovery_codes_left(db_session, user) == 9
+    finally:
+        client.application.config["REQUIRE_MFA"] = False
+
+
+def test_a_totp_code_cannot_be_replayed(db_session, staff):
+    user = staff.create("manager")
+    secret = services.new_totp_secret()
+    code = pyotp.TOTP(secret).now()
+    services.enable_totp(db_session, user, secret, code)
+    assert services.verify_second_factor(db_session, user, code) is False
+
+
+def test_admin_creates_roles_and_disables_staff(client, staff, db_session):
+    staff.login_as("admin")
+    form = client.get("/admin/staff/new")
+    assert form.status_code == 200
+    resp = client.post("/admin/staff/new", data={
+        "name": "Nadia Khan", "email": "Nadia.Khan@council.example", "password": "temporary pass 42",
+        "roles": ["trusted_assessor", "triage_officer"], "trusted_assessor_level": "3",
+        "csrf_token": csrf_from(form.text)})
+    assert resp.status_code == 303
+    user = db_session.scalar(select(User).where(User.email == "nadia.khan@council.example"))
+    assert user.role_names == ["triage_officer", "trusted_assessor"]
+    assert user.trusted_assessor_level == 3
+    page = client.get(f"/admin/staff/{user.id}")
+    client.post(f"/admin/staff/{user.id}", data={
+        "roles": ["occupational_therapist"], "trusted_assessor_level": "",
+        "csrf_token": csrf_from(page.text)})
+    db_session.refresh(user)
+    assert user.role_names == ["occupational_therapist"] and user.trusted_assessor_level is None
+    client.post(f"/admin/staff/{user.id}/disable", data={"csrf_token": csrf_from(page.text)})
+    db_session.refresh(user)
+    assert user.active is False
+
+
+def test_trusted_assessor_needs_a_level(client, staff):
+    staff.login_as("admin")
+    form = client.get("/admin/staff/new")
+    resp = client.post("/admin/staff/new", data={
+        "name": "X Y", "email": "xy@council.example", "password": "temporary pass 42",
+        "roles": ["trusted_assessor"], "csrf_token": csrf_from(form.text)})
+    assert resp.status_code == 200 and "Select the trusted assessor level" in resp.text
+
+
+def test_an_admin_cannot_disable_themselves(db_session, staff):
+    admin = staff.create("admin")
+    with pytest.raises(PortalError):
+        services.set_active(db_session, admin, admin, False)

@@ -1,0 +1,122 @@
+import time
+
+from tests.conftest import PASSWORD, csrf_from
+
+
+def test_security_headers_on_every_kind_of_response(client, htmx_headers):
+    responses = {
+        "page": client.get("/"),
+        "error": client.get("/missing"),
+        "fragment": client.get("/missing", headers=htmx_headers),
+        "json": client.get("/healthz"),
+    }
+    for kind, resp in responses.items():
+        csp = resp.headers["Content-Security-Policy"]
+        assert "script-src 'self' 'nonce-" in csp, kind
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, kind
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, kind
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", kind
+        assert resp.headers["Referrer-Policy"] == "no-referrer", kind
+        assert "camera=()" in resp.headers["Permissions-Policy"], kind
+        assert resp.headers["Cache-Control"] == "no-store", kind
+        assert "HX-Request" in resp.headers["Vary"], kind
+
+
+def test_the_inline_govuk_script_carries_the_nonce(client):
+    resp = client.get("/")
+    nonce = resp.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in resp.text
+    again = client.get("/").headers["Content-Security-Policy"]
+    assert nonce not in again  # a new nonce for every response
+
+
+def test_session_cookie_flags(client, staff):
+    user = staff.create("manager")
+    resp = staff.sign_in(user)
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_csrf_is_enforced(client, staff):
+    user = staff.create("manager")
+    resp = client.post("/sign-in", data={"email": user.email, "password": PASSWORD})
+    assert resp.status_code == 400
+    assert "Nothing was saved" in resp.text
+
+
+def test_csrf_is_enforced_for_htmx_posts(client, staff, htmx_headers):
+    staff.login_as("admin")
+    resp = client.post("/sign-out", headers=htmx_headers)
+    assert resp.status_code == 400
+    token = staff.csrf()
+    ok = client.post("/sign-out", headers={**htmx_headers, "X-CSRFToken": token})
+    assert ok.status_code == 303
+
+
+def test_anonymous_user_is_sent_to_sign_in(client):
+    resp = client.get("/staff")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/sign-in")
+
+
+def test_anonymous_htmx_request_gets_a_full_redirect(client, htmx_headers):
+    resp = client.get("/staff", headers=htmx_headers)
+    assert resp.headers["HX-Redirect"] == "/sign-in"
+
+
+def test_role_check_gives_403(client, staff):
+    staff.login_as("telecare_installer")
+    assert client.get("/admin/staff").status_code == 403
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/staff").status_code == 200
+
+
+def test_manager_sees_the_audit_log_but_not_staff_admin(client, staff):
+    staff.login_as("manager")
+    assert client.get("/audit/").status_code == 200
+    assert client.get("/admin/staff").status_code == 403
+
+
+def test_a_route_without_an_access_rule_is_refused(app, client):
+    def undeclared():
+        return "should never be seen"
+
+    app.view_functions["web.privacy"], original = undeclared, app.view_functions["web.privacy"]
+    try:
+        resp = client.get("/privacy")
+    finally:
+        app.view_functions["web.privacy"] = original
+    assert resp.status_code == 403 and "should never be seen" not in resp.text
+
+
+def test_idle_timeout_signs_staff_out(client, staff, app):
+    staff.login_as("manager")
+    assert client.get("/staff").status_code == 200
+    with client.session_transaction() as sess:
+        sess["last_seen"] = int(time.time()) - app.config["STAFF_IDLE_MINUTES"] * 60 - 5
+    resp = client.get("/staff")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/sign-in")
+    assert client.get("/staff").status_code == 303
+
+
+def test_activity_within_the_idle_limit_keeps_the_session(client, staff, app):
+    staff.login_as("manager")
+    with client.session_transaction() as sess:
+        sess["last_seen"] = int(time.time()) - app.config["STAFF_IDLE_MINUTES"] * 60 + 60
+    assert client.get("/staff").status_code == 200
+
+
+def test_sign_in_page_keeps_next_only_for_local_paths(client, staff):
+    user = staff.create("admin")
+    client.get("/admin/staff")  # remembered as next
+    resp = staff.sign_in(user)
+    assert resp.headers["Location"] == "/admin/staff"
+    from portal.auth.views import _safe_next
+
+    with client.application.test_request_context():
+        assert _safe_next("//evil.example/x") == "/staff"
+        assert _safe_next("https://evil.example/") == "/staff"
+        assert _safe_next("/referrals") == "/referrals"
+
+
+def test_csrf_token_is_read_from_the_form(client):
+    assert csrf_from(client.get("/sign-in").text)
