@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	PORTAL_ENV=development $(BIN)/flask db upgrade
+	PORTAL_ENV=development $(BIN)/flask db upgrade heads
 	@if PORTAL_ENV=development $(BIN)/flask is-empty; then \
 		echo "Loading demo data (first run)..."; \
 		PORTAL_ENV=development $(BIN)/flask seed-demo --quiet; \

@@ -105,9 +105,9 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import audit, auth, notify, web
+    from portal import audit, auth, notify, people, web
 
-    for module in (web, auth, audit, notify):
+    for module in (web, auth, audit, notify, people):
         app.register_blueprint(module.bp)
 
 

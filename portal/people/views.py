@@ -1,0 +1,1 @@
+"""Person record pages. Every view of a record is audited."""
