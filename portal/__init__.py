@@ -105,6 +105,7 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import portal.models  # noqa: F401  (every table, for the metadata)
     from portal import audit, auth, notify, people, web
 
     for module in (web, auth, audit, notify, people):
