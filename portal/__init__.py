@@ -106,9 +106,9 @@ def _configure_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import portal.models  # noqa: F401  (every table, for the metadata)
-    from portal import audit, auth, notify, people, web
+    from portal import advice, audit, auth, notify, people, referrals, web
 
-    for module in (web, auth, audit, notify, people):
+    for module in (web, auth, audit, notify, people, advice, referrals):
         app.register_blueprint(module.bp)
 
 

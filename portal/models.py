@@ -1,6 +1,23 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
+from portal.advice.models import AdviceReport  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.auth.models import RecoveryCode, User, UserRole  # noqa: F401
+from portal.equipment.models import (  # noqa: F401,E501
+    Amnesty,
+    Asset,
+    BorrowerOrganisation,
+    Kit,
+    KitItem,
+    Movement,
+    Order,
+    OrderLine,
+    Product,
+    StockLevel,
+    Stocktake,
+    StocktakeScan,
+    Store,
+)
 from portal.notify.models import Notification  # noqa: F401
 from portal.people.models import Consent, Contact, Person  # noqa: F401
+from portal.referrals.models import Assessment, Referral, ReferralNeed, ReferralPause  # noqa: F401

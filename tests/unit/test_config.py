@@ -36,7 +36,7 @@ def test_development_generates_and_keeps_a_secret_key(monkeypatch, tmp_path):
     first = DevelopmentConfig()
     second = DevelopmentConfig()
     assert len(first.SECRET_KEY) >= 32 and first.SECRET_KEY == second.SECRET_KEY
-    assert first.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'portal.db'}"
+    assert f"sqlite:///{tmp_path / 'portal.db'}" == first.SQLALCHEMY_DATABASE_URI
     assert first.REQUIRE_MFA is False
 
 

@@ -12,13 +12,11 @@ from tests.conftest import csrf_from
 def test_audit_rows_cannot_be_changed_or_deleted(db_session):
     event = audit.record(db_session, "test", "thing.done", "thing", 1, note="kept")
     db_session.flush()
-    with pytest.raises(DatabaseError):
-        with db_session.begin_nested():
-            db_session.execute(text("UPDATE audit_event SET action = 'rewritten' WHERE id = :id"),
-                               {"id": event.id})
-    with pytest.raises(DatabaseError):
-        with db_session.begin_nested():
-            db_session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": event.id})
+    with pytest.raises(DatabaseError), db_session.begin_nested():
+        db_session.execute(text("UPDATE audit_event SET action = 'rewritten' WHERE id = :id"),
+                           {"id": event.id})
+    with pytest.raises(DatabaseError), db_session.begin_nested():
+        db_session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": event.id})
     assert db_session.scalar(select(AuditEvent.action).where(AuditEvent.id == event.id)) == "thing.done"
 
 
@@ -43,7 +41,7 @@ def test_notifications_go_to_the_outbox_without_notify(app, db_session):
         note = notify.send(db_session, "test_message", "someone@example.com")
     db_session.flush()
     assert note.status == "outbox"
-    assert "Test message from TECS Portal" == note.subject
+    assert note.subject == "Test message from TECS Portal"
 
 
 class FlakyBackend:

@@ -1,0 +1,388 @@
+"""Equipment: catalogue, stores, serialised assets, counted stock, orders and the movements ledger.
+
+Integrity lives in the database: CHECK constraints keep counted stock from going negative or
+over-reserved, a partial unique index keeps one asset on at most one open order line, and the
+movements ledger refuses UPDATE and DELETE (a trigger, see migration 0004).
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+CATEGORIES = {
+    "telecare": "Telecare",
+    "telehealth": "Telehealth",
+    "environmental_controls": "Environmental controls",
+    "community_equipment": "Community equipment",
+}
+SUPPLY = {"loan": "Loaned", "issue": "Issued (kept by the person)"}
+TRACKING = {"serialised": "Serialised (each item has an asset tag)", "counted": "Counted stock"}
+
+ASSET_STATUSES = {
+    "available": "Available",
+    "reserved": "Reserved",
+    "on_loan": "On loan",
+    "awaiting_collection": "Awaiting collection",
+    "awaiting_cleaning": "Awaiting cleaning",
+    "in_repair": "In repair",
+    "retired": "Retired",
+}
+ORDER_STATES = {
+    "requested": "Requested",
+    "reserved": "Reserved",
+    "delivered": "Delivered",
+    "collection_requested": "Collection requested",
+    "collected": "Collected",
+    "cancelled": "Cancelled",
+}
+OPEN_ORDER_STATES = ("requested", "reserved")
+PRIORITIES = {"urgent": "Urgent (same or next working day)", "standard": "Standard (within 7 working days)"}
+COLLECTION_REASONS = {
+    "no_longer_needed": "No longer needed",
+    "moved": "The person has moved",
+    "died": "The person has died",
+    "care_home_amnesty": "Care home amnesty",
+}
+ORGANISATION_KINDS = {"care_home": "Care home", "supported_living": "Supported living", "other": "Other"}
+MOVEMENT_KINDS = (
+    "received", "reserve", "release", "deliver", "collection_requested", "collect", "clean",
+    "repair", "repaired", "retire", "inspect", "adjust", "transfer",
+)
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Product(db.Model):
+    """A catalogue entry. Self-purchase information is shown by the advice pages."""
+
+    __tablename__ = "equipment_product"
+    __table_args__ = (
+        CheckConstraint(_in("category", CATEGORIES), name="category"),
+        CheckConstraint(_in("supply", SUPPLY), name="supply"),
+        CheckConstraint(_in("tracking", TRACKING), name="tracking"),
+        CheckConstraint("inspection_months IS NULL OR inspection_months > 0", name="inspection_months"),
+        CheckConstraint("warranty_months IS NULL OR warranty_months >= 0", name="warranty_months"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(40))
+    area: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    supply: Mapped[str] = mapped_column(String(10), default="loan")
+    tracking: Mapped[str] = mapped_column(String(12), default="counted")
+    self_purchase: Mapped[bool] = mapped_column(Boolean, default=False)
+    price_min: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    price_max: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    what_to_look_for: Mapped[str | None] = mapped_column(Text)
+    inspection_months: Mapped[int | None]
+    warranty_months: Mapped[int | None]
+    cleaning_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def serialised(self) -> bool:
+        return self.tracking == "serialised"
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+
+class Kit(db.Model):
+    """Products issued together (for example a single-handed-care kit)."""
+
+    __tablename__ = "equipment_kit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    items: Mapped[list["KitItem"]] = relationship(back_populates="kit", cascade="all, delete-orphan")
+
+
+class KitItem(db.Model):
+    __tablename__ = "equipment_kit_item"
+    __table_args__ = (
+        UniqueConstraint("kit_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kit_id: Mapped[int] = mapped_column(ForeignKey("equipment_kit.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("equipment_product.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    kit: Mapped[Kit] = relationship(back_populates="items")
+    product: Mapped[Product] = relationship()
+
+
+class Store(db.Model):
+    __tablename__ = "equipment_store"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    locality: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(300))
+
+
+class BorrowerOrganisation(db.Model):
+    """A care home or supported-living provider that holds loans for its residents."""
+
+    __tablename__ = "equipment_borrower_organisation"
+    __table_args__ = (CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    locality: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(300))
+
+
+class Asset(db.Model):
+    """One physical, serialised item (a hoist, a bed, a pendant alarm)."""
+
+    __tablename__ = "equipment_asset"
+    __table_args__ = (
+        CheckConstraint(_in("status", ASSET_STATUSES), name="status"),
+        CheckConstraint("purchase_cost IS NULL OR purchase_cost >= 0", name="purchase_cost"),
+        CheckConstraint("loan_count >= 0", name="loan_count"),
+        Index("ix_equipment_asset_store_status", "store_id", "status", "product_id"),
+        Index("ix_equipment_asset_next_inspection_due", "next_inspection_due"),
+        Index("ix_equipment_asset_warranty_end", "warranty_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(String(40), unique=True)
+    serial: Mapped[str | None] = mapped_column(String(80))
+    product_id: Mapped[int] = mapped_column(ForeignKey("equipment_product.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"))
+    status: Mapped[str] = mapped_column(String(24), default="available")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("equipment_borrower_organisation.id"), index=True)
+    on_loan_since: Mapped[datetime | None]
+    loan_count: Mapped[int] = mapped_column(default=0)
+    purchased_on: Mapped[date | None]
+    purchase_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    last_inspected_on: Mapped[date | None]
+    next_inspection_due: Mapped[date | None]
+    warranty_end: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    product: Mapped[Product] = relationship()
+    store: Mapped[Store] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return ASSET_STATUSES.get(self.status, self.status)
+
+
+class StockLevel(db.Model):
+    """Counted stock of one product in one store. on_hand counts what is on the shelf (clean);
+    awaiting_cleaning counts returned loan items that are not yet usable."""
+
+    __tablename__ = "equipment_stock_level"
+    __table_args__ = (
+        UniqueConstraint("store_id", "product_id"),
+        CheckConstraint("on_hand >= 0", name="on_hand"),
+        CheckConstraint("reserved >= 0", name="reserved"),
+        CheckConstraint("reserved <= on_hand", name="reserved_le_on_hand"),
+        CheckConstraint("awaiting_cleaning >= 0", name="awaiting_cleaning"),
+        CheckConstraint("reorder_level >= 0", name="reorder_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("equipment_product.id"), index=True)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+    awaiting_cleaning: Mapped[int] = mapped_column(default=0)
+    reorder_level: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship()
+    store: Mapped[Store] = relationship()
+
+    @property
+    def free(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class Amnesty(db.Model):
+    """A campaign to recover equipment on loan to an organisation or area for longer than N months."""
+
+    __tablename__ = "equipment_amnesty"
+    __table_args__ = (CheckConstraint("months > 0", name="months"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_borrower_organisation.id"))
+    locality: Mapped[str | None] = mapped_column(String(40))
+    months: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    organisation: Mapped[BorrowerOrganisation | None] = relationship()
+
+
+class Order(db.Model):
+    """An order for a person (or a borrower organisation): requested → reserved → delivered →
+    collection_requested → collected, or cancelled before delivery."""
+
+    __tablename__ = "equipment_order"
+    __table_args__ = (
+        CheckConstraint(_in("state", ORDER_STATES), name="state"),
+        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint("collection_reason IS NULL OR " + _in("collection_reason", COLLECTION_REASONS),
+                        name="collection_reason"),
+        CheckConstraint("person_id IS NOT NULL OR organisation_id IS NOT NULL", name="borrower"),
+        Index("ix_equipment_order_state_due", "state", "due_date"),
+        Index("ix_equipment_order_delivered_at", "delivered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_key: Mapped[str] = mapped_column(String(36), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("equipment_borrower_organisation.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"))
+    kit_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_kit.id"))
+    amnesty_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_amnesty.id"))
+    locality: Mapped[str | None] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(10), default="standard")
+    state: Mapped[str] = mapped_column(String(24), default="requested")
+    planned_date: Mapped[date]
+    due_date: Mapped[date]
+    notes: Mapped[str | None] = mapped_column(Text)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reserved_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    delivered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    delivered_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    collection_requested_at: Mapped[datetime | None]
+    collection_reason: Mapped[str | None] = mapped_column(String(24))
+    collection_due: Mapped[date | None]
+    collected_at: Mapped[datetime | None]
+    collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    collected_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(default=1)
+
+    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id")
+    store: Mapped[Store] = relationship()
+    kit: Mapped[Kit | None] = relationship()
+    organisation: Mapped[BorrowerOrganisation | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state_label(self) -> str:
+        return ORDER_STATES.get(self.state, self.state)
+
+
+class OrderLine(db.Model):
+    """One product on an order; a serialised line names its asset once reserved.
+    released_at is set when the line no longer holds its asset or stock (issued, collected or
+    cancelled), so the partial unique index allows one open line per asset."""
+
+    __tablename__ = "equipment_order_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        Index("uq_equipment_order_line_open_asset", "asset_id", unique=True,
+              sqlite_where=text("asset_id IS NOT NULL AND released_at IS NULL"),
+              postgresql_where=text("asset_id IS NOT NULL AND released_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("equipment_order.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("equipment_product.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_asset.id"))
+    reissue: Mapped[bool | None] = mapped_column(Boolean)
+    released_at: Mapped[datetime | None]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+    asset: Mapped[Asset | None] = relationship()
+
+
+class Movement(db.Model):
+    """The append-only stock ledger. For counted stock the sums of on_hand_change,
+    reserved_change and cleaning_change per store and product equal the stock level; for an
+    asset, the last row's to_status is its status."""
+
+    __tablename__ = "equipment_movement"
+    __table_args__ = (
+        Index("ix_equipment_movement_stock", "store_id", "product_id"),
+        Index("ix_equipment_movement_asset", "asset_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))
+    store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("equipment_product.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_asset.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_order.id"), index=True)
+    on_hand_change: Mapped[int] = mapped_column(default=0)
+    reserved_change: Mapped[int] = mapped_column(default=0)
+    cleaning_change: Mapped[int] = mapped_column(default=0)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    actor: Mapped[str] = mapped_column(String(160))
+
+    product: Mapped[Product] = relationship()
+    store: Mapped[Store] = relationship()
+
+
+class Stocktake(db.Model):
+    __tablename__ = "equipment_stocktake"
+    __table_args__ = (CheckConstraint("state IN ('open', 'completed')", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    completed_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(300))
+    store: Mapped[Store] = relationship()
+
+
+class StocktakeScan(db.Model):
+    __tablename__ = "equipment_stocktake_scan"
+    __table_args__ = (UniqueConstraint("stocktake_id", "asset_tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("equipment_stocktake.id", ondelete="CASCADE"))
+    asset_tag: Mapped[str] = mapped_column(String(40))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_asset.id"))
+    scanned_at: Mapped[datetime] = mapped_column(default=utcnow)

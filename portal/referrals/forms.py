@@ -1,0 +1,204 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from portal.people.models import COMMUNICATION_NEEDS, TENURES
+from portal.people.validators import DateOfBirth, NHSNumber, Postcode
+from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, ROUTES, SOURCES
+
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+
+
+class ReasonForm(VersionedForm):
+    reason = TextAreaField("Reason", widget=GovTextArea(),
+                           validators=[InputRequired("Enter a reason"), Length(max=2000)])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class PriorityForm(VersionedForm):
+    priority = RadioField("Priority", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
+                          validators=[InputRequired("Select a priority")])
+    reason = TextAreaField("Why this priority", widget=GovTextArea(),
+                           validators=[InputRequired("Enter why you chose this priority"), Length(max=2000)])
+    submit = SubmitField("Set priority", widget=GovSubmitInput())
+
+
+class RouteForm(VersionedForm):
+    route_to = RadioField("Who should assess", choices=list(ROUTES.items()), widget=GovRadioInput(),
+                          validators=[InputRequired("Select who should assess")])
+    complex_case = RadioField(
+        "Is this a complex case?", choices=[("no", "No – a trusted assessor can assess"),
+                                             ("yes", "Yes – it needs an occupational therapist")],
+        widget=GovRadioInput(), validators=[InputRequired("Select whether the case is complex")],
+        description="Decide on the person's needs and risks, not the kind of work: "
+                    "a major adaptation is not complex by itself.")
+    ta_level_required = RadioField("Trusted assessor level needed", choices=[("3", "Level 3"), ("4", "Level 4")],
+                                   widget=GovRadioInput(), validators=[Optional()])
+    reason = TextAreaField("Reason for the complexity decision", widget=GovTextArea(),
+                           validators=[InputRequired("Enter the reason for your complexity decision"),
+                                       Length(max=2000)])
+    submit = SubmitField("Route referral", widget=GovSubmitInput())
+
+    def validate_complex_case(self, field):
+        if self.route_to.data == "trusted_assessor" and field.data == "yes":
+            raise ValidationError("A complex case must go to an occupational therapist")
+
+    def validate_ta_level_required(self, field):
+        if self.route_to.data == "trusted_assessor" and field.data not in ("3", "4"):
+            raise ValidationError("Select the trusted assessor level needed")
+
+
+class CloseForm(VersionedForm):
+    outcome = RadioField("Outcome", choices=list(OUTCOMES.items()), widget=GovRadioInput(),
+                         validators=[InputRequired("Select the outcome")])
+    reason = TextAreaField("Note", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Close referral", widget=GovSubmitInput())
+
+
+class ReassignForm(VersionedForm):
+    assignee = SelectField("Assign to", widget=GovSelect(), validators=[Optional()])
+    submit = SubmitField("Reassign", widget=GovSubmitInput())
+
+
+class ProfessionalReferralForm(FlaskForm):
+    submission_key = HiddenField()
+    source = SelectField("Where is the referral from", choices=[("", "Select")] + [
+        (k, v) for k, v in SOURCES.items() if k not in ("self_assessment", "self", "carer")],
+        widget=GovSelect(), validators=[InputRequired("Select where the referral is from")])
+    referrer_name = StringField("Referrer's name", widget=GovTextInput(),
+                                validators=[InputRequired("Enter the referrer's name"), Length(max=160)])
+    referrer_organisation = StringField("Organisation or team", widget=GovTextInput(),
+                                        validators=[Optional(), Length(max=160)])
+    referrer_phone = StringField("Referrer's phone number", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter the referrer's phone number"), Length(max=40)])
+    given_name = StringField("First name", widget=GovTextInput(),
+                             validators=[InputRequired("Enter the person's first name"), Length(max=100)])
+    family_name = StringField("Last name", widget=GovTextInput(),
+                              validators=[InputRequired("Enter the person's last name"), Length(max=100)])
+    date_of_birth = DateField("Date of birth", widget=GovDateInput(), format="%d %m %Y",
+                              validators=[InputRequired("Enter the person's date of birth"), DateOfBirth()])
+    nhs_number = StringField("NHS number (optional)", widget=GovTextInput(),
+                             validators=[Optional(), NHSNumber(), Length(max=14)])
+    address_line_1 = StringField("Address line 1", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter the first line of the address"), Length(max=200)])
+    town = StringField("Town or city", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
+    postcode = StringField("Postcode", widget=GovTextInput(),
+                           validators=[InputRequired("Enter the postcode"), Postcode(), Length(max=10)])
+    locality = SelectField("Locality", widget=GovSelect(), validators=[Optional()])
+    tenure = SelectField("Housing", choices=list(TENURES.items()), default="other", widget=GovSelect())
+    phone = StringField("Person's phone number", widget=GovTextInput(), validators=[Optional(), Length(max=40)])
+    needs = SelectMultipleField("What is needed", choices=list(NEEDS.items()), widget=GovCheckboxesInput(),
+                                validators=[InputRequired("Select what is needed")])
+    help_wanted = TextAreaField("What help is needed and why", widget=GovTextArea(),
+                                validators=[InputRequired("Describe what help is needed"), Length(max=5000)])
+    risk_summary = TextAreaField("Risks now (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=5000)],
+                                 description="For example falls, living alone, carer breakdown, risk to life")
+    priority = RadioField("Urgency", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
+                          validators=[InputRequired("Select how urgent this is")],
+                          description="Urgent: hospital discharge, risk to life or carer breakdown")
+    discharge_date = DateField("Planned discharge date (hospital discharge only)", widget=GovDateInput(),
+                               format="%d %m %Y", validators=[Optional()])
+    consent = RadioField("Has the person agreed to this referral?",
+                         choices=[("yes", "Yes"), ("best_interest", "No – made in their best interest (they lack capacity)")],
+                         widget=GovRadioInput(), validators=[InputRequired("Select whether the person agreed")])
+    communication_needs = SelectMultipleField("Communication needs", choices=list(COMMUNICATION_NEEDS.items()),
+                                              widget=GovCheckboxesInput(), validators=[Optional()])
+    submit = SubmitField("Send referral", widget=GovSubmitInput())
+
+    def validate_discharge_date(self, field):
+        if self.source.data == "hospital_discharge" and not field.data:
+            raise ValidationError("Enter the planned discharge date")
+
+
+RECOMMENDATIONS = {
+    "equipment": "Prescribe equipment",
+    "telecare": "Request a telecare install",
+    "dfg": "Recommend a Disabled Facilities Grant",
+    "minor_adaptation": "Recommend a minor adaptation",
+    "self_purchase": "Signpost or self-purchase",
+    "no_further_action": "No further action",
+}
+
+MONITORING = {
+    "gps": "GPS locator",
+    "movement": "Movement or activity sensors",
+    "bed_sensor": "Bed or chair occupancy sensor",
+    "door_sensor": "Door or property exit sensor",
+}
+
+
+class AssessmentForm(VersionedForm):
+    outcomes_wanted = TextAreaField("What matters to the person and what they want to achieve",
+                                    widget=GovTextArea(), validators=[InputRequired("Enter the person's own outcomes"),
+                                                                      Length(max=5000)])
+    strengths = TextAreaField("What the person can do, and the support around them", widget=GovTextArea(),
+                              validators=[InputRequired("Enter the person's strengths"), Length(max=5000)])
+    needs_by_area = TextAreaField("Needs by daily-living area", widget=GovTextArea(),
+                                  validators=[InputRequired("Enter the needs by daily-living area"), Length(max=5000)])
+    risks = TextAreaField("Risks", widget=GovTextArea(), validators=[Optional(), Length(max=5000)])
+    tecs_considered = RadioField("Was care technology (TECS) considered?", choices=[("yes", "Yes"), ("no", "No")],
+                                 widget=GovRadioInput(), validators=[InputRequired("Select whether care technology was considered")])
+    tecs_what = TextAreaField("What care technology was considered", widget=GovTextArea(),
+                              validators=[Optional(), Length(max=2000)])
+    tecs_why_not = TextAreaField("Why care technology was not considered", widget=GovTextArea(),
+                                 validators=[Optional(), Length(max=2000)])
+    monitoring_devices = SelectMultipleField("Monitoring technology recommended (if any)",
+                                             choices=list(MONITORING.items()), widget=GovCheckboxesInput(),
+                                             validators=[Optional()])
+    consent_by = StringField("Whose consent, or the best-interest decision", widget=GovTextInput(),
+                             validators=[Optional(), Length(max=300)])
+    capacity = RadioField("Capacity decision", choices=[
+        ("has_capacity", "The person has capacity and consents"),
+        ("lacks_capacity_best_interest", "The person lacks capacity: best-interest decision recorded"),
+        ("not_applicable", "Not applicable")], widget=GovRadioInput(), validators=[Optional()])
+    less_restrictive = TextAreaField("Less restrictive options considered", widget=GovTextArea(),
+                                     validators=[Optional(), Length(max=2000)])
+    recommendations = SelectMultipleField("Recommendations", choices=list(RECOMMENDATIONS.items()),
+                                          widget=GovCheckboxesInput(),
+                                          validators=[InputRequired("Select at least one recommendation")])
+    submit = SubmitField("Complete assessment", widget=GovSubmitInput())
+
+    def validate_tecs_what(self, field):
+        if self.tecs_considered.data == "yes" and not (field.data or "").strip():
+            raise ValidationError("Enter what care technology you considered")
+
+    def validate_tecs_why_not(self, field):
+        if self.tecs_considered.data == "no" and not (field.data or "").strip():
+            raise ValidationError("Enter why care technology was not considered")
+
+    def validate_consent_by(self, field):
+        if self.monitoring_devices.data and not (field.data or "").strip():
+            raise ValidationError("Enter whose consent was given, or the best-interest decision")
+
+    def validate_capacity(self, field):
+        if self.monitoring_devices.data and field.data not in ("has_capacity", "lacks_capacity_best_interest"):
+            raise ValidationError("Select the outcome of the capacity decision")
+
+    def validate_less_restrictive(self, field):
+        if self.monitoring_devices.data and not (field.data or "").strip():
+            raise ValidationError("Enter the less restrictive options you considered")
+
+
+class LinkPersonForm(VersionedForm):
+    person_id = IntegerField(validators=[InputRequired()])

@@ -1,0 +1,1 @@
+"""Public side of referrals: ask for help, follow a request."""

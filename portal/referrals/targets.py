@@ -1,0 +1,25 @@
+"""Response targets for each priority: the one place they are configured.
+
+A council can override them with the REFERRAL_TARGETS setting, in the same shape."""
+
+from flask import current_app, has_app_context
+
+from portal.web.bank_holidays import bank_holidays
+from portal.web.clocks import Target
+
+DEFAULT_TARGETS = {
+    "urgent": {"contact": Target(2, "hours"), "assessment": Target(2, "working_days")},
+    "high": {"contact": Target(2, "working_days"), "assessment": Target(10, "working_days")},
+    "routine": {"contact": Target(5, "working_days"), "assessment": Target(28, "days")},
+}
+
+
+def targets() -> dict:
+    if has_app_context():
+        return current_app.config.get("REFERRAL_TARGETS") or DEFAULT_TARGETS
+    return DEFAULT_TARGETS
+
+
+def holidays() -> frozenset:
+    extra = current_app.config.get("EXTRA_CLOSURE_DAYS", ()) if has_app_context() else ()
+    return bank_holidays(extra)
