@@ -112,7 +112,8 @@ class ProfessionalReferralForm(FlaskForm):
                                 validators=[InputRequired("Select what is needed")])
     help_wanted = TextAreaField("What help is needed and why", widget=GovTextArea(),
                                 validators=[InputRequired("Describe what help is needed"), Length(max=5000)])
-    risk_summary = TextAreaField("Risks now (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=5000)],
+    risk_summary = TextAreaField("Risks now (optional)", widget=GovTextArea(),
+                                 validators=[Optional(), Length(max=5000)],
                                  description="For example falls, living alone, carer breakdown, risk to life")
     priority = RadioField("Urgency", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
                           validators=[InputRequired("Select how urgent this is")],
@@ -120,7 +121,8 @@ class ProfessionalReferralForm(FlaskForm):
     discharge_date = DateField("Planned discharge date (hospital discharge only)", widget=GovDateInput(),
                                format="%d %m %Y", validators=[Optional()])
     consent = RadioField("Has the person agreed to this referral?",
-                         choices=[("yes", "Yes"), ("best_interest", "No – made in their best interest (they lack capacity)")],
+                         choices=[("yes", "Yes"),
+                                  ("best_interest", "No – made in their best interest (they lack capacity)")],
                          widget=GovRadioInput(), validators=[InputRequired("Select whether the person agreed")])
     communication_needs = SelectMultipleField("Communication needs", choices=list(COMMUNICATION_NEEDS.items()),
                                               widget=GovCheckboxesInput(), validators=[Optional()])
@@ -158,7 +160,8 @@ class AssessmentForm(VersionedForm):
                                   validators=[InputRequired("Enter the needs by daily-living area"), Length(max=5000)])
     risks = TextAreaField("Risks", widget=GovTextArea(), validators=[Optional(), Length(max=5000)])
     tecs_considered = RadioField("Was care technology (TECS) considered?", choices=[("yes", "Yes"), ("no", "No")],
-                                 widget=GovRadioInput(), validators=[InputRequired("Select whether care technology was considered")])
+                                 widget=GovRadioInput(),
+                                 validators=[InputRequired("Select whether care technology was considered")])
     tecs_what = TextAreaField("What care technology was considered", widget=GovTextArea(),
                               validators=[Optional(), Length(max=2000)])
     tecs_why_not = TextAreaField("Why care technology was not considered", widget=GovTextArea(),

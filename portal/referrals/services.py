@@ -145,13 +145,11 @@ def can_open(user: User, referral: Referral) -> bool:
         referral.route == "occupational_therapist" or referral.assigned_to_id == user.id
     ):
         return True
-    if user.has_role(TRUSTED_ASSESSOR) and (
+    return user.has_role(TRUSTED_ASSESSOR) and (
         referral.assigned_to_id == user.id
         or (referral.route == "trusted_assessor" and referral.complex is False
             and (referral.ta_level_required or 3) <= (user.trusted_assessor_level or 0))
-    ):
-        return True
-    return False
+    )
 
 
 def get_for(session, user: User, referral_id: int) -> Referral:

@@ -67,7 +67,7 @@ def axe():
     source = AXE_PATH.read_text()
 
     def check(page):
-        page.add_script_tag(content=source)
+        page.evaluate(source)  # through DevTools: the page's CSP rightly blocks an injected <script>
         result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values:
             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
         bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
