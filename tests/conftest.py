@@ -63,6 +63,8 @@ def db_session(app):
         conn = engine.connect()
         tx = conn.begin()
         engines[None] = conn
+        factory_kw = db.session.session_factory.kw
+        previous_mode = factory_kw.get("join_transaction_mode")
         db.session.configure(join_transaction_mode="create_savepoint")
         try:
             yield db.session
@@ -71,7 +73,10 @@ def db_session(app):
             tx.rollback()
             conn.close()
             engines[None] = engine
-            db.session.configure(join_transaction_mode="conservative_savepoint")
+            if previous_mode is None:
+                factory_kw.pop("join_transaction_mode", None)
+            else:
+                factory_kw["join_transaction_mode"] = previous_mode
 
 
 class FreshRequestClient(FlaskClient):

@@ -1,7 +1,6 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -22,8 +21,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.people.models import COMMUNICATION_NEEDS, TENURES
-from portal.people.validators import DateOfBirth, NHSNumber, Postcode
+from portal.people.validators import DateOfBirth, NHSNumber, Postcode, normalise_postcode
 from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, ROUTES, SOURCES
+from portal.web.widgets import DateInput
 
 
 class VersionedForm(FlaskForm):
@@ -96,7 +96,7 @@ class ProfessionalReferralForm(FlaskForm):
                              validators=[InputRequired("Enter the person's first name"), Length(max=100)])
     family_name = StringField("Last name", widget=GovTextInput(),
                               validators=[InputRequired("Enter the person's last name"), Length(max=100)])
-    date_of_birth = DateField("Date of birth", widget=GovDateInput(), format="%d %m %Y",
+    date_of_birth = DateField("Date of birth", widget=DateInput(), format="%d %m %Y",
                               validators=[InputRequired("Enter the person's date of birth"), DateOfBirth()])
     nhs_number = StringField("NHS number (optional)", widget=GovTextInput(),
                              validators=[Optional(), NHSNumber(), Length(max=14)])
@@ -104,6 +104,7 @@ class ProfessionalReferralForm(FlaskForm):
                                  validators=[InputRequired("Enter the first line of the address"), Length(max=200)])
     town = StringField("Town or city", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
     postcode = StringField("Postcode", widget=GovTextInput(),
+                           filters=[lambda v: normalise_postcode(v) if v else v],
                            validators=[InputRequired("Enter the postcode"), Postcode(), Length(max=10)])
     locality = SelectField("Locality", widget=GovSelect(), validators=[Optional()])
     tenure = SelectField("Housing", choices=list(TENURES.items()), default="other", widget=GovSelect())
@@ -118,7 +119,7 @@ class ProfessionalReferralForm(FlaskForm):
     priority = RadioField("Urgency", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
                           validators=[InputRequired("Select how urgent this is")],
                           description="Urgent: hospital discharge, risk to life or carer breakdown")
-    discharge_date = DateField("Planned discharge date (hospital discharge only)", widget=GovDateInput(),
+    discharge_date = DateField("Planned discharge date (hospital discharge only)", widget=DateInput(),
                                format="%d %m %Y", validators=[Optional()])
     consent = RadioField("Has the person agreed to this referral?",
                          choices=[("yes", "Yes"),

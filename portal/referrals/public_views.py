@@ -1,1 +1,189 @@
-"""Public side of referrals: ask for help, follow a request."""
+"""Public side of referrals: ask for help (with or without a self-assessment), follow a request."""
+
+from datetime import date
+
+from flask import redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from portal.extensions import db, limiter
+from portal.people import services as people
+from portal.referrals import bp, services
+from portal.referrals.models import NEEDS
+from portal.referrals.public_forms import ContactForm, DetailsForm, HelpForm, TrackForm, WhoForm, suggested_priority
+from portal.web.security import public
+
+STEPS = {
+    "who": (WhoForm, "Who needs help?"),
+    "details": (DetailsForm, "Their details"),
+    "contact": (ContactForm, "How can we contact you?"),
+    "help": (HelpForm, "What help do you need?"),
+}
+ORDER = list(STEPS)
+
+
+def _journey() -> dict:
+    return session.setdefault("help", {})
+
+
+def _staff_helper():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+@bp.get("/ask-for-help")
+@public
+def public_start():
+    report_ref = request.args.get("report", "")[:40]
+    if report_ref:
+        from portal.advice.services import completed_report
+
+        report = completed_report(db.session, report_ref)
+        if report is not None:
+            journey = _journey()
+            journey["report"] = report.reference
+            journey.setdefault("help", {})["needs"] = report_suggested_needs(report)
+            session.modified = True
+    return render_template("referrals/public/start.html", from_report=bool(_journey().get("report")))
+
+
+def report_suggested_needs(report) -> list[str]:
+    from portal.advice.services import suggested_needs
+
+    return [n for n in suggested_needs(report) if n in NEEDS]
+
+
+def _load(form, data: dict) -> None:
+    for name, field in form._fields.items():
+        if name in data and name not in ("csrf_token", "submit"):
+            value = data[name]
+            if name == "date_of_birth" and value:
+                value = date.fromisoformat(value)
+            field.data = value
+
+
+def _store(form) -> dict:
+    out = {}
+    for name, field in form._fields.items():
+        if name in ("csrf_token", "submit"):
+            continue
+        value = field.data
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+@bp.route("/ask-for-help/<any(who, details, contact, help):step>", methods=["GET", "POST"])
+@public
+def public_step(step: str):
+    form_class, title = STEPS[step]
+    journey = _journey()
+    index = ORDER.index(step)
+    if any(earlier not in journey for earlier in ORDER[:index]):
+        return redirect(url_for("referrals.public_step", step=ORDER[0]), 303)
+    form = form_class()
+    if request.method == "GET":
+        _load(form, journey.get(step, {}))
+    elif form.validate_on_submit():
+        journey[step] = _store(form)
+        session.modified = True
+        if request.args.get("source") == "check" or index == len(ORDER) - 1:
+            return redirect(url_for("referrals.public_check"), 303)
+        return redirect(url_for("referrals.public_step", step=ORDER[index + 1]), 303)
+    back = url_for("referrals.public_step", step=ORDER[index - 1]) if index else url_for("referrals.public_start")
+    return render_template(f"referrals/public/{step}.html", form=form, title=title, back=back,
+                           someone=journey.get("who", {}).get("who") == "someone")
+
+
+@bp.route("/ask-for-help/check", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"])
+def public_check():
+    journey = _journey()
+    if any(step not in journey for step in ORDER):
+        return redirect(url_for("referrals.public_step", step=ORDER[0]), 303)
+    from portal.referrals.public_forms import ConfirmForm
+
+    form = ConfirmForm()
+    if request.method == "GET":
+        journey.setdefault("submission_key", services.new_submission_key())
+        session.modified = True
+        form.submission_key.data = journey["submission_key"]
+    elif form.validate_on_submit():
+        referral = _submit(journey, form.submission_key.data or journey.get("submission_key", ""))
+        db.session.commit()
+        session.pop("help", None)
+        session["help_done"] = referral.reference
+        return redirect(url_for("referrals.public_done"), 303)
+    return render_template("referrals/public/check.html", form=form, j=journey, needs=NEEDS)
+
+
+def _submit(journey: dict, submission_key: str):
+    existing = services.find_by_submission_key(db.session, submission_key)
+    if existing is not None:
+        return existing  # back button and resubmit, or a double click: one referral
+    who, details, contact, help_ = journey["who"], journey["details"], journey["contact"], journey["help"]
+    helper = _staff_helper()
+    actor = helper or "public"
+    person = people.create_person(
+        db.session, actor, given_name=details["given_name"], family_name=details["family_name"],
+        date_of_birth=date.fromisoformat(details["date_of_birth"]), address_line_1=details["address_line_1"],
+        address_line_2=details.get("address_line_2"), town=details.get("town"), postcode=details["postcode"],
+        nhs_number=details.get("nhs_number") or None, phone=contact.get("phone"), email=contact.get("email"),
+        communication_needs=contact.get("communication_needs") or [],
+        interpreter_language=contact.get("interpreter_language"))
+    report_id = None
+    if journey.get("report"):
+        from portal.advice.services import completed_report, mark_asked_for_help
+
+        report = completed_report(db.session, journey["report"])
+        if report is not None:
+            mark_asked_for_help(db.session, report)
+            report_id = report.id
+    on_behalf = who["who"] == "someone"
+    source = "self_assessment" if report_id else ("carer" if on_behalf else "self")
+    risks = [label for key, label in (("hospital", "In hospital waiting to come home"),
+                                      ("fallen_recently", "Fallen in the last 3 months"),
+                                      ("carer_struggling", "Carer finding it very hard to keep caring"))
+             if help_.get(key) == "yes"]
+    referral, created = services.create_referral(
+        db.session, actor, person=person, source=source, needs=help_["needs"], help_wanted=help_["help_wanted"],
+        submission_key=submission_key, suggested_priority=suggested_priority(help_),
+        risk_summary="; ".join(risks) or None,
+        referrer_name=who.get("your_name") if on_behalf else None,
+        referrer_relationship=who.get("relationship") if on_behalf else None,
+        consent_given=not on_behalf or who.get("consent") == "yes",
+        consent_note="Asked for in the person's best interest"
+        if on_behalf and who.get("consent") == "cannot" else None,
+        advice_report_id=report_id, completed_by=helper)
+    if not created:
+        db.session.delete(person)  # the same form won a race a moment ago: keep one record
+    elif person.email:
+        services.notify_person(db.session, referral, "referral_received")
+    return referral
+
+
+@bp.get("/ask-for-help/done")
+@public
+def public_done():
+    reference = session.get("help_done")
+    if not reference:
+        return redirect(url_for("referrals.public_start"), 303)
+    return render_template("referrals/public/done.html", reference=reference)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per 5 minutes;30 per hour", methods=["POST"])
+def track():
+    form = TrackForm()
+    status = None
+    not_found = False
+    if form.validate_on_submit():
+        status = services.public_status(db.session, form.reference.data, form.date_of_birth.data)
+        not_found = status is None
+    return render_template("referrals/public/track.html", form=form, status=status, not_found=not_found)
+
+
+@bp.get("/ask-for-help/restart")
+@public
+def public_restart():
+    session.pop("help", None)
+    return redirect(url_for("referrals.public_start"), 303)

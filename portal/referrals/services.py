@@ -167,6 +167,7 @@ def _check(referral: Referral, version: int | None, allowed_from: tuple[str, ...
             f"Referral {referral.reference} was changed by someone else while you were looking at it. "
             "Your change was not saved. Check the latest details and try again."
         )
+    referral._state_seen = referral.state
     if referral.state not in allowed_from:
         raise IllegalTransition(
             f"You cannot {action} referral {referral.reference} because it is "
@@ -177,6 +178,9 @@ def _check(referral: Referral, version: int | None, allowed_from: tuple[str, ...
 def _audit(session, actor, referral: Referral, action: str, **details) -> None:
     record(session, actor, f"referral.{action}", "referral", referral.id, reference=referral.reference,
            state=referral.state, **details)
+    if getattr(referral, "_state_seen", referral.state) != referral.state:
+        notify_person(session, referral)
+        referral._state_seen = referral.state
 
 
 def claim(session, actor: User, referral: Referral, version: int | None = None) -> Referral:
@@ -611,3 +615,20 @@ def link_person(session, actor: User, referral: Referral, person_id: int, versio
     referral.search_name = f"{other.family_name} {other.given_name}".lower()
     _audit(session, actor, referral, "linked_to_person", before=before, after=other.id)
     return referral
+
+
+def notify_person(session, referral: Referral, template: str = "referral_update") -> None:
+    """Tell the person (when they gave an email address) where their request has got to."""
+    from flask import url_for
+
+    from portal.notify.services import send
+
+    email = referral.person.email
+    if not email:
+        return
+    send(session, template, email, {
+        "reference": referral.reference,
+        "status": PUBLIC_STATUS[referral.state],
+        "next_step": NEXT_STEPS[referral.state],
+        "track_url": url_for("referrals.track", _external=True),
+    })

@@ -380,3 +380,15 @@ def communication_label(value: str) -> str:
 @bp.app_template_filter("recommendation_label")
 def recommendation_label(value: str) -> str:
     return RECOMMENDATIONS.get(value, value)
+
+
+@bp.app_template_filter("iso_date")
+def iso_date(value: str) -> str:
+    from datetime import date
+
+    from portal.web.filters import format_date
+
+    try:
+        return format_date(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return ""

@@ -1,70 +1,181 @@
-"""Working-day clocks for targets (referrals, deliveries, jobs, grants).
+"""Target clocks: hours, working days, calendar days and months, with pauses.
 
-Times are naive UTC as stored; whether a day is a working day is judged on its Europe/London
-calendar date. Rules:
-- n working days after a start: the same time of day on the n-th working day after the start's
-  date (a start on a non-working day counts from that day, so Saturday + 1 = Monday... the
-  n-th working day after it).
-- Pauses push a deadline back by the time paused: for hour and day targets by the elapsed
-  paused time; for working-day targets by the number of working days touched by the pause.
-  More pausing never makes a deadline earlier.
+Times. The database holds naive UTC datetimes, so every function here reads a naive datetime as
+UTC (an aware one is converted) and returns naive UTC. Whether a moment is on a working day is
+judged on its Europe/London calendar date, and day, working-day and month arithmetic keeps the
+London wall-clock time: 28 days from 10:00 on 10 October is 10:00 on 7 November, although the
+clocks went back in between. Hours are plain elapsed time.
+
+Working days. Monday to Friday, excluding the holiday set (England and Wales bank holidays by
+default; pass ``bank_holidays(extra)`` to add local closure days). n working days after a start on
+a working day is the same London time of day on the n-th working day after the start's date, so
+Friday 16:00 + 2 is Tuesday 16:00. A start on a non-working day counts as 09:00 on the next
+working day: Saturday 11:00 + 2 is Wednesday 09:00, and Saturday + 0 is Monday 09:00.
+
+Pauses. A target is an amount of running clock time. The clock runs from the start except while
+paused, and for working-day targets only on working days (each exactly 24 hours long: UK clocks
+change on Sundays). The deadline is the last moment at which the running time has not passed the
+target. With no pauses that is exactly the plain rule above. So a pause pushes the deadline back by
+the running time it covers: its elapsed length for hours, days and months; for working days, the
+part of it on working days (a pause over a weekend costs nothing, as the clock was stopped
+anyway). A pause that starts after the deadline changes nothing (the case was already overdue),
+and more pausing can never make a deadline earlier. While a pause is open there is no deadline.
 """
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, TypeVar
 
 from portal.timeutil import LONDON
+from portal.web.bank_holidays import ENGLAND_AND_WALES
 
 Unit = Literal["hours", "working_days", "days", "months"]
+Status = Literal["met", "missed", "overdue", "due_today", "on_track", "paused"]
+Pause = tuple[datetime, datetime | None]
+D = TypeVar("D", date, datetime)
+
+UNITS: tuple[str, ...] = ("hours", "working_days", "days", "months")
+WORKING_DAY_STARTS = time(9, 0)
+_DAY = timedelta(days=1)
 
 
-def _local_date(moment: datetime) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(LONDON).date()
+# Time zones ------------------------------------------------------------------------------
+
+def _utc(moment: datetime) -> datetime:
+    """Naive UTC; a naive input is taken to be UTC already."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
-def is_working_day(day: date, holidays: Iterable[date]) -> bool:
-    return day.weekday() < 5 and day not in holidays
+def _london(moment: datetime) -> datetime:
+    return _utc(moment).replace(tzinfo=UTC).astimezone(LONDON)
 
 
-def add_working_days(start: datetime, n: int, holidays: Iterable[date]) -> datetime:
-    holidays = frozenset(holidays)
-    day = _local_date(start)
-    moved = 0
-    result = start
-    while moved < n:
-        day += timedelta(days=1)
-        result += timedelta(days=1)
-        if is_working_day(day, holidays):
-            moved += 1
-    return result
+def _from_london(wall: datetime) -> datetime:
+    """Naive UTC for a naive London wall-clock time."""
+    return wall.replace(tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
 
 
-def add_calendar_days(start: datetime, n: int) -> datetime:
-    return start + timedelta(days=n)
+def london_date(moment: datetime) -> date:
+    """The Europe/London calendar date of a (naive UTC) moment."""
+    return _london(moment).date()
 
 
-def add_months(start: date | datetime, n: int):
-    """Same day n months later, clamped to the month's end (31 Aug + 6 months = 28/29 Feb)."""
-    month_index = start.month - 1 + n
-    year = start.year + month_index // 12
-    month = month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day)
+def _midnight(day: date) -> datetime:
+    """Naive UTC for 00:00 London on that day."""
+    return _from_london(datetime.combine(day, time()))
 
 
-def add_hours(start: datetime, hours: int) -> datetime:
-    return start + timedelta(hours=hours)
+def _as_set(holidays: Iterable[date]) -> frozenset[date] | set[date]:
+    return holidays if isinstance(holidays, (frozenset, set)) else frozenset(holidays)
+
+
+# Working days ----------------------------------------------------------------------------
+
+def is_working_day(d: date, holidays: Iterable[date] = ENGLAND_AND_WALES) -> bool:
+    """Monday to Friday and not a holiday; a datetime is judged on its London date."""
+    if isinstance(d, datetime):
+        d = london_date(d)
+    return d.weekday() < 5 and d not in _as_set(holidays)
+
+
+def next_working_day(d: date, holidays: Iterable[date] = ENGLAND_AND_WALES) -> date:
+    """The first working day strictly after d."""
+    holidays = _as_set(holidays)
+    d += _DAY
+    while not is_working_day(d, holidays):
+        d += _DAY
+    return d
+
+
+def _effective_start(start: datetime, holidays) -> datetime:
+    """The start itself on a working day; otherwise 09:00 London on the next working day."""
+    day = london_date(start)
+    if is_working_day(day, holidays):
+        return _utc(start)
+    return _from_london(datetime.combine(next_working_day(day, holidays), WORKING_DAY_STARTS))
+
+
+def add_working_days(start: D, n: int, holidays: Iterable[date] = ENGLAND_AND_WALES) -> D:
+    """The same London time of day on the n-th working day after the start's date.
+
+    A start on a non-working day counts from 09:00 on the next working day. Given a date, returns
+    the date (the n-th working day after it, or after the next working day if it is not one).
+    """
+    if n < 0:
+        raise ValueError("n must be 0 or more")
+    holidays = _as_set(holidays)
+    if isinstance(start, datetime):
+        local = _london(_effective_start(start, holidays))
+        day, clock = local.date(), local.time()
+    else:
+        day = start if is_working_day(start, holidays) else next_working_day(start, holidays)
+        clock = None
+    for _ in range(n):
+        day = next_working_day(day, holidays)
+    # A working day is never a clock-change Sunday, so this wall time exists and is unambiguous.
+    return day if clock is None else _from_london(datetime.combine(day, clock))
+
+
+# Calendar arithmetic ---------------------------------------------------------------------
+
+def add_calendar_days(start: D, n: int) -> D:
+    """n days later at the same London wall-clock time (or the date n days later)."""
+    if not isinstance(start, datetime):
+        return start + timedelta(days=n)
+    local = _london(start).replace(tzinfo=None)
+    return _from_london(local + timedelta(days=n))
+
+
+def _shift_months(day: date, n: int) -> date:
+    index = day.month - 1 + n
+    year, month = day.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
+
+
+def add_months(start: D, n: int) -> D:
+    """The same day n months later, clamped to the month's end (31 August + 6 months = 28 or 29
+    February). A datetime keeps its London wall-clock time and the month is that of its London
+    date."""
+    if not isinstance(start, datetime):
+        return _shift_months(start, n)
+    local = _london(start).replace(tzinfo=None)
+    return _from_london(datetime.combine(_shift_months(local.date(), n), local.time()))
+
+
+def add_hours(start: datetime, h: float) -> datetime:
+    """Plain elapsed hours (the urgent 2-hour contact target)."""
+    return _utc(start) + timedelta(hours=h)
+
+
+# Targets ---------------------------------------------------------------------------------
+
+_NAMES = {"hours": "hour", "working_days": "working day", "days": "day", "months": "month"}
 
 
 @dataclass(frozen=True)
 class Target:
+    """A response target such as 2 hours, 2 working days, 28 days or 6 months."""
+
     amount: int
     unit: Unit
 
-    def due(self, start: datetime, holidays: Iterable[date] = ()) -> datetime:
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}")
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool) or self.amount < 0:
+            raise ValueError("amount must be a whole number, 0 or more")
+
+    @property
+    def label(self) -> str:
+        return f"{self.amount} {_NAMES[self.unit]}{'' if self.amount == 1 else 's'}"
+
+    def due(self, start: datetime, holidays: Iterable[date] = ENGLAND_AND_WALES) -> datetime:
+        """The deadline with no pauses (naive UTC)."""
         if self.unit == "hours":
             return add_hours(start, self.amount)
         if self.unit == "working_days":
@@ -73,89 +184,151 @@ class Target:
             return add_calendar_days(start, self.amount)
         return add_months(start, self.amount)
 
-    @property
-    def label(self) -> str:
-        names = {"hours": "hour", "working_days": "working day", "days": "day", "months": "month"}
-        name = names[self.unit]
-        return f"{self.amount} {name}{'' if self.amount == 1 else 's'}"
 
+# Pauses ----------------------------------------------------------------------------------
 
-def _working_days_touched(start: datetime, end: datetime, holidays: frozenset) -> int:
-    first, last = _local_date(start), _local_date(end)
-    count = 0
-    day = first
-    while day <= last:
-        if is_working_day(day, holidays):
-            count += 1
-        day += timedelta(days=1)
-    return count
-
-
-def is_paused(pauses: Sequence[tuple[datetime, datetime | None]]) -> bool:
+def is_paused(pauses: Sequence[Pause]) -> bool:
+    """True while any pause is open (no end yet)."""
     return any(end is None for _, end in pauses)
 
 
-def due_with_pauses(start: datetime, target: Target, pauses: Sequence[tuple[datetime, datetime | None]],
-                    holidays: Iterable[date] = ()) -> datetime | None:
-    """The deadline pushed back by closed pauses; None while a pause is open."""
+def _merged(pauses: Iterable[Pause], open_until: datetime | None = None) -> list[tuple]:
+    """Closed pauses as sorted, non-overlapping (start, end) in naive UTC; an open pause ends at
+    open_until (or is dropped without it); empty and backwards pauses are dropped."""
+    spans = []
+    for s, e in pauses:
+        if e is None:
+            if open_until is None:
+                continue
+            e = open_until
+        s, e = _utc(s), _utc(e)
+        if e > s:
+            spans.append((s, e))
+    spans.sort()
+    merged: list[list[datetime]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def _minus(a: datetime, b: datetime | None, pauses: list[tuple]) -> Iterator[tuple]:
+    """The parts of [a, b) (b None: no end) not covered by the merged pauses."""
+    for ps, pe in pauses:
+        if pe <= a:
+            continue
+        if b is not None and ps >= b:
+            break
+        if ps > a:
+            yield a, ps
+        a = max(a, pe)
+        if b is not None and a >= b:
+            return
+    yield a, b
+
+
+def _running_periods(start: datetime, working_days: bool, holidays) -> Iterator[tuple]:
+    """When the clock can run, ignoring pauses: from the start on, or only on working days."""
+    if not working_days:
+        yield start, None
+        return
+    day = london_date(start)
+    while True:
+        if is_working_day(day, holidays):
+            yield max(start, _midnight(day)), _midnight(day + _DAY)
+        day += _DAY
+
+
+def due_with_pauses(start: datetime, target: Target, pauses: Sequence[Pause],
+                    holidays: Iterable[date] = ENGLAND_AND_WALES) -> datetime | None:
+    """The deadline once the clock has run for the target's time outside the pauses.
+
+    None while a pause is open. See the module docstring for the rule.
+    """
     if is_paused(pauses):
         return None
-    holidays = frozenset(holidays)
-    due = target.due(start, holidays)
+    holidays = _as_set(holidays)
+    start = _utc(start)
     if target.unit == "working_days":
-        days = sum(_working_days_touched(s, e, holidays) for s, e in pauses if e > s)
-        return add_working_days(due, days, holidays) if days else due
-    paused = sum(((e - s) for s, e in pauses if e > s), timedelta())
-    return due + paused
+        start = _effective_start(start, holidays)
+        remaining = target.amount * _DAY  # every working day is 24 hours long
+    else:
+        remaining = target.due(start, holidays) - start
+    merged = _merged(pauses)
+    for period in _running_periods(start, target.unit == "working_days", holidays):
+        for a, b in _minus(*period, merged):
+            if b is None or b - a > remaining:
+                return a + remaining
+            remaining -= b - a
+    raise AssertionError("unreachable: the running periods never end")  # pragma: no cover
 
 
-def elapsed_excluding_pauses(start: datetime, end: datetime,
-                             pauses: Sequence[tuple[datetime, datetime | None]]) -> timedelta:
+def elapsed_excluding_pauses(start: datetime, end: datetime, pauses: Sequence[Pause]) -> timedelta:
+    """Elapsed time from start to end, less the paused time between them (an open pause counts
+    as paused up to end). Overlapping pauses are counted once. Never negative."""
+    start, end = _utc(start), _utc(end)
+    if end <= start:
+        return timedelta()
     total = end - start
-    for s, e in pauses:
-        s2, e2 = max(s, start), min(e or end, end)
-        if e2 > s2:
-            total -= e2 - s2
-    return max(total, timedelta())
+    for s, e in _merged(pauses, open_until=end):
+        s, e = max(s, start), min(e, end)
+        if e > s:
+            total -= e - s
+    return total
 
+
+# Status and wording ----------------------------------------------------------------------
 
 def time_left(due: datetime, now: datetime) -> timedelta:
-    return due - now
+    """Negative once overdue."""
+    return _utc(due) - _utc(now)
 
 
 def clock_status(due: datetime | None, now: datetime, stopped_at: datetime | None = None,
-                 paused: bool = False) -> str:
+                 paused: bool = False) -> Status:
+    """Where a clock stands.
+
+    met / missed: the milestone was recorded (stopped_at) on or before / after the due time.
+    paused: no due time (a pause is open) or paused is passed. overdue: now is after the due time.
+    due_today: due later today (same Europe/London date). on_track: otherwise.
+    """
+    if stopped_at is not None and due is not None:
+        return "met" if _utc(stopped_at) <= _utc(due) else "missed"
     if paused or due is None:
         return "paused"
-    if stopped_at is not None:
-        return "met" if stopped_at <= due else "missed"
-    if now > due:
+    if _utc(now) > _utc(due):
         return "overdue"
-    if _local_date(due) == _local_date(now):
+    if london_date(due) == london_date(now):
         return "due_today"
     return "on_track"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def humanise(delta: timedelta) -> str:
-    seconds = abs(int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-
-    def part(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
+    """A rough size of a time span, ignoring its sign: "3 days", "1 day 2 hours",
+    "1 hour 20 minutes", "5 minutes", "less than 1 minute". Rounded down."""
+    minutes_total = int(abs(delta).total_seconds()) // 60
+    days, rest = divmod(minutes_total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
     if days >= 2:
-        return part(days, "day")
+        return _count(days, "day")
     if days == 1:
-        return part(1, "day") + (f" {part(hours, 'hour')}" if hours else "")
+        return _count(1, "day") + (f" {_count(hours, 'hour')}" if hours else "")
     if hours:
-        return part(hours, "hour") + (f" {part(minutes, 'minute')}" if minutes else "")
-    return part(max(minutes, 1), "minute")
+        return _count(hours, "hour") + (f" {_count(minutes, 'minute')}" if minutes else "")
+    if minutes:
+        return _count(minutes, "minute")
+    return "less than 1 minute"
 
 
 def describe_time_left(due: datetime, now: datetime) -> str:
-    delta = due - now
-    if delta.total_seconds() < 0:
+    """For the queue's tag: "Due in 1 hour 20 minutes", "Due in 3 days", "Overdue by 2 days"."""
+    delta = time_left(due, now)
+    if delta < timedelta():
         return f"Overdue by {humanise(delta)}"
     return f"Due in {humanise(delta)}"
