@@ -9,7 +9,8 @@ from portal.referrals.models import Referral
 from tests.conftest import csrf_from
 
 WHO = {"who": "someone", "your_name": "Sara Patel", "relationship": "Daughter", "consent": "yes"}
-DETAILS = {"given_name": "Anil", "family_name": "Patel", "date_of_birth": ["4", "7", "1941"], "address_line_1": "12 Mill Lane", "town": "Ashdown", "postcode": "ab12de",
+DETAILS = {"given_name": "Anil", "family_name": "Patel", "date_of_birth": ["4", "7", "1941"],
+           "address_line_1": "12 Mill Lane", "town": "Ashdown", "postcode": "ab12de",
            "nhs_number": "943 476 5919"}
 CONTACT = {"phone": "07700 900982", "email": "sara@example.com"}
 HELP = {"needs": ["equipment", "falls"], "help_wanted": "Dad fell twice on the stairs", "hospital": "no",
