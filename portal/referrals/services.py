@@ -37,6 +37,8 @@ from portal.timeutil import utcnow
 from portal.web.clocks import due_with_pauses
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
+# A paused case has no running clock: it sorts after every case whose clock is running.
+PAUSED_SORT_KEY = datetime(9999, 1, 1)
 
 
 def new_reference() -> str:
@@ -65,6 +67,8 @@ def recompute_clocks(referral: Referral) -> None:
     referral.assessment_due_at = due_with_pauses(referral.received_at, spec["assessment"], pauses, hols)
     if not referral.is_open:
         referral.next_due_at = None
+    elif referral.paused_since is not None:
+        referral.next_due_at = PAUSED_SORT_KEY
     elif referral.first_contact_at is None:
         referral.next_due_at = referral.contact_due_at
     elif referral.assessed_at is None:

@@ -216,3 +216,15 @@ def test_possible_duplicates_are_shown_and_can_be_linked(client, staff, make_ref
     assert resp.status_code == 303
     db_session.expire_all()
     assert second.person_id == first.person_id
+
+
+def test_paused_cases_sort_after_running_clocks_and_are_not_overdue(db_session, staff, make_referral):
+    officer = staff.create("triage_officer")
+    paused = make_referral(priority="urgent", received_at=datetime(2026, 1, 5, 9, 0))
+    running = make_referral(priority="routine", received_at=datetime(2026, 11, 20, 9, 0))
+    services.pause(db_session, officer, paused, "Waiting for the occupational therapy report")
+    rows = services.queue(db_session, officer, services.QueueFilters()).rows
+    assert [r.id for r in rows] == [running.id, paused.id]
+    overdue = services.queue(db_session, officer, services.QueueFilters(overdue=True),
+                             now=datetime(2027, 6, 1)).rows
+    assert paused not in overdue and running in overdue
