@@ -106,9 +106,9 @@ def _configure_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import portal.models  # noqa: F401  (every table, for the metadata)
-    from portal import advice, audit, auth, notify, people, referrals, web
+    from portal import advice, audit, auth, equipment, notify, people, referrals, web
 
-    for module in (web, auth, audit, notify, people, advice, referrals):
+    for module in (web, auth, audit, notify, people, advice, referrals, equipment):
         app.register_blueprint(module.bp)
 
 

@@ -144,4 +144,4 @@ def staff(client, db_session):
 
 @pytest.fixture
 def htmx_headers():
-    return {"HX-Request": "true"}
+    return {"HX-Request": "true", "HX-Target": "main-content"}

@@ -113,6 +113,7 @@ def upgrade():
     op.create_index(op.f("ix_referral_person_id"), "referral", ["person_id"])
     op.create_index(op.f("ix_referral_locality"), "referral", ["locality"])
     op.create_index("ix_referral_queue", "referral", ["state", "next_due_at", "id"])
+    op.create_index("ix_referral_due", "referral", ["next_due_at", "id"])
     op.create_index("ix_referral_assignee_queue", "referral", ["assigned_to_id", "state", "next_due_at"])
     op.create_index("ix_referral_received", "referral", ["received_at"])
     op.create_index("ix_referral_search_name", "referral", ["search_name"])

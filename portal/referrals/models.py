@@ -70,6 +70,7 @@ class Referral(db.Model):
         CheckConstraint("outcome IS NULL OR " + _in("outcome", OUTCOMES), name="outcome"),
         # the queue: open referrals in time-left order (keyset pagination on (next_due_at, id))
         Index("ix_referral_queue", "state", "next_due_at", "id"),
+        Index("ix_referral_due", "next_due_at", "id"),
         Index("ix_referral_assignee_queue", "assigned_to_id", "state", "next_due_at"),
         Index("ix_referral_received", "received_at"),
         Index("ix_referral_search_name", "search_name"),

@@ -2,7 +2,7 @@
 some overdue, and older ones closed with outcomes. Idempotent: does nothing if referrals exist."""
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 

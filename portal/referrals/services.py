@@ -504,7 +504,11 @@ def _search_condition(term: str):
 
 
 def _filtered(stmt, filters: QueueFilters, user: User, now: datetime):
-    stmt = stmt.where(Referral.state.in_(filters.states))
+    if set(filters.states) == set(OPEN_STATES):
+        # open referrals are exactly those with a due time: this walks ix_referral_due in order
+        stmt = stmt.where(Referral.next_due_at.is_not(None))
+    else:
+        stmt = stmt.where(Referral.state.in_(filters.states))
     if filters.priority:
         stmt = stmt.where(func.coalesce(Referral.priority, Referral.suggested_priority) == filters.priority)
     if filters.need:

@@ -10,8 +10,10 @@ htmx = HTMX()
 
 
 def is_partial() -> bool:
-    """True for an htmx request that wants a fragment (not a history restore or a boost)."""
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
+    """True for an htmx request that wants a fragment: one aimed at an element (HX-Target), and
+    not a history restore, a boosted link or an HX-Location follow-up to the whole body."""
+    return (bool(htmx) and not htmx.history_restore_request and not htmx.boosted
+            and bool(htmx.target))
 
 
 def render_page(template: str, block: str | list[str], status: int = 200, **ctx) -> Response:
@@ -29,8 +31,8 @@ def render_page(template: str, block: str | list[str], status: int = 200, **ctx)
 
 
 def hx_redirect(url: str) -> Response:
-    """After a successful POST: HX-Location for htmx, 303 See Other otherwise."""
-    if is_partial():
+    """After a successful POST: HX-Location for any htmx request, 303 See Other otherwise."""
+    if bool(htmx):
         resp = make_response("", 200)
         resp.headers["HX-Location"] = json.dumps({"path": url, "target": "body"})
         return resp

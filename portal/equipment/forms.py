@@ -1,0 +1,160 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.equipment.models import CATEGORIES, COLLECTION_REASONS, PRIORITIES, SUPPLY, TRACKING
+
+QTY = NumberRange(min=1, max=20, message="Enter a quantity from 1 to 20")
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ProductForm(FlaskForm):
+    version = HiddenField()
+    code = StringField("Product code", widget=GovTextInput(),
+                       validators=[InputRequired("Enter a product code"), Length(max=30)])
+    name = StringField("Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=200)])
+    category = SelectField("Category", choices=list(CATEGORIES.items()), widget=GovSelect(),
+                           validators=[InputRequired("Select a category")])
+    area = StringField("Daily-living area (optional)", widget=GovTextInput(),
+                       validators=[Optional(), Length(max=80)], description="For example bathing, toileting, transfers")
+    description = TextAreaField("Description (optional)", widget=GovTextArea(),
+                                validators=[Optional(), Length(max=5000)])
+    supply = RadioField("Loaned or issued", choices=list(SUPPLY.items()), widget=GovRadioInput(),
+                        validators=[InputRequired("Select whether it is loaned or issued")])
+    tracking = RadioField("How stock is tracked", choices=list(TRACKING.items()), widget=GovRadioInput(),
+                          validators=[InputRequired("Select how stock is tracked")])
+    self_purchase = BooleanField("People can buy this themselves", widget=GovCheckboxInput())
+    price_min = DecimalField("Typical price from, in pounds (optional)", widget=GovTextInput(), places=2,
+                             validators=[Optional(), NumberRange(min=0, message="Enter a price of 0 or more")])
+    price_max = DecimalField("Typical price to, in pounds (optional)", widget=GovTextInput(), places=2,
+                             validators=[Optional(), NumberRange(min=0, message="Enter a price of 0 or more")])
+    what_to_look_for = TextAreaField("What to look for when buying (optional)", widget=GovTextArea(),
+                                     validators=[Optional(), Length(max=5000)])
+    inspection_months = IntegerField("Inspection interval in months (optional)", widget=GovTextInput(),
+                                     validators=[Optional(), NumberRange(min=1, max=120,
+                                                                         message="Enter between 1 and 120 months")])
+    warranty_months = IntegerField("Warranty in months (optional)", widget=GovTextInput(),
+                                   validators=[Optional(), NumberRange(min=0, max=240,
+                                                                       message="Enter between 0 and 240 months")])
+    cleaning_required = BooleanField("Must be cleaned before re-issue", widget=GovCheckboxInput())
+    unit_cost = DecimalField("Unit cost to the council, in pounds (optional)", widget=GovTextInput(), places=2,
+                             validators=[Optional(), NumberRange(min=0, message="Enter a cost of 0 or more")])
+    active = BooleanField("Available to order", widget=GovCheckboxInput(), default=True)
+    submit = SubmitField("Save product", widget=GovSubmitInput())
+
+
+class OrderForm(FlaskForm):
+    submission_key = HiddenField()
+    store_id = SelectField("Store that supplies the order", coerce=_int_or_none, widget=GovSelect(),
+                           validators=[InputRequired("Select a store")])
+    priority = RadioField("Delivery priority", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
+                          validators=[InputRequired("Select a delivery priority")])
+    planned_date = DateField("Planned delivery date (optional)", widget=GovDateInput(), format="%d %m %Y",
+                             validators=[Optional()],
+                             description="For example a hospital discharge date, like 27 3 2027. Leave blank "
+                                         "for the earliest date the priority allows.")
+    kit_id = SelectField("Kit (optional)", coerce=_int_or_none, widget=GovSelect(), validators=[Optional()])
+    product_1 = SelectField("Product", coerce=_int_or_none, widget=GovSelect(), validators=[Optional()])
+    quantity_1 = IntegerField("Quantity", widget=GovTextInput(), default=1,
+                              validators=[Optional(), QTY])
+    product_2 = SelectField("Second product (optional)", coerce=_int_or_none, widget=GovSelect(),
+                            validators=[Optional()])
+    quantity_2 = IntegerField("Quantity of the second product", widget=GovTextInput(), default=1,
+                              validators=[Optional(), QTY])
+    product_3 = SelectField("Third product (optional)", coerce=_int_or_none, widget=GovSelect(),
+                            validators=[Optional()])
+    quantity_3 = IntegerField("Quantity of the third product", widget=GovTextInput(), default=1,
+                              validators=[Optional(), QTY])
+    notes = TextAreaField("Notes for the stores and drivers (optional)", widget=GovTextArea(),
+                          validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Raise order", widget=GovSubmitInput())
+
+    def validate_product_1(self, field):
+        if not field.data and not self.kit_id.data:
+            raise ValidationError("Select a product or a kit")
+
+
+class CollectionForm(FlaskForm):
+    version = HiddenField()
+    reason = RadioField("Why is it being collected?", choices=list(COLLECTION_REASONS.items()),
+                        widget=GovRadioInput(), validators=[InputRequired("Select why it is being collected")])
+    submit = SubmitField("Request collection", widget=GovSubmitInput())
+
+
+class ReasonForm(FlaskForm):
+    version = HiddenField()
+    reason = StringField("Reason", widget=GovTextInput(),
+                         validators=[InputRequired("Enter the reason"), Length(max=300)])
+
+
+class InspectionForm(FlaskForm):
+    inspected_on = DateField("Date inspected", widget=GovDateInput(), format="%d %m %Y",
+                             validators=[InputRequired("Enter the date inspected, like 27 3 2026")])
+    submit = SubmitField("Record inspection", widget=GovSubmitInput())
+
+
+class StockForm(FlaskForm):
+    product_id = SelectField("Product", coerce=_int_or_none, widget=GovSelect(),
+                             validators=[InputRequired("Select a product")])
+    action = RadioField("What happened", widget=GovRadioInput(),
+                        choices=[("receive", "Stock received"), ("adjust", "Correction after a count"),
+                                 ("clean", "Returned items cleaned"), ("reorder", "Set the reorder level")],
+                        validators=[InputRequired("Select what happened")])
+    quantity = IntegerField("Quantity (a correction can be negative, like -2)", widget=GovTextInput(),
+                            validators=[InputRequired("Enter a quantity")])
+    reason = StringField("Reason", widget=GovTextInput(), validators=[Optional(), Length(max=300)],
+                         description="For example a supplier delivery note number, or what the count found")
+    submit = SubmitField("Record stock change", widget=GovSubmitInput())
+
+
+class AssetForm(FlaskForm):
+    product_id = SelectField("Product", coerce=_int_or_none, widget=GovSelect(),
+                             validators=[InputRequired("Select a product")])
+    asset_tag = StringField("Asset tag", widget=GovTextInput(),
+                            validators=[InputRequired("Enter the asset tag"), Length(max=40)])
+    serial = StringField("Serial number (optional)", widget=GovTextInput(),
+                         validators=[Optional(), Length(max=80)])
+    purchase_cost = DecimalField("Purchase cost, in pounds (optional)", widget=GovTextInput(), places=2,
+                                 validators=[Optional(), NumberRange(min=0, message="Enter a cost of 0 or more")])
+    submit = SubmitField("Add asset", widget=GovSubmitInput())
+
+
+class ScanForm(FlaskForm):
+    tag = StringField("Scan or type an asset tag", widget=GovTextInput(),
+                      validators=[InputRequired("Scan or enter an asset tag"), Length(max=200)])
+    submit = SubmitField("Add", widget=GovSubmitInput())
+
+
+class AmnestyForm(FlaskForm):
+    name = StringField("Name of the amnesty", widget=GovTextInput(),
+                       validators=[InputRequired("Enter a name for the amnesty"), Length(max=200)])
+    organisation_id = SelectField("Organisation (optional)", coerce=_int_or_none, widget=GovSelect(),
+                                  validators=[Optional()])
+    locality = SelectField("Area (optional)", widget=GovSelect(), validators=[Optional()])
+    months = IntegerField("On loan for longer than (months)", widget=GovTextInput(), default=12,
+                          validators=[InputRequired("Enter a number of months"),
+                                      NumberRange(min=1, max=240, message="Enter between 1 and 240 months")])
+    submit = SubmitField("Start amnesty", widget=GovSubmitInput())

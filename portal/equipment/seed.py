@@ -1,0 +1,222 @@
+"""Demo data for equipment: stores, the catalogue (catalogue.yaml when present), a few thousand
+assets and counted stock, borrower organisations, and a few hundred orders over 18 months."""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, insert, select
+
+from portal.equipment import services
+from portal.equipment.models import (
+    Asset,
+    BorrowerOrganisation,
+    Kit,
+    KitItem,
+    Movement,
+    Product,
+    StockLevel,
+    Store,
+)
+from portal.equipment.services import LineRequest
+from portal.errors import PortalError
+from portal.people.models import Person
+from portal.timeutil import utcnow
+
+CATALOGUE = Path(__file__).with_name("catalogue.yaml")
+STORES = [("CEN", "Central equipment store", "Central", "Unit 4, Riverside Trading Estate"),
+          ("NOR", "North depot", "North", "Depot Road, Northfield"),
+          ("SOU", "South depot", "South", "Station Yard, Southgate")]
+ORGANISATIONS = [("Beech House Care Home", "care_home", "North"), ("Willow Court Nursing Home", "care_home", "South"),
+                 ("The Laurels Residential Home", "care_home", "Central"),
+                 ("Oakfield Supported Living", "supported_living", "North"),
+                 ("Millbrook Supported Living", "supported_living", "South")]
+FALLBACK = [
+    ("HOI-MOB", "Mobile hoist", "community_equipment", "Transfers", "loan", "serialised", 6, 24, 950),
+    ("SLI-UNI", "Universal sling", "community_equipment", "Transfers", "loan", "serialised", 6, 12, 120),
+    ("BED-PRO", "Profiling bed", "community_equipment", "Bed", "loan", "serialised", 12, 24, 700),
+    ("MAT-PRS", "Pressure-relieving mattress", "community_equipment", "Bed", "loan", "serialised", 12, 24, 400),
+    ("CHR-RIS", "Riser-recliner chair", "community_equipment", "Seating", "loan", "serialised", 12, 24, 650),
+    ("STA-AID", "Standing and turning aid", "community_equipment", "Transfers", "loan", "serialised", 12, 12, 300),
+    ("TEL-HUB", "Digital alarm hub", "telecare", "Alarms", "loan", "serialised", None, 36, 180),
+    ("TEL-PEN", "Pendant alarm", "telecare", "Alarms", "loan", "serialised", None, 24, 45),
+    ("TEL-FAL", "Fall detector", "telecare", "Sensors", "loan", "serialised", None, 24, 90),
+    ("TEL-SMK", "Linked smoke detector", "telecare", "Sensors", "loan", "serialised", None, 36, 60),
+    ("COM-STD", "Commode", "community_equipment", "Toileting", "loan", "counted", None, None, 45),
+    ("TOI-FRM", "Toilet frame", "community_equipment", "Toileting", "loan", "counted", None, None, 25),
+    ("RSR-TOI", "Raised toilet seat", "community_equipment", "Toileting", "loan", "counted", None, None, 18),
+    ("BTH-BRD", "Bath board", "community_equipment", "Bathing", "loan", "counted", None, None, 22),
+    ("SHW-STL", "Shower stool", "community_equipment", "Bathing", "loan", "counted", None, None, 28),
+    ("WLK-FRM", "Walking frame", "community_equipment", "Mobility", "loan", "counted", None, None, 30),
+    ("WLK-STK", "Walking stick", "community_equipment", "Mobility", "issue", "counted", None, None, 8),
+    ("GRB-RAI", "Grab rail", "community_equipment", "Bathing", "issue", "counted", None, None, 9),
+    ("PER-TRL", "Perching stool", "community_equipment", "Kitchen", "loan", "counted", None, None, 35),
+    ("KIT-TRL", "Kitchen trolley", "community_equipment", "Kitchen", "loan", "counted", None, None, 40),
+]
+
+
+def _catalogue_rows() -> list[dict]:
+    if CATALOGUE.exists():
+        data = yaml.safe_load(CATALOGUE.read_text()) or []
+        if isinstance(data, dict):
+            data = data.get("products") or next((v for v in data.values() if isinstance(v, list)), [])
+        return [row for row in data if isinstance(row, dict) and row.get("code")]
+    return [dict(code=c, name=n, category=cat, area=a, supply=s, tracking=t, inspection_months=i,
+                 warranty_months=w, unit_cost=u, cleaning_required=True, self_purchase=t == "counted")
+            for c, n, cat, a, s, t, i, w, u in FALLBACK]
+
+
+def _dec(value):
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def load_catalogue(session) -> int:
+    existing = set(session.scalars(select(Product.code)))
+    rows = []
+    for row in _catalogue_rows():
+        code = str(row["code"]).strip().upper()[:30]
+        if code in existing or row.get("category") not in ("telecare", "telehealth", "environmental_controls",
+                                                           "community_equipment"):
+            continue
+        existing.add(code)
+        rows.append(dict(
+            code=code, name=str(row.get("name", code))[:200], category=row["category"],
+            area=(str(row["area"])[:80] if row.get("area") else None), description=row.get("description"),
+            supply=row.get("supply") if row.get("supply") in ("loan", "issue") else "loan",
+            tracking=row.get("tracking") if row.get("tracking") in ("serialised", "counted") else "counted",
+            self_purchase=bool(row.get("self_purchase")), price_min=_dec(row.get("price_min")),
+            price_max=_dec(row.get("price_max")), what_to_look_for=row.get("what_to_look_for"),
+            inspection_months=row.get("inspection_months") or None,
+            warranty_months=row.get("warranty_months") if row.get("warranty_months") is not None else None,
+            cleaning_required=bool(row.get("cleaning_required", True)), unit_cost=_dec(row.get("unit_cost")),
+            active=True, version=1))
+    if rows:
+        session.execute(insert(Product), rows)
+    return len(rows)
+
+
+def seed_demo(session, *, orders: int = 300, seed: int = 7) -> None:
+    """Idempotent: does nothing once the stores exist."""
+    if session.scalar(select(func.count()).select_from(Store)):
+        return
+    rng = random.Random(seed)
+    now = utcnow()
+    load_catalogue(session)
+    for code, name, locality, address in STORES:
+        session.add(Store(code=code, name=name, locality=locality, address=address))
+    for name, kind, locality in ORGANISATIONS:
+        if not session.scalar(select(BorrowerOrganisation.id).where(BorrowerOrganisation.name == name)):
+            session.add(BorrowerOrganisation(name=name, kind=kind, locality=locality))
+    session.flush()
+    stores = list(session.scalars(select(Store).order_by(Store.id)))
+    products = list(session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.id)))
+    serialised = [p for p in products if p.tracking == "serialised"]
+    counted = [p for p in products if p.tracking == "counted"]
+
+    # Assets: bulk insert, then one "received" ledger row each.
+    asset_rows, n = [], 1
+    per_product = max(8, 3000 // max(len(serialised), 1))
+    for product in serialised:
+        for _ in range(rng.randint(per_product // 2, per_product)):
+            store = rng.choice(stores)
+            bought = (now - timedelta(days=rng.randint(30, 2000))).date()
+            last = bought + timedelta(days=rng.randint(0, 500)) if product.inspection_months else None
+            last = min(last, now.date()) if last else None
+            status = rng.choices(["available", "awaiting_cleaning", "in_repair", "retired"], [85, 8, 3, 4])[0]
+            asset_rows.append(dict(
+                asset_tag=f"{store.code}-{n:06d}", serial=f"SN{rng.randint(10**7, 10**8 - 1)}", product_id=product.id,
+                store_id=store.id, status=status, loan_count=0, purchased_on=bought,
+                purchase_cost=product.unit_cost, last_inspected_on=last,
+                next_inspection_due=services.next_inspection(last or bought, product.inspection_months),
+                warranty_end=services.warranty_end(bought, product.warranty_months), created_at=now, version=1))
+            n += 1
+    if asset_rows:
+        session.execute(insert(Asset), asset_rows)
+    assets = session.execute(select(Asset.id, Asset.store_id, Asset.product_id, Asset.status)).all()
+    move_rows = []
+    for a in assets:
+        move_rows.append(dict(at=now - timedelta(days=600), kind="received", store_id=a.store_id,
+                              product_id=a.product_id, asset_id=a.id, on_hand_change=0, reserved_change=0,
+                              cleaning_change=0, to_status="available", reason="Opening stock", actor="seed-demo"))
+        if a.status != "available":
+            move_rows.append(dict(at=now - timedelta(days=rng.randint(1, 60)), kind="adjust", store_id=a.store_id,
+                                  product_id=a.product_id, asset_id=a.id, on_hand_change=0, reserved_change=0,
+                                  cleaning_change=0, from_status="available", to_status=a.status,
+                                  reason="Opening stock status", actor="seed-demo"))
+    # Counted stock: a level per store and product, matching opening ledger rows.
+    level_rows = []
+    for store in stores:
+        for product in counted:
+            qty, reorder = rng.randint(0, 60), rng.choice([0, 5, 10, 15])
+            level_rows.append(dict(store_id=store.id, product_id=product.id, on_hand=qty, reserved=0,
+                                   awaiting_cleaning=0, reorder_level=reorder))
+            if qty:
+                move_rows.append(dict(at=now - timedelta(days=600), kind="received", store_id=store.id,
+                                      product_id=product.id, on_hand_change=qty, reserved_change=0,
+                                      cleaning_change=0, reason="Opening stock", actor="seed-demo"))
+    if level_rows:
+        session.execute(insert(StockLevel), level_rows)
+    if move_rows:
+        session.execute(insert(Movement), move_rows)
+    by_code = {p.code: p for p in products}
+    if serialised and counted:
+        kit = Kit(code="KIT-SHC", name="Single-handed care kit",
+                  description="Hoist, sling and a standing aid so one carer can help safely")
+        picks = [by_code.get("HOI-MOB") or serialised[0], by_code.get("SLI-UNI") or serialised[-1]]
+        kit.items = [KitItem(product_id=p.id, quantity=1) for p in {p.id: p for p in picks}.values()]
+        session.add(kit)
+    session.flush()
+    _seed_orders(session, rng, now, stores, serialised, counted, orders)
+
+
+def _seed_orders(session, rng, now, stores, serialised, counted, count) -> None:
+    people = list(session.scalars(select(Person.id).order_by(Person.id).limit(400)))
+    orgs = list(session.scalars(select(BorrowerOrganisation.id)))
+    if not (serialised or counted):
+        return
+    for i in range(count):
+        raised = now - timedelta(days=rng.randint(0, 540), hours=rng.randint(0, 8))
+        store = rng.choice(stores)
+        product = rng.choice(serialised if (serialised and rng.random() < 0.6) or not counted else counted)
+        borrower = ({"person_id": rng.choice(people)} if people and rng.random() < 0.9
+                    else {"organisation_id": rng.choice(orgs)})
+        try:
+            order, _ = services.raise_order(session, "seed-demo", store_id=store.id,
+                                            priority=rng.choice(["urgent", "standard", "standard"]),
+                                            lines=[LineRequest(product.id, 1 if product.tracking == "serialised"
+                                                               else rng.randint(1, 2))],
+                                            submission_key=f"seed-{i}", now=raised, **borrower)
+            age = (now - raised).days
+            if age < 2 and rng.random() < 0.5:
+                continue
+            with session.begin_nested():
+                services.reserve_order(session, "seed-demo", order.id)
+            if age < 4 and rng.random() < 0.5:
+                continue
+            delivered = raised + timedelta(days=rng.choice([0, 1, 1, 2, 3, 5, 8, 10]), hours=2)
+            if delivered > now:
+                continue
+            with session.begin_nested():
+                services.deliver_order(session, "seed-demo", order.id, at=delivered)
+            if rng.random() < 0.45 or product.supply == "issue":
+                continue
+            requested = delivered + timedelta(days=rng.randint(20, 400))
+            if requested > now:
+                continue
+            with session.begin_nested():
+                services.request_collection(session, "seed-demo", order.id,
+                                            rng.choice(["no_longer_needed", "no_longer_needed", "moved", "died"]),
+                                            now=requested)
+            collected = requested + timedelta(days=rng.randint(1, 9))
+            if collected > now:
+                continue
+            with session.begin_nested():
+                services.collect_order(session, "seed-demo", order.id, at=collected)
+            if rng.random() < 0.8 and (now - collected).days > 3:
+                with session.begin_nested():
+                    services.clean_order_items(session, "seed-demo", order.id)
+        except PortalError:
+            continue
+    session.flush()

@@ -1,0 +1,49 @@
+"""Equipment fixtures: a small catalogue, two stores and a person, built through the services."""
+
+import secrets
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.equipment import services
+from portal.people.models import Person
+
+
+def make_world(session, actor="test"):
+    """Two stores, a serialised hoist (6-month inspections, 24-month warranty), a counted
+    commode, an issued grab rail, a kit, and one person. Returns a dict of what was made."""
+    suffix = secrets.token_hex(3).upper()
+    north = services.create_store(session, actor, code=f"N{suffix}", name=f"North store {suffix}",
+                                  locality="North")
+    south = services.create_store(session, actor, code=f"S{suffix}", name=f"South store {suffix}",
+                                  locality="South")
+    hoist = services.create_product(session, actor, code=f"HOI-{suffix}", name="Mobile hoist",
+                                    category="community_equipment", area="Transfers", supply="loan",
+                                    tracking="serialised", inspection_months=6, warranty_months=24,
+                                    cleaning_required=True, unit_cost=Decimal("950.00"), self_purchase=False)
+    commode = services.create_product(session, actor, code=f"COM-{suffix}", name="Commode",
+                                      category="community_equipment", area="Toileting", supply="loan",
+                                      tracking="counted", cleaning_required=True, unit_cost=Decimal("45.00"),
+                                      self_purchase=True)
+    rail = services.create_product(session, actor, code=f"RAI-{suffix}", name="Grab rail",
+                                   category="community_equipment", area="Bathing", supply="issue",
+                                   tracking="counted", cleaning_required=False, unit_cost=Decimal("8.50"),
+                                   self_purchase=True)
+    from portal.equipment.models import Kit, KitItem
+
+    kit = Kit(code=f"KIT-{suffix}", name="Single-handed care kit")
+    kit.items = [KitItem(product_id=hoist.id, quantity=1), KitItem(product_id=commode.id, quantity=1)]
+    session.add(kit)
+    person = Person(given_name="Edna", family_name="Brookes", date_of_birth=date(1938, 4, 2),
+                    address_line_1="4 Mill Lane", postcode="AB1 2CD", locality="North",
+                    communication_needs=[], tenure="owner")
+    session.add(person)
+    session.flush()
+    return {"north": north, "south": south, "hoist": hoist, "commode": commode, "rail": rail, "kit": kit,
+            "person": person}
+
+
+@pytest.fixture
+def world(db_session):
+    return make_world(db_session)
