@@ -95,8 +95,8 @@ def _referral(referral_id: int):
         abort(404)
 
 
-def _version() -> int | None:
-    raw = request.form.get("version")
+def _version(form=None) -> int | None:
+    raw = form.version.data if form is not None else request.form.get("version")
     return int(raw) if raw and raw.isdigit() else None
 
 
@@ -136,10 +136,11 @@ def _detail_context(referral, **forms):
         "history": _history(referral),
         "report": _advice_report(referral),
         "priority_form": forms.get("priority_form") or PriorityForm(
-            version=referral.version, priority=referral.priority or referral.suggested_priority),
-        "route_form": forms.get("route_form") or RouteForm(version=referral.version),
+            prefix="priority", version=referral.version,
+            priority=referral.priority or referral.suggested_priority),
+        "route_form": forms.get("route_form") or RouteForm(prefix="route", version=referral.version),
         "reason_form": forms.get("reason_form") or ReasonForm(version=referral.version),
-        "close_form": forms.get("close_form") or CloseForm(version=referral.version),
+        "close_form": forms.get("close_form") or CloseForm(prefix="close", version=referral.version),
         "reassign_form": forms.get("reassign_form") or _reassign_form(referral),
         "action_form": VersionedForm(version=referral.version),
         "failed_action": forms.get("failed_action"),
@@ -179,8 +180,8 @@ def detail(referral_id: int):
     return render_page("referrals/detail.html", "referral_actions", **_detail_context(referral))
 
 
+PREFIXED = ("priority", "route", "close")  # forms that share a page get prefixed field ids
 ACTIONS = {
-    # action: (form class, service call, message, failed-action label)
     "priority": PriorityForm,
     "route": RouteForm,
     "decline": ReasonForm,
@@ -198,13 +199,11 @@ ACTIONS = {
 @staff(*ASSESSORS)
 def act(referral_id: int, action: str):
     referral = _referral(referral_id)
-    form = ACTIONS[action]()
-    if action == "close":
-        form.reason.validators = [v for v in form.reason.validators]
+    form = ACTIONS[action](prefix=action) if action in PREFIXED else ACTIONS[action]()
     if not form.validate_on_submit():
         key = {"priority": "priority_form", "route": "route_form", "close": "close_form"}.get(action, "reason_form")
         return _detail_response(referral, status=422 if is_partial() else 200, **{key: form, "failed_action": action})
-    version = _version()
+    version = _version(form)
     s, user = db.session, current_user
     if action == "priority":
         services.set_priority(s, user, referral, form.priority.data, form.reason.data, version)

@@ -90,3 +90,10 @@ def sign_in(page, base_url, email: str):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture(autouse=True)
+def _short_timeouts(request):
+    """Fail in seconds, not half a minute, when something is missing."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(8000)

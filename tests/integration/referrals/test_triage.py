@@ -163,10 +163,12 @@ def test_two_people_triage_at_once_second_gets_409(client, staff, make_referral,
     page = client.get(f"/referrals/{referral.id}")
     token, seen = csrf_from(page.text), referral.version
     first = client.post(f"/referrals/{referral.id}/priority",
-                        data={"csrf_token": token, "version": seen, "priority": "high", "reason": "a"})
+                        data={"priority-csrf_token": token, "priority-version": seen, "priority-priority": "high",
+                              "priority-reason": "a"})
     assert first.status_code == 303
     second = client.post(f"/referrals/{referral.id}/priority",
-                         data={"csrf_token": token, "version": seen, "priority": "urgent", "reason": "b"})
+                         data={"priority-csrf_token": token, "priority-version": seen,
+                               "priority-priority": "urgent", "priority-reason": "b"})
     assert second.status_code == 409
     assert "changed by someone else" in second.text and "not saved" in second.text
     assert referral.priority == "high" and user is not None
