@@ -60,7 +60,9 @@ def create_app(config=None) -> Flask:
     _register_template_helpers(app)
 
     from portal import cli
+    from portal.advice.services import content
 
+    content()  # the advice content is validated at start-up: a content error stops the app
     cli.register(app)
     _configure_logging(app)
     return app

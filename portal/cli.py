@@ -105,6 +105,18 @@ def register(app: Flask) -> None:
         count = db.session.scalar(select(func.count()).select_from(User))
         raise SystemExit(0 if count == 0 else 1)
 
+    @app.cli.command("check-content")
+    def check_content_command():
+        """Validate the self-assessment questions, rules and catalogue; name every problem."""
+        from portal.advice.engine import check_content
+
+        problems = check_content()
+        for problem in problems:
+            click.echo(problem, err=True)
+        if problems:
+            raise click.ClickException(f"{len(problems)} problem(s) in the advice content")
+        click.echo("Advice content is valid.")
+
     @app.cli.command("notify-deliver")
     @click.option("--loop", is_flag=True, help="Keep running, checking every 30 seconds")
     def notify_deliver(loop):

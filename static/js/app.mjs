@@ -3,6 +3,10 @@ import { initAll } from "../vendor/govuk-frontend-6.3.0/govuk-frontend.min.js";
 
 initAll();
 
+for (const button of document.querySelectorAll('[data-module="app-print"]')) {
+  button.addEventListener("click", () => window.print());
+}
+
 if (window.htmx) {
   window.htmx.onLoad((element) => {
     if (element !== document.body) {

@@ -1,0 +1,169 @@
+"""Self-assessment: the journey's answers, the report, and the anonymous outcome counts."""
+
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from portal.advice.engine import Content, Report, evaluate, load_content
+from portal.advice.models import AdviceReport
+from portal.audit.services import record
+from portal.errors import NotFound
+from portal.timeutil import utcnow
+
+
+@lru_cache(maxsize=1)
+def content() -> Content:
+    """The validated questions, rules and catalogue (loaded once; a content error stops start-up)."""
+    return load_content()
+
+
+def start(session, completed_by=None) -> AdviceReport:
+    report = AdviceReport(reference=secrets.token_urlsafe(18), content_version=str(content().version),
+                          completed_by_id=completed_by.id if completed_by else None)
+    session.add(report)
+    session.flush()
+    if completed_by is not None:
+        record(session, completed_by, "advice.started_for_caller", "advice_report", report.id)
+    return report
+
+
+def in_progress(session, reference: str | None) -> AdviceReport | None:
+    if not reference:
+        return None
+    return session.scalar(select(AdviceReport).where(AdviceReport.reference == reference,
+                                                     AdviceReport.status == "in_progress"))
+
+
+def completed_report(session, reference: str | None) -> AdviceReport | None:
+    if not reference:
+        return None
+    return session.scalar(select(AdviceReport).where(AdviceReport.reference == reference,
+                                                     AdviceReport.status == "completed"))
+
+
+def answer(session, report: AdviceReport, question_id: str, raw) -> str | None:
+    """Validate and keep one answer. Returns an error message, or None when saved."""
+    value, error = content().validate_answer(question_id, raw)
+    if error:
+        return error
+    answers = dict(report.answers or {})
+    answers[question_id] = value
+    report.answers = content().clean_answers(answers)
+    report.audience = report.answers.get(content().journey({})[0].id) if report.answers else None
+    report.updated_at = utcnow()
+    return None
+
+
+def complete(session, report: AdviceReport) -> Report:
+    result = evaluate(content(), report.answers or {})
+    report.status = "completed"
+    report.completed_at = utcnow()
+    report.recommendation_ids = list(result.recommendation_ids)
+    report.areas = [area.id for area, _ in result.by_area]
+    report.urgent = bool(result.urgent)
+    report.audience = result.audience
+    return result
+
+
+def result_for(report: AdviceReport) -> Report:
+    return evaluate(content(), report.answers or {})
+
+
+def suggested_needs(report: AdviceReport) -> list[str]:
+    return list(result_for(report).suggested_needs)
+
+
+def mark_asked_for_help(session, report: AdviceReport) -> None:
+    report.outcome = "asked_for_help"
+
+
+def email_report(session, report: AdviceReport, email: str, report_url: str) -> None:
+    from portal.notify.services import send
+
+    send(session, "advice_report", email, {"report_url": report_url, "reference": report.reference[:8]})
+
+
+@dataclass
+class AnsweredQuestion:
+    question: str
+    answer: str
+
+
+@dataclass
+class StaffView:
+    completed_at: object
+    rows: list[AnsweredQuestion]
+
+
+def answered(report: AdviceReport) -> list[tuple]:
+    """(question, display answer) in journey order, for check-your-answers and for staff."""
+    c = content()
+    answers = report.answers or {}
+    audience = answers.get(c.journey({})[0].id) or "myself"
+    rows = []
+    for question in c.journey(answers):
+        if question.id not in answers:
+            continue
+        value = answers[question.id]
+        values = value if isinstance(value, list) else [value]
+        shown = ", ".join(question.option_label(v, audience) for v in values)
+        rows.append((question, shown))
+    return rows
+
+
+def report_for_staff(session, report_id: int) -> StaffView | None:
+    report = session.get(AdviceReport, report_id)
+    if report is None:
+        return None
+    audience = (report.answers or {}).get(content().journey({})[0].id) or "myself"
+    return StaffView(report.completed_at, [AnsweredQuestion(q.text(audience), a) for q, a in answered(report)])
+
+
+def get_public_report(session, reference: str) -> AdviceReport:
+    report = completed_report(session, reference)
+    if report is None:
+        raise NotFound("We could not find that report")
+    return report
+
+
+def seed_demo(session, count: int = 450, seed: int = 7) -> int:
+    """Past self-assessments over 18 months: random journeys through the real content, about a
+    third ending in a request for help. Idempotent."""
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    if session.scalar(select(func.count()).select_from(AdviceReport)):
+        return 0
+    rng = random.Random(seed)
+    c = content()
+    now = utcnow()
+    for _ in range(count):
+        answers: dict = {}
+        for _step in range(80):
+            question = c.next_question(answers)
+            if question is None:
+                break
+            values = [o.value for o in question.options if not getattr(o, "exclusive", False)] or \
+                [o.value for o in question.options]
+            if question.type == "checkboxes":
+                picked = rng.sample(values, k=min(len(values), rng.randint(1, 2)))
+            else:
+                picked = rng.choice(values)
+            value, error = c.validate_answer(question.id, picked)
+            if error:
+                value, _ = c.validate_answer(question.id, question.options[-1].value)
+            answers[question.id] = value
+            answers = c.clean_answers(answers)
+        when = now - timedelta(days=rng.randint(0, 548), minutes=rng.randint(0, 1440))
+        result = evaluate(c, answers)
+        session.add(AdviceReport(
+            reference=secrets.token_urlsafe(18), status="completed", content_version=str(c.version),
+            audience=result.audience, answers=answers, areas=[a.id for a, _ in result.by_area],
+            recommendation_ids=list(result.recommendation_ids), urgent=bool(result.urgent),
+            outcome="asked_for_help" if rng.random() < 0.32 else "self_help",
+            created_at=when, updated_at=when, completed_at=when))
+    return count
