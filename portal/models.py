@@ -3,6 +3,7 @@
 from portal.advice.models import AdviceReport  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.auth.models import RecoveryCode, User, UserRole  # noqa: F401
+from portal.dfg.models import DfgCase, DfgEvidence, DfgPayment, DfgQuote, DfgStageHistory, DfgTestOfResources, DfgWorks  # noqa: F401,E501
 from portal.equipment.models import (  # noqa: F401,E501
     Amnesty,
     Asset,

@@ -1,0 +1,285 @@
+"""DFG forms: the public enquiry (one question a page) and the caseworker's actions."""
+
+import re
+from datetime import date
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from portal.dfg.models import DISCRETIONARY_REASONS, EVIDENCE_KINDS, TENURES, WORKS_TYPES
+from portal.web.widgets import DateInput
+
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+_MONEY = re.compile(r"^£?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^£?\s*\d+(\.\d{1,2})?$")
+
+DIFFICULTIES = {
+    "stairs": "Getting up and down stairs",
+    "bathing": "Getting in and out of the bath or shower",
+    "toilet": "Using the toilet",
+    "getting_in_out": "Getting in and out of the home",
+    "kitchen": "Using the kitchen",
+    "moving_around": "Moving around the home, or using a wheelchair indoors",
+    "bedroom": "Getting to or using a bedroom",
+    "heating_controls": "Using heating or lighting controls",
+    "other": "Something else",
+}
+
+
+def normalise_postcode(raw: str | None) -> str:
+    compact = re.sub(r"\s+", "", (raw or "").upper())
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) >= 5 else compact
+
+
+class Postcode:
+    def __call__(self, form, field) -> None:
+        if field.data and not _POSTCODE.match(normalise_postcode(field.data)):
+            raise ValidationError("Enter a real postcode, like AA1 1AA")
+
+
+class Money:
+    def __init__(self, message: str = "Enter an amount in pounds, like 4500 or 4500.50") -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data and not _MONEY.match(field.data.strip()):
+            raise ValidationError(self.message)
+
+
+def _past(form, field) -> None:
+    if field.data and field.data > date.today():
+        raise ValidationError(f"{field.label.text} must be today or in the past")
+
+
+# Public enquiry ----------------------------------------------------------------------------
+
+class WhoForm(FlaskForm):
+    who = RadioField("Who is the grant for?", widget=GovRadioInput(),
+                     choices=[("adult", "An adult (18 or over)"),
+                              ("child", "A disabled child or young person (under 18)")],
+                     validators=[InputRequired("Select who the grant is for")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TenureForm(FlaskForm):
+    tenure = RadioField("Who owns the home?", widget=GovRadioInput(), choices=list(TENURES.items()),
+                        description="Tenants can apply, but the landlord must agree to the changes.",
+                        validators=[InputRequired("Select who owns the home")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class DifficultiesForm(FlaskForm):
+    difficulties = SelectMultipleField("What is hard to do at home?", widget=GovCheckboxesInput(),
+                                       choices=list(DIFFICULTIES.items()), description="Select all that apply.",
+                                       validators=[InputRequired("Select what is hard to do at home")])
+    details = TextAreaField("Tell us more (optional)", widget=GovTextArea(),
+                            validators=[Optional(),
+                                        Length(max=1000, message="Details must be 1000 characters or fewer")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class NameForm(FlaskForm):
+    given_name = StringField("First name", widget=GovTextInput(),
+                             validators=[InputRequired("Enter the first name"), Length(max=100)])
+    family_name = StringField("Last name", widget=GovTextInput(),
+                              validators=[InputRequired("Enter the last name"), Length(max=100)])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class DateOfBirthForm(FlaskForm):
+    date_of_birth = DateField("What is their date of birth?", widget=DateInput(), format="%d %m %Y",
+                              description="For example, 27 3 1950",
+                              validators=[InputRequired("Enter the date of birth")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def validate_date_of_birth(self, field):
+        if field.data >= date.today():
+            raise ValidationError("Date of birth must be in the past")
+        if field.data.year < 1900:
+            raise ValidationError("Enter a real date of birth")
+
+
+class AddressForm(FlaskForm):
+    address_line_1 = StringField("Address line 1", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter address line 1"), Length(max=200)])
+    address_line_2 = StringField("Address line 2 (optional)", widget=GovTextInput(),
+                                 validators=[Optional(), Length(max=200)])
+    town = StringField("Town or city", widget=GovTextInput(),
+                       validators=[InputRequired("Enter the town or city"), Length(max=100)])
+    postcode = StringField("Postcode", widget=GovTextInput(),
+                           validators=[InputRequired("Enter the postcode"), Postcode()])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ContactForm(FlaskForm):
+    phone = StringField("Phone number (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=40)])
+    email = StringField("Email address (optional)", widget=GovTextInput(), validators=[
+        Optional(), Email("Enter an email address in the correct format, like name@example.com"), Length(max=254)])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def validate_phone(self, field):
+        if not (field.data or "").strip() and not (self.email.data or "").strip():
+            raise ValidationError("Enter a phone number or an email address")
+        if field.data and not re.fullmatch(r"[0-9 +()-]{7,40}", field.data.strip()):
+            raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982")
+
+
+class SubmitEnquiryForm(FlaskForm):
+    submission_key = HiddenField()
+    submit = SubmitField("Send enquiry", widget=GovSubmitInput())
+
+
+ENQUIRY_STEPS = {
+    "who": WhoForm, "tenure": TenureForm, "difficulties": DifficultiesForm, "name": NameForm,
+    "date-of-birth": DateOfBirthForm, "address": AddressForm, "contact": ContactForm,
+}
+
+
+# Caseworker actions ------------------------------------------------------------------------
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+
+
+class DetailsForm(VersionedForm):
+    applicants = StringField("Applicant or applicants", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
+    locality = SelectField("Locality", widget=GovSelect(), choices=[], validators=[Optional()])
+    works_types = SelectMultipleField("Type of works", widget=GovCheckboxesInput(), choices=list(WORKS_TYPES.items()),
+                                      validators=[Optional()])
+    includes_tecs = RadioField("Does the grant include technology (TECS)?", widget=GovRadioInput(),
+                               choices=[("yes", "Yes"), ("no", "No")], default="no",
+                               validators=[InputRequired("Select whether the grant includes technology")])
+    contractor = StringField("Contractor", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    landlord_name = StringField("Landlord", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Save details", widget=GovSubmitInput())
+
+
+class LandlordConsentForm(VersionedForm):
+    consent_date = DateField("Date the landlord consented", widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired("Enter the date the landlord consented"), _past])
+    consent_by = StringField("Who gave consent for the landlord", widget=GovTextInput(),
+                             validators=[InputRequired("Enter who gave consent for the landlord"), Length(max=160)])
+    submit = SubmitField("Record consent", widget=GovSubmitInput())
+
+
+class TestOfResourcesForm(VersionedForm):
+    passported = RadioField("Does the applicant get a passporting benefit?", widget=GovRadioInput(),
+                            choices=[("yes", "Yes – nil contribution"), ("no", "No – assess income and savings")],
+                            validators=[InputRequired("Select whether the applicant gets a passporting benefit")])
+    benefit = StringField("Passporting benefit", widget=GovTextInput(),
+                          description="For example Universal Credit, Pension Credit (guarantee credit)",
+                          validators=[Optional(), Length(max=120)])
+    weekly_income = StringField("Weekly income (£)", widget=GovTextInput(), validators=[Optional(), Money()])
+    weekly_allowances = StringField("Weekly allowances and premiums (£)", widget=GovTextInput(),
+                                    validators=[Optional(), Money()])
+    savings = StringField("Savings and capital (£)", widget=GovTextInput(), validators=[Optional(), Money()])
+    submit = SubmitField("Record test of resources", widget=GovSubmitInput())
+
+    def validate_benefit(self, field):
+        if self.passported.data == "yes" and not (field.data or "").strip():
+            raise ValidationError("Enter the passporting benefit")
+
+    def validate_weekly_income(self, field):
+        if self.passported.data == "no" and not (field.data or "").strip():
+            raise ValidationError("Enter the weekly income")
+
+
+class OTRecommendationForm(VersionedForm):
+    what = TextAreaField("What the OT recommends", widget=GovTextArea(),
+                         validators=[InputRequired("Enter what the OT recommends"), Length(max=2000)])
+    why = TextAreaField("Why", widget=GovTextArea(),
+                        validators=[InputRequired("Enter why the OT recommends it"), Length(max=2000)])
+    necessary_appropriate = RadioField(
+        "Are the works necessary and appropriate?", widget=GovRadioInput(), choices=[("yes", "Yes"), ("no", "No")],
+        validators=[InputRequired("Select whether the works are necessary and appropriate")])
+    ot = SelectField("Occupational therapist", widget=GovSelect(), choices=[], validators=[Optional()])
+    ot_name = StringField("Or the OT's name, if they do not use the portal", widget=GovTextInput(),
+                          validators=[Optional(), Length(max=160)])
+    submit = SubmitField("Record recommendation", widget=GovSubmitInput())
+
+    def validate_ot_name(self, field):
+        if not self.ot.data and not (field.data or "").strip():
+            raise ValidationError("Select the occupational therapist or enter their name")
+
+
+class QuoteForm(FlaskForm):
+    contractor = StringField("Contractor", widget=GovTextInput(),
+                             validators=[InputRequired("Enter the contractor"), Length(max=200)])
+    amount = StringField("Amount (£)", widget=GovTextInput(),
+                         validators=[InputRequired("Enter the amount of the quote"), Money()])
+    received_on = DateField("Date received", widget=DateInput(), format="%d %m %Y",
+                            validators=[InputRequired("Enter the date the quote was received"), _past])
+    submit = SubmitField("Add quote", widget=GovSubmitInput())
+
+
+class DateActionForm(VersionedForm):
+    on = DateField("Date", widget=DateInput(), format="%d %m %Y",
+                   validators=[InputRequired("Enter the date"), _past])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class CompleteForm(VersionedForm):
+    completed_on = DateField("Date the works were completed", widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired("Enter the date the works were completed"), _past])
+    inspected_on = DateField("Date the works were inspected", widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired("Enter the date the works were inspected"), _past])
+    submit = SubmitField("Record completion", widget=GovSubmitInput())
+
+
+class ApproveForm(VersionedForm):
+    grant = StringField("Mandatory grant (£)", widget=GovTextInput(),
+                        validators=[InputRequired("Enter the grant amount"), Money()])
+    discretionary = StringField("Discretionary assistance (£, optional)", widget=GovTextInput(),
+                                validators=[Optional(), Money()])
+    discretionary_reason = SelectField("Policy reason for discretionary assistance", widget=GovSelect(),
+                                       choices=[("", "None")] + list(DISCRETIONARY_REASONS.items()),
+                                       validators=[Optional()])
+    decision_date = DateField("Date of the decision", widget=DateInput(), format="%d %m %Y",
+                              validators=[InputRequired("Enter the date of the decision"), _past])
+    payment_due = DateField("Payment due by (optional)", widget=DateInput(), format="%d %m %Y",
+                            description="Leave blank for 12 months after the full application",
+                            validators=[Optional()])
+    submit = SubmitField("Approve grant", widget=GovSubmitInput())
+
+
+class ReasonForm(VersionedForm):
+    reason = TextAreaField("Reason", widget=GovTextArea(),
+                           validators=[InputRequired("Enter the reason"), Length(max=2000)])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class PaymentForm(FlaskForm):
+    submission_key = HiddenField()
+    amount = StringField("Amount paid (£)", widget=GovTextInput(),
+                         validators=[InputRequired("Enter the amount paid"), Money()])
+    paid_on = DateField("Date paid", widget=DateInput(), format="%d %m %Y",
+                        validators=[InputRequired("Enter the date paid"), _past])
+    payee = StringField("Paid to (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Record payment", widget=GovSubmitInput())
+
+
+class EvidenceForm(FlaskForm):
+    kind = SelectField("Type of evidence", widget=GovSelect(), choices=list(EVIDENCE_KINDS.items()),
+                       validators=[InputRequired("Select the type of evidence")])
+    description = StringField("Description (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
+    file = FileField("Upload a file", widget=GovFileInput(), description="PDF, JPG or PNG, smaller than 10MB")
+    submit = SubmitField("Upload", widget=GovSubmitInput())

@@ -1,0 +1,207 @@
+"""The DFG web pages: public enquiry journey, double submit, caseworker actions, uploads and access."""
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEvent
+from portal.dfg import services
+from portal.dfg.models import DfgCase, DfgEvidence
+from tests.conftest import csrf_from
+from tests.integration.dfg.conftest import walk_to
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _post_step(client, step, data):
+    page = client.get(f"/dfg/enquiry/{step}")
+    assert page.status_code == 200
+    return client.post(f"/dfg/enquiry/{step}", data={**data, "csrf_token": csrf_from(page.text)})
+
+
+def _fill_enquiry(client):
+    assert _post_step(client, "who", {"who": "adult"}).headers["Location"].endswith("/dfg/enquiry/tenure")
+    _post_step(client, "tenure", {"tenure": "owner_occupier"})
+    _post_step(client, "difficulties", {"difficulties": ["stairs", "bathing"], "details": "Bath is too high"})
+    _post_step(client, "name", {"given_name": "Grace", "family_name": "Hopper"})
+    _post_step(client, "date-of-birth", {"date_of_birth": ["9", "12", "1946"]})
+    _post_step(client, "address", {"address_line_1": "2 Mill Lane", "town": "Ashdown", "postcode": "ad1 2bd"})
+    resp = _post_step(client, "contact", {"phone": "01632 960002", "email": ""})
+    assert resp.headers["Location"].endswith("/dfg/enquiry/check")
+
+
+def test_start_page_links_to_the_enquiry(client):
+    assert 'href="/dfg/enquiry"' in client.get("/").text
+    page = client.get("/dfg/enquiry")
+    assert page.status_code == 200 and page.text.count("<h1") == 1
+
+
+def test_public_enquiry_creates_one_case_even_when_sent_twice(client, db_session):
+    _fill_enquiry(client)
+    check = client.get("/dfg/enquiry/check")
+    assert "Grace Hopper" in check.text and "AD1 2BD" in check.text and "9 December 1946" in check.text
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', check.text).group(1)
+    data = {"csrf_token": csrf_from(check.text), "submission_key": key}
+    before = db_session.scalar(select(func.count()).select_from(DfgCase))
+    first = client.post("/dfg/enquiry/check", data=data)
+    assert first.status_code == 303
+    again = client.post("/dfg/enquiry/check", data=data)
+    assert again.status_code == 303
+    assert db_session.scalar(select(func.count()).select_from(DfgCase)) == before + 1
+    c = db_session.scalar(select(DfgCase).where(DfgCase.submission_key == key))
+    assert c.state == "enquiry" and c.person.family_name == "Hopper" and c.tenure == "owner_occupier"
+    done = client.get(first.headers["Location"])
+    assert c.reference in done.text and "Enquiry sent" in done.text
+
+
+def test_enquiry_errors_use_govuk_wording(client):
+    resp = _post_step(client, "who", {})
+    assert resp.status_code == 422
+    assert "Select who the grant is for" in resp.text and "<title>Error:" in resp.text
+
+
+def test_enquiry_check_without_answers_goes_to_the_first_question(client):
+    resp = client.get("/dfg/enquiry/check")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/dfg/enquiry/who")
+
+
+@pytest.fixture
+def case_in_works(db_session, caseworker):
+    return walk_to(db_session, caseworker, "works", grant="4800")
+
+
+def test_queue_and_case_page_for_caseworker_and_manager(client, staff, db_session, case_in_works, htmx_headers):
+    staff.login_as("manager")
+    page = client.get("/dfg/cases?state=all")
+    assert page.status_code == 200 and case_in_works.reference in page.text
+    fragment = client.get("/dfg/cases?state=works", headers=htmx_headers)
+    assert fragment.status_code == 200 and "<html" not in fragment.text and case_in_works.reference in fragment.text
+    detail = client.get(f"/dfg/cases/{case_in_works.id}")
+    assert detail.status_code == 200 and "Record a payment" not in detail.text  # managers read only
+    assert detail.text.count("<h1") == 1
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/payment",
+                       data={"csrf_token": csrf_from(detail.text), "payment-amount": "10"})
+    assert resp.status_code == 403
+
+
+def test_other_roles_cannot_see_dfg(client, staff, case_in_works):
+    staff.login_as("occupational_therapist")
+    assert client.get("/dfg/cases").status_code == 403
+    assert client.get(f"/dfg/cases/{case_in_works.id}").status_code == 403
+
+
+def test_payment_over_approval_shows_an_error_and_keeps_the_form(client, staff, case_in_works):
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{case_in_works.id}")
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/payment", data={
+        "payment-csrf_token": csrf_from(page.text), "payment-amount": "4800.01",
+        "payment-paid_on": ["1", "2", "2025"], "payment-payee": "Lift Co 0"})
+    assert resp.status_code == 422
+    assert "above the approved" in resp.text and 'value="4800.01"' in resp.text
+    ok = client.post(f"/dfg/cases/{case_in_works.id}/payment", data={
+        "payment-csrf_token": csrf_from(page.text), "payment-amount": "1000",
+        "payment-paid_on": ["1", "2", "2025"]})
+    assert ok.status_code == 303
+
+
+def test_approval_amount_is_validated_on_the_page(client, staff, db_session, caseworker):
+    c = walk_to(db_session, caseworker, "application_received")
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{c.id}")
+    resp = client.post(f"/dfg/cases/{c.id}/approve", data={
+        "approve-csrf_token": csrf_from(page.text), "approve-version": str(c.version), "approve-grant": "30000.01",
+        "approve-decision_date": ["1", "2", "2025"]})
+    assert resp.status_code == 422 and "The grant cannot be more than" in resp.text
+
+
+def test_stale_form_is_a_conflict(client, staff, db_session, caseworker):
+    c = walk_to(db_session, caseworker, "enquiry")
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{c.id}")
+    resp = client.post(f"/dfg/cases/{c.id}/eligibility", data={"csrf_token": csrf_from(page.text),
+                                                                 "version": str(c.version - 1)})
+    assert resp.status_code == 409 and "changed by someone else" in resp.text
+
+
+# Uploads -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,data,message", [
+    ("report.exe", b"MZ\x90\x00", "must be a PDF, JPG or PNG"),
+    ("quote.pdf", b"MZ\x90\x00" + b"\x00" * 100, "not a real PDF"),
+    ("quote.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 100, "not a real PDF"),
+    ("photo.png", b"<html><script>alert(1)</script></html>", "not a real PNG"),
+    ("page.html", b"<html></html>", "must be a PDF, JPG or PNG"),
+    ("../../etc/passwd.pdf", PDF, "must not include folders"),
+    ("..\\boot.pdf", PDF, "must not include folders"),
+    (".hidden.pdf", PDF, "must not include folders"),
+    ("empty.pdf", b"", "is empty"),
+    ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "smaller than 10MB"),
+    ("eicar.pdf", b"%PDF-1.4 X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*", "virus"),
+    ("polyglot.pdf", b"%PDF-1.4\n<html><script>alert(1)</script>", "must be a PDF, JPG or PNG"),
+])
+def test_upload_checks(name, data, message):
+    with pytest.raises(services.UploadRejected, match=message):
+        services.check_upload(name, data)
+
+
+def test_good_files_pass_and_names_are_sanitised():
+    assert services.check_upload("Quote from Lift Co.pdf", PDF) == ("application/pdf", "Quote_from_Lift_Co.pdf")
+    assert services.check_upload("photo.PNG", PNG)[0] == "image/png"
+    assert services.check_upload("x.jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 20)[0] == "image/jpeg"
+
+
+def test_upload_and_download(client, staff, db_session, case_in_works, upload_folder):
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{case_in_works.id}")
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", content_type="multipart/form-data", data={
+        "evidence-csrf_token": csrf_from(page.text), "evidence-kind": "quote", "evidence-description": "First quote",
+        "evidence-file": (io.BytesIO(PDF), "Quote (1) from Lift Co.pdf")})
+    assert resp.status_code == 303
+    ev = db_session.scalar(select(DfgEvidence).where(DfgEvidence.case_id == case_in_works.id))
+    stored = upload_folder / ev.stored_name
+    assert stored.read_bytes() == PDF and "static" not in str(stored) and len(ev.stored_name) >= 32
+    download = client.get(f"/dfg/cases/{case_in_works.id}/evidence/{ev.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["Content-Disposition"] == "attachment; filename=Quote_1_from_Lift_Co.pdf"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Type"] == "application/pdf"
+    audits = db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "dfg.evidence_downloaded", AuditEvent.entity_id == str(case_in_works.id)))
+    assert audits == 1
+    assert client.get(f"/dfg/cases/{case_in_works.id + 999}/evidence/{ev.id}").status_code == 404
+
+
+def test_refused_upload_keeps_the_rest_of_the_form(client, staff, case_in_works):
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{case_in_works.id}")
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", content_type="multipart/form-data", data={
+        "evidence-csrf_token": csrf_from(page.text), "evidence-kind": "benefit",
+        "evidence-description": "Universal Credit letter",
+        "evidence-file": (io.BytesIO(b"MZ\x90\x00rest"), "letter.pdf")})
+    assert resp.status_code == 422
+    assert "not a real PDF" in resp.text and "There is a problem" in resp.text
+    assert 'value="Universal Credit letter"' in resp.text
+    assert re.search(r'<option value="benefit" selected', resp.text)
+
+
+def test_another_role_cannot_download(client, staff, db_session, case_in_works, caseworker):
+    ev = services.store_evidence(db_session, caseworker, case_in_works, filename="q.pdf", data=PDF, kind="quote")
+    staff.login_as("occupational_therapist")
+    assert client.get(f"/dfg/cases/{case_in_works.id}/evidence/{ev.id}").status_code == 403
+
+
+def test_request_too_large_is_413(client, staff, case_in_works):
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{case_in_works.id}")
+    boundary = "dfgboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-csrf_token\"\r\n\r\n"
+            f"{csrf_from(page.text)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-file\"; "
+            f"filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + \
+        b"\x89PNG\r\n\x1a\n" + b"0" * (13 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+    assert resp.status_code == 413
