@@ -687,6 +687,33 @@ def clean_order_items(session, actor, order_id: int) -> int:
     return cleaned
 
 
+def fit_asset(session, actor, asset_id: int, person_id: int, reason: str, *,
+              at: datetime | None = None) -> Asset:
+    """An installer fits an available serialised asset at a person's home (telecare): it goes on
+    loan to the person without an order. One conditional UPDATE and one ledger row, like a delivery."""
+    at = at or utcnow()
+    if session.get(Person, person_id) is None:
+        raise NotFound("There is no person with that id.")
+    asset = _asset_move(session, actor, asset_id, ("available",), "on_loan", "deliver", reason=reason, at=at,
+                        what="fitted", person_id=person_id, organisation_id=None, on_loan_since=at,
+                        loan_count=Asset.loan_count + 1)
+    record(session, actor, "equipment.asset_fitted", "equipment_asset", asset_id, person_id=person_id)
+    return asset
+
+
+def return_fitted_asset(session, actor, asset_id: int, reason: str, *, store_id: int | None = None,
+                        at: datetime | None = None) -> Asset:
+    """A fitted asset comes back from a person's home (removal, replacement): on loan → awaiting
+    cleaning, never straight to available. It returns to store_id, or to the store it came from."""
+    at = at or utcnow()
+    values = {"store_id": store_id} if store_id is not None else {}
+    asset = _asset_move(session, actor, asset_id, ("on_loan",), "awaiting_cleaning", "collect", reason=reason,
+                        at=at, what="returned to stock", person_id=None, organisation_id=None,
+                        on_loan_since=None, **values)
+    record(session, actor, "equipment.asset_returned", "equipment_asset", asset_id, reason=reason)
+    return asset
+
+
 # ---------------------------------------------------------------- reading
 
 def loans_for_person(session, person_id: int) -> list[dict]:
