@@ -29,8 +29,15 @@ class Session:
         if body is not None:
             data = urlencode(body, doseq=True)
             hdrs["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=data, headers=hdrs)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=hdrs)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # the server closed an idle keep-alive connection (gunicorn's keepalive is 2 s): reconnect once
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.conn.request(method, path, body=data, headers=hdrs)
+            resp = self.conn.getresponse()
         payload = resp.read()
         for header in resp.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
@@ -54,8 +61,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def run(base: str, make_request, concurrency: int, total: int, setup=None, warmup: int = 20) -> dict:
-    """make_request(session, i) -> (status, body). Each worker has its own signed-in session."""
+def run(base: str, make_request, concurrency: int, total: int, setup=None, warmup: int = 20,
+        duration: float | None = None) -> dict:
+    """make_request(session, i) -> (status, body) or (status, body, measured_ms) when only part of
+    the work is to be timed (a sign-in that first fetches its form). Each worker has its own
+    signed-in session. Stops after `total` requests or `duration` seconds, whichever comes first."""
     sessions = []
     for _ in range(concurrency):
         s = Session(base)
@@ -63,23 +73,30 @@ def run(base: str, make_request, concurrency: int, total: int, setup=None, warmu
             setup(s)
         sessions.append(s)
     for i in range(warmup):
-        make_request(sessions[i % concurrency], i)
+        make_request(sessions[i % concurrency], -1 - i)
     latencies, errors, sizes = [], [], []
+    sample: list[bytes] = []
     lock = threading.Lock()
     counter = iter(range(total))
+    deadline = time.perf_counter() + duration if duration else None
 
     def worker(s):
         while True:
             with lock:
                 i = next(counter, None)
-            if i is None:
+            if i is None or (deadline and time.perf_counter() > deadline):
                 return
             started = time.perf_counter()
-            status, body = make_request(s, i)
+            result = make_request(s, i)
             elapsed = (time.perf_counter() - started) * 1000
+            status, body = result[0], result[1]
+            if len(result) > 2:
+                elapsed = result[2]
             with lock:
                 latencies.append(elapsed)
                 sizes.append(len(body))
+                if not sample:
+                    sample.append(body)
                 if status >= 400:
                     errors.append(status)
 
@@ -90,10 +107,14 @@ def run(base: str, make_request, concurrency: int, total: int, setup=None, warmu
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    for s in sessions:
+        s.conn.close()
+    done = len(latencies)
     return {
-        "requests": total, "concurrency": concurrency, "errors": len(errors), "rps": round(total / wall, 1),
+        "requests": done, "concurrency": concurrency, "errors": len(errors), "rps": round(done / wall, 1),
         "p50_ms": round(statistics.median(latencies), 2), "p95_ms": round(percentile(latencies, 95), 2),
         "p99_ms": round(percentile(latencies, 99), 2), "bytes": int(statistics.median(sizes)),
+        "gzip_bytes": gzip_size(sample[0]) if sample else 0,
     }
 
 

@@ -1,7 +1,6 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -23,6 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.equipment.models import CATEGORIES, COLLECTION_REASONS, PRIORITIES, SUPPLY, TRACKING
+from portal.web.widgets import DateInput
 
 QTY = NumberRange(min=1, max=20, message="Enter a quantity from 1 to 20")
 
@@ -72,7 +72,7 @@ class OrderForm(FlaskForm):
                            validators=[InputRequired("Select a store")])
     priority = RadioField("Delivery priority", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
                           validators=[InputRequired("Select a delivery priority")])
-    planned_date = DateField("Planned delivery date (optional)", widget=GovDateInput(), format="%d %m %Y",
+    planned_date = DateField("Planned delivery date (optional)", widget=DateInput(), format="%d %m %Y",
                              validators=[Optional()],
                              description="For example a hospital discharge date, like 27 3 2027. Leave blank "
                                          "for the earliest date the priority allows.")
@@ -111,7 +111,7 @@ class ReasonForm(FlaskForm):
 
 
 class InspectionForm(FlaskForm):
-    inspected_on = DateField("Date inspected", widget=GovDateInput(), format="%d %m %Y",
+    inspected_on = DateField("Date inspected", widget=DateInput(), format="%d %m %Y",
                              validators=[InputRequired("Enter the date inspected, like 27 3 2026")])
     submit = SubmitField("Record inspection", widget=GovSubmitInput())
 

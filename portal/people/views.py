@@ -17,6 +17,8 @@ PERSON_SECTIONS: list = []
 @bp.get("/<int:person_id>")
 @staff(*ASSESSORS, STORES_OFFICER, DFG_CASEWORKER, MANAGER)
 def record(person_id: int):
+    if not services.may_view(db.session, current_user, person_id):
+        abort(404)
     try:
         person = services.view_person(db.session, current_user, person_id)
     except NotFound:

@@ -500,7 +500,10 @@ def _search_condition(term: str):
     postcode = normalise_postcode(term)
     if any(ch.isdigit() for ch in term) and 5 <= len(postcode) <= 8:
         return Referral.person_id.in_(select(Person.id).where(Person.postcode == postcode))
-    return Referral.search_name.like(term.lower().replace("%", "").replace("_", "") + "%")
+    # A prefix as a range, so both engines walk ix_referral_search_name (SQLite's LIKE is
+    # case-insensitive and PostgreSQL's needs text_pattern_ops: neither would use the index).
+    prefix = term.lower()
+    return and_(Referral.search_name >= prefix, Referral.search_name < prefix + "\U0010ffff")
 
 
 def _filtered(stmt, filters: QueueFilters, user: User, now: datetime):

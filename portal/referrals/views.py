@@ -75,6 +75,8 @@ def new_count():
     since = request.args.get("since", type=int) or 0
     count = services.newer_than(db.session, current_user, _filters_from_args(), since)
     args = {k: v for k, v in request.args.items() if k not in ("since", "after") and v}
+    if not is_partial():  # opened directly (not polled): the queue itself, not a bare fragment
+        return redirect(url_for("referrals.queue", **args), 303)
     return render_page("referrals/queue.html", "queue_new_count", count=count, since=since, args=args)
 
 
@@ -341,6 +343,13 @@ def assessment(referral_id: int):
 @bp.app_template_filter("need_label")
 def need_label(value: str) -> str:
     return NEEDS.get(value, value)
+
+
+@bp.app_template_filter("need_labels")
+def need_labels(needs) -> str:
+    """"Equipment, Falls" for a referral's needs (one Python call: the chained map filters it replaces
+    were the costliest line of the queue page)."""
+    return ", ".join(NEEDS.get(n.need, n.need) for n in needs)
 
 
 @bp.app_template_filter("source_label")

@@ -2,13 +2,13 @@
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.errors import PortalError
-from portal.extensions import db
+from portal.extensions import db, login_manager, set_write_intent
 from portal.web.htmx import is_partial, render_page, retarget
 
 log = logging.getLogger("portal.errors")
@@ -57,12 +57,19 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(exc):
         log.error("database error: %s", exc.__class__.__name__)
+        _rollback_quietly()
+        # The page itself may need to read (the signed-in user for the header). On SQLite a write
+        # lock held elsewhere blocks BEGIN IMMEDIATE but not a plain read, so read without it.
+        set_write_intent(False)
+        message = ("The service is having trouble reaching its records. Nothing was saved. "
+                   "Try again in a minute.")
         try:
-            db.session.rollback()
-        except Exception:  # the connection may be gone; the pool discards it
-            log.exception("rollback after a database error failed")
-        return error_page(503, "The service is having trouble reaching its records. Nothing "
-                               "was saved. Try again in a minute.", {"Retry-After": "30"})
+            return error_page(503, message, {"Retry-After": "30"})
+        except Exception:  # the database is wholly unreachable: show the page as signed out
+            log.warning("error page could not read the database; rendering it signed out")
+            _rollback_quietly()
+            g._login_user = login_manager.anonymous_user()
+            return error_page(503, message, {"Retry-After": "30"})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -86,5 +93,11 @@ def register_error_handlers(app: Flask) -> None:
     def too_large(exc):
         return error_page(413, "The file must be smaller than "
                                f"{app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB.")
+
+    def _rollback_quietly():
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone; the pool discards it
+            log.exception("rollback after a database error failed")
 
     app.jinja_env.globals["error_title"] = lambda status: TITLES.get(status, TITLES[400])

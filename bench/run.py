@@ -1,0 +1,276 @@
+"""`make bench`: seed, serve with gunicorn as in production, drive from a separate process on
+127.0.0.1, and report req/s and p50/p95/p99 against the Flask and raw WSGI ceilings.
+
+    python -m bench.run                       # SQLite, 10k and 100k referrals (about 5-8 minutes)
+    BENCH_FULL=1 python -m bench.run          # adds the 1,000,000-referral queue run (slow to seed)
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python -m bench.run
+                                              # PostgreSQL: databases tecs_bench_<n> are created there
+    BENCH_RESEED=1 ...                        # rebuild the seeded databases
+
+Server: gunicorn --workers 2 --threads 4 (gthread), the Makefile's `make run` settings, for the
+portal (bench.wsgi:app, production settings bar loopback needs) and the two ceilings
+(bench.ceilings:hello, bench.ceilings:raw). One server at a time, so the load generator and the
+server share the same two cores the same way for every row. Results: bench/results/<stamp>.json/.md.
+"""
+
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+PY = sys.executable
+GUNICORN = str(Path(PY).with_name("gunicorn"))
+WORKERS, THREADS = os.environ.get("BENCH_WORKERS", "2"), os.environ.get("BENCH_THREADS", "4")
+PORT = int(os.environ.get("BENCH_PORT", "8101"))
+MAIN = 100_000
+SEED_VERSION = "v1"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# Databases ---------------------------------------------------------------------------------
+
+def database_url(size: int) -> str:
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{WORK / f'bench-{size}.db'}"
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/tecs_bench_{size}"))
+
+
+def _seed_args(size: int) -> dict:
+    if size == MAIN:
+        return {"referrals": size, "audit": 1_000_000, "assets": 20_000, "movements": 200_000, "orders": 5_000}
+    return {"referrals": size, "audit": size, "assets": 0, "movements": 0, "orders": 0}
+
+
+def ensure_seeded(size: int) -> dict:
+    url = database_url(size)
+    marker = WORK / f"seeded-{size}-{SEED_VERSION}-{'pg' if url.startswith('postgres') else 'sqlite'}.json"
+    if marker.exists() and not os.environ.get("BENCH_RESEED"):
+        return json.loads(marker.read_text()) | {"reused": True}
+    if url.startswith("postgres"):
+        import psycopg
+
+        admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS tecs_bench_{size} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE tecs_bench_{size}")
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{WORK / f'bench-{size}.db'}{suffix}").unlink(missing_ok=True)
+    log(f"seeding {size:,} referrals ({_seed_args(size)}) ...")
+    from bench.seed import seed
+
+    report = seed(url, quiet=True, **_seed_args(size))
+    marker.write_text(json.dumps(report))
+    log(f"  seeded in {report['seconds']} s")
+    return report
+
+
+def requested_orders(url: str, wanted: int = 1200) -> list[int]:
+    """Ids of orders still `requested` (each run reserves some); tops up when they run low."""
+    from sqlalchemy import func, select
+
+    from bench.seed import add_orders, make_app
+    from portal.equipment.models import Order
+    from portal.extensions import db, write_intent
+
+    app = make_app(url)
+    with app.app_context():
+        ids = list(db.session.scalars(select(Order.id).where(Order.state == "requested").order_by(Order.id)
+                                      .limit(wanted)))
+        if len(ids) < wanted:
+            start = (db.session.scalar(select(func.max(Order.id))) or 0) + 1
+            db.session.remove()
+            with write_intent(), db.engine.begin() as conn:
+                add_orders(conn, random.Random(start), datetime(2026, 11, 23, 12), 5_000, people=MAIN,
+                           start_id=start)
+            ids = list(db.session.scalars(select(Order.id).where(Order.state == "requested")
+                                          .order_by(Order.id).limit(wanted)))
+        db.session.remove()
+        db.engine.dispose()
+    return ids
+
+
+# Servers -----------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, target: str, env: dict | None = None, name: str = "server") -> None:
+        self.target, self.env, self.name = target, env or {}, name
+
+    def __enter__(self):
+        self.logfile = open(WORK / f"gunicorn-{self.name}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [GUNICORN, "--workers", WORKERS, "--threads", THREADS, "--bind", f"127.0.0.1:{PORT}",
+             "--timeout", "30", "--graceful-timeout", "5", self.target],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **self.env},
+            stdout=self.logfile, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2):
+                    return self
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"gunicorn for {self.target} exited; see {self.logfile.name}") from None
+                time.sleep(0.3)
+        raise SystemExit(f"gunicorn for {self.target} did not start within 60 s")
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.logfile.close()
+
+
+def loadgen(suite: str, **extra) -> list[dict]:
+    args = [PY, "-m", "bench.loadgen", "--base", f"http://127.0.0.1:{PORT}", "--suite", suite]
+    for key, value in extra.items():
+        args += [f"--{key}", str(value)]
+    out = subprocess.run(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
+                         stdout=subprocess.PIPE, timeout=900)
+    return json.loads(out.stdout)
+
+
+def first_view_weight() -> dict:
+    """The queue page's first view, compressed: HTML plus the CSS, JS and fonts it pulls in."""
+    from bench.measure import Session
+    from bench.seed import BENCH_PASSWORD, BENCH_STAFF
+
+    s = Session(f"http://127.0.0.1:{PORT}")
+    s.sign_in(BENCH_STAFF["triage"][0], BENCH_PASSWORD)
+    _, html = s.request("GET", "/referrals")
+    assets = set(re.findall(rb'(?:href|src)="(/static/[^"]+\.(?:css|m?js))"', html))
+    total, parts = len(gzip.compress(html, 6)), {"html": len(gzip.compress(html, 6))}
+    for path in sorted(assets):
+        status, body = s.request("GET", path.decode(), headers={"Accept-Encoding": "identity"})
+        size = len(gzip.compress(body, 6))
+        if path.endswith(b".css"):
+            for font in set(re.findall(rb"url\(([^)]+\.woff2)\)", body)):
+                font_path = font.strip(b"'\"")
+                if not font_path.startswith(b"/"):
+                    font_path = path.rsplit(b"/", 1)[0] + b"/" + font_path
+                fstatus, fbody = s.request("GET", font_path.decode())
+                if fstatus == 200:
+                    parts[font_path.decode()] = len(fbody)
+                    total += len(fbody)
+        parts[path.decode()] = size
+        total += size
+    return {"total_gzip_bytes": total, "parts": parts}
+
+
+# Report ------------------------------------------------------------------------------------
+
+def _fmt_row(r: dict, hello: dict) -> str:
+    ratio = r["rps"] / hello[r["concurrency"]] * 100 if hello.get(r["concurrency"]) else 0
+    return (f"| {r['name']} | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {ratio:.0f} % | {r['bytes'] / 1024:.1f} | {r['gzip_bytes'] / 1024:.1f} | "
+            f"{r['errors']} |")
+
+
+def markdown(result: dict) -> str:
+    hello = {r["concurrency"]: r["rps"] for r in result["ceilings"]["flask hello"]}
+    lines = [
+        f"### Benchmark {result['stamp']} ({result['backend']}, {result['cores']} cores, "
+        f"gunicorn -w {WORKERS} --threads {THREADS}, {MAIN:,} referrals)",
+        "",
+        "| Endpoint | Conns | Req/s | p50 ms | p95 ms | p99 ms | of Flask hello | KB raw | KB gzip | Errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in result["ceilings"].items():
+        for r in rows:
+            lines.append(_fmt_row({**r, "name": f"*{name} (ceiling)*"}, hello))
+    for r in result["endpoints"]:
+        lines.append(_fmt_row(r, hello))
+    lines += ["", "Not measured in this build: " + "; ".join(result["not_measured"]), "",
+              "| Queue page, c=8 | p50 ms | p95 ms | p99 ms | req/s |", "|---|---|---|---|---|"]
+    for size, r in sorted(result["scaling"].items(), key=lambda kv: int(kv[0])):
+        lines.append(f"| {int(size):,} referrals | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
+                     f"{r['rps']:,.0f} |")
+    lines += ["", "| Target (RELIABILITY.md §4.3, §7) | Result | Met |", "|---|---|---|"]
+    for t in result["targets"]:
+        lines.append(f"| {t['target']} | {t['result']} | {'yes' if t['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def targets(result: dict) -> list[dict]:
+    queue8 = next(r for r in result["endpoints"] if r["name"] == "triage queue page" and r["concurrency"] == 8)
+    hello8 = next(r for r in result["ceilings"]["flask hello"] if r["concurrency"] == 8)
+    sizes = sorted(int(s) for s in result["scaling"])
+    small, large = result["scaling"][str(sizes[0])], result["scaling"][str(sizes[-1])]
+    growth = large["p95_ms"] / small["p95_ms"] if small["p95_ms"] else 0
+    first = result["first_view"]["total_gzip_bytes"]
+    return [
+        {"target": "queue p95 <= 20 ms at 8 connections", "result": f"{queue8['p95_ms']:.1f} ms",
+         "met": queue8["p95_ms"] <= 20},
+        {"target": "queue >= 30 % of the Flask ceiling (c=8)",
+         "result": f"{queue8['rps'] / hello8['rps'] * 100:.0f} %", "met": queue8["rps"] / hello8["rps"] >= 0.30},
+        {"target": f"p95({sizes[-1]:,}) / p95({sizes[0]:,}) <= 1.3", "result": f"{growth:.2f}", "met": growth <= 1.3},
+        {"target": "first view <= 100 KB compressed", "result": f"{first / 1024:.1f} KB", "met": first <= 100 * 1024},
+    ]
+
+
+def main() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    sizes = [10_000, MAIN] + ([1_000_000] if os.environ.get("BENCH_FULL") else [])
+    backend = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
+    seeds = {str(size): ensure_seeded(size) for size in sizes}
+    url = database_url(MAIN)
+    orders_file = WORK / "orders.json"
+    orders_file.write_text(json.dumps(requested_orders(url)))
+    from portal.referrals.seed import FAMILY
+
+    result = {"stamp": datetime.now().strftime("%Y%m%d-%H%M%S"), "backend": backend, "cores": os.cpu_count(),
+              "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+              "gunicorn": f"--workers {WORKERS} --threads {THREADS} (gthread)", "seeds": seeds, "ceilings": {}}
+    log("ceilings ...")
+    with Server("bench.ceilings:hello", name="hello"):
+        result["ceilings"]["flask hello"] = loadgen("ceiling")
+    with Server("bench.ceilings:raw", name="raw"):
+        result["ceilings"]["raw WSGI"] = loadgen("ceiling")
+    log(f"portal at {MAIN:,} referrals ...")
+    with Server("bench.wsgi:app", {"BENCH_APP_DATABASE_URL": url}, name="portal"):
+        result["endpoints"] = loadgen("app", orders=orders_file, search=FAMILY[0][:3].lower())
+        result["first_view"] = first_view_weight()
+    result["not_measured"] = [
+        "self-assessment question POST (the advice module is not in this build)",
+        "dashboard (the reports module is not in this build)",
+    ] + [s for size in seeds.values() for s in size.get("skipped", [])][:2]
+    result["scaling"] = {}
+    for size in sizes:
+        log(f"queue at {size:,} referrals ...")
+        with Server("bench.wsgi:app", {"BENCH_APP_DATABASE_URL": database_url(size)}, name=f"queue-{size}"):
+            result["scaling"][str(size)] = loadgen("queue", concurrency="8")[0]
+    result["targets"] = targets(result)
+    result["seconds"] = round(time.time() - started)
+    md = markdown(result)
+    (RESULTS / f"{result['stamp']}.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / f"{result['stamp']}.md").write_text(md)
+    print(md)
+    log(f"bench took {result['seconds']} s; results in bench/results/{result['stamp']}.json and .md")
+
+
+if __name__ == "__main__":
+    main()
