@@ -57,7 +57,7 @@ def navigation() -> list[dict]:
             continue
         if roles is None or held & set(roles):
             items.append({"href": url_for(endpoint), "text": label, "endpoint": endpoint})
-    return items
+    return sorted(items, key=lambda item: item["endpoint"] != "auth.home")  # Home first, then as added
 
 
 def nav_item(item: dict, endpoint: str | None) -> dict:
