@@ -1,0 +1,35 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from portal.people.models import CONTACT_ROLES
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(), validators=[InputRequired("Enter the contact's name"),
+                                                                    Length(max=160)])
+    role = SelectField("Role", choices=list(CONTACT_ROLES.items()), widget=GovSelect(),
+                       validators=[InputRequired("Select the contact's role")])
+    relationship_to_person = StringField("Relationship (optional)", widget=GovTextInput(),
+                                         description="For example daughter, neighbour",
+                                         validators=[Optional(), Length(max=80)])
+    phone = StringField("Phone number", widget=GovTextInput(), validators=[InputRequired("Enter a phone number"),
+                                                                           Length(max=40)])
+    email = StringField("Email (optional)", widget=GovTextInput(),
+                        validators=[Optional(), Email("Enter an email address in the correct format"),
+                                    Length(max=254)])
+    submit = SubmitField("Add contact", widget=GovSubmitInput())
+
+
+class ConsentForm(FlaskForm):
+    what = StringField("What was agreed", widget=GovTextInput(),
+                       description="For example sharing information with the telecare monitoring centre",
+                       validators=[InputRequired("Enter what was agreed"), Length(max=200)])
+    given_by = StringField("Given by", widget=GovTextInput(),
+                           description="The person, or who decided in their best interest",
+                           validators=[InputRequired("Enter who gave consent"), Length(max=160)])
+    capacity_note = TextAreaField("Capacity (optional)", widget=GovTextArea(),
+                                  description="How capacity was judged, or the best-interest decision",
+                                  validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Record consent", widget=GovSubmitInput())
