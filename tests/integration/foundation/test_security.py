@@ -120,3 +120,9 @@ def test_sign_in_page_keeps_next_only_for_local_paths(client, staff):
 
 def test_csrf_token_is_read_from_the_form(client):
     assert csrf_from(client.get("/sign-in").text)
+
+
+def test_body_carries_the_csrf_header_for_htmx(client):
+    html = client.get("/").text
+    token = csrf_from(client.get("/sign-in").text)
+    assert "hx-headers=" in html and "X-CSRFToken" in html and token in client.get("/").text
