@@ -108,9 +108,9 @@ def _configure_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import portal.models  # noqa: F401  (every table, for the metadata)
-    from portal import advice, audit, auth, dfg, equipment, notify, people, referrals, telecare, web
+    from portal import advice, audit, auth, dfg, equipment, notify, people, referrals, reports, telecare, web
 
-    for module in (web, auth, audit, notify, people, advice, referrals, dfg, equipment, telecare):
+    for module in (web, auth, audit, notify, people, advice, referrals, dfg, equipment, telecare, reports):
         app.register_blueprint(module.bp)
 
 

@@ -22,4 +22,5 @@ from portal.equipment.models import (  # noqa: F401,E501
 from portal.notify.models import Notification  # noqa: F401
 from portal.people.models import Consent, Contact, Person  # noqa: F401
 from portal.referrals.models import Assessment, Referral, ReferralNeed, ReferralPause  # noqa: F401
+from portal.reports.models import REPORT_INDEXES  # noqa: F401
 from portal.telecare.models import Connection, ConnectionDevice, Job, JobStep, Responder  # noqa: F401
