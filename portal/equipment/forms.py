@@ -21,7 +21,14 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.equipment.models import CATEGORIES, COLLECTION_REASONS, PRIORITIES, SUPPLY, TRACKING
+from portal.equipment.models import (
+    CATEGORIES,
+    COLLECTION_REASONS,
+    ORGANISATION_KINDS,
+    PRIORITIES,
+    SUPPLY,
+    TRACKING,
+)
 from portal.web.widgets import DateInput
 
 QTY = NumberRange(min=1, max=20, message="Enter a quantity from 1 to 20")
@@ -158,3 +165,38 @@ class AmnestyForm(FlaskForm):
                           validators=[InputRequired("Enter a number of months"),
                                       NumberRange(min=1, max=240, message="Enter between 1 and 240 months")])
     submit = SubmitField("Start amnesty", widget=GovSubmitInput())
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", widget=GovTextInput(),
+                       validators=[InputRequired("Enter the organisation's name"), Length(max=200)])
+    kind = RadioField("Kind of organisation", choices=list(ORGANISATION_KINDS.items()), widget=GovRadioInput(),
+                      validators=[InputRequired("Select the kind of organisation")])
+    locality = SelectField("Area (optional)", widget=GovSelect(), validators=[Optional()])
+    address = TextAreaField("Address (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=300)])
+    submit = SubmitField("Save organisation", widget=GovSubmitInput())
+
+
+KIT_ROWS = (1, 2, 3, 4, 5)
+KIT_QTY = NumberRange(min=1, max=20, message="Enter a quantity from 1 to 20")
+
+
+class KitForm(FlaskForm):
+    code = StringField("Kit code", widget=GovTextInput(),
+                       validators=[InputRequired("Enter a kit code"), Length(max=30)])
+    name = StringField("Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=200)])
+    description = TextAreaField("Description (optional)", widget=GovTextArea(),
+                                validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Add kit", widget=GovSubmitInput())
+
+    def validate_product_code_1(self, field):
+        if not any((getattr(self, f"product_code_{n}").data or "").strip() for n in KIT_ROWS):
+            raise ValidationError("Enter at least one product code")
+
+
+for _n in KIT_ROWS:
+    setattr(KitForm, f"product_code_{_n}", StringField(
+        f"Product {_n} code" + ("" if _n == 1 else " (optional)"), widget=GovTextInput(),
+        validators=[Optional(), Length(max=30)]))
+    setattr(KitForm, f"quantity_{_n}", IntegerField(
+        f"Quantity of product {_n}", widget=GovTextInput(), default=1, validators=[Optional(), KIT_QTY]))

@@ -30,11 +30,13 @@ from portal.audit.services import record
 from portal.equipment.models import (
     COLLECTION_REASONS,
     OPEN_ORDER_STATES,
+    ORGANISATION_KINDS,
     PRIORITIES,
     Amnesty,
     Asset,
     BorrowerOrganisation,
     Kit,
+    KitItem,
     Movement,
     Order,
     OrderLine,
@@ -250,12 +252,135 @@ def create_store(session, actor, code: str, name: str, locality=None, address=No
     return store
 
 
+def _check_organisation(session, name: str, kind: str, exclude_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise PortalError("Enter the organisation's name.")
+    if kind not in ORGANISATION_KINDS:
+        raise PortalError("Select the kind of organisation.")
+    stmt = select(BorrowerOrganisation.id).where(func.lower(BorrowerOrganisation.name) == name.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(BorrowerOrganisation.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        raise Conflict(f"There is already an organisation called {name}.")
+    return name
+
+
 def create_organisation(session, actor, name: str, kind: str, locality=None, address=None):
+    name = _check_organisation(session, name, kind)
     org = BorrowerOrganisation(name=name, kind=kind, locality=locality, address=address)
     session.add(org)
     session.flush()
     record(session, actor, "equipment.organisation_created", "equipment_borrower_organisation", org.id)
     return org
+
+
+def update_organisation(session, actor, organisation_id: int, *, name: str, kind: str, locality=None,
+                        address=None) -> BorrowerOrganisation:
+    org = session.get(BorrowerOrganisation, organisation_id)
+    if org is None:
+        raise NotFound("There is no organisation with that id.")
+    name = _check_organisation(session, name, kind, exclude_id=org.id)
+    changed = {}
+    for key, value in (("name", name), ("kind", kind), ("locality", locality or None),
+                       ("address", address or None)):
+        if getattr(org, key) != value:
+            changed[key] = str(value) if value is not None else None
+            setattr(org, key, value)
+    session.flush()
+    if changed:
+        record(session, actor, "equipment.organisation_changed", "equipment_borrower_organisation", org.id,
+               changed=changed)
+    return org
+
+
+MAX_KIT_ITEMS = 5
+
+
+def create_kit(session, actor, *, code: str, name: str, items: list[tuple[str, int]],
+               description: str | None = None) -> Kit:
+    """A kit of up to MAX_KIT_ITEMS products, named by product code with a quantity each."""
+    code = (code or "").strip().upper()
+    name = (name or "").strip()
+    if not code or not name:
+        raise PortalError("Enter the kit's code and name.")
+    wanted: dict[str, int] = {}
+    for product_code, quantity in items:
+        product_code = (product_code or "").strip().upper()
+        if not product_code:
+            continue
+        if not quantity or quantity <= 0:
+            raise PortalError(f"Enter a quantity of 1 or more for {product_code}.")
+        wanted[product_code] = wanted.get(product_code, 0) + quantity
+    if not wanted:
+        raise PortalError("Enter at least one product code.")
+    if len(wanted) > MAX_KIT_ITEMS:
+        raise PortalError(f"A kit can have up to {MAX_KIT_ITEMS} products.")
+    found = dict(session.execute(select(Product.code, Product.id).where(Product.code.in_(list(wanted)))).all())
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        raise UnknownProducts(missing)
+    if session.scalar(select(Kit.id).where(Kit.code == code)) is not None:
+        raise Conflict(f"A kit with code {code} already exists.")
+    kit = Kit(code=code, name=name, description=description or None)
+    kit.items = [KitItem(product_id=found[c], quantity=q) for c, q in wanted.items()]
+    session.add(kit)
+    session.flush()
+    record(session, actor, "equipment.kit_created", "equipment_kit", kit.id, code=code,
+           items={c: q for c, q in wanted.items()})
+    return kit
+
+
+class UnknownProducts(PortalError):
+    """Product codes that are not in the catalogue (the kit form shows them against the fields)."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__("There is no product with code " + ", ".join(codes) + " in the catalogue.")
+        self.codes = codes
+
+
+def kits_with_items(session) -> list[tuple[Kit, list]]:
+    """Every kit with its items (product code, name, quantity) in two queries."""
+    kits = list(session.scalars(select(Kit).order_by(Kit.name)))
+    rows = session.execute(
+        select(KitItem.kit_id, Product.id, Product.code, Product.name, KitItem.quantity)
+        .join(Product, Product.id == KitItem.product_id).order_by(Product.name)).all()
+    by_kit: dict[int, list] = {}
+    for row in rows:
+        by_kit.setdefault(row.kit_id, []).append(row)
+    return [(kit, by_kit.get(kit.id, [])) for kit in kits]
+
+
+def pick_list(session, store_id: int, day: date) -> dict:
+    """Reserved orders of a store planned for delivery on `day`, each with its lines, and the total
+    of each product to pick. Three queries whatever the number of orders."""
+    where = (Order.store_id == store_id, Order.state == "reserved", Order.planned_date == day)
+    orders = session.execute(
+        select(Order.id, Order.priority, Order.planned_date, Order.due_date, Order.notes,
+               Person.given_name, Person.family_name, Person.address_line_1, Person.address_line_2,
+               Person.town, Person.postcode, BorrowerOrganisation.name.label("organisation"),
+               BorrowerOrganisation.address.label("organisation_address"))
+        .outerjoin(Person, Person.id == Order.person_id)
+        .outerjoin(BorrowerOrganisation, BorrowerOrganisation.id == Order.organisation_id)
+        .where(*where)
+        .order_by(case((Order.priority == "urgent", 0), else_=1), Order.id)).all()
+    line_rows = session.execute(
+        select(OrderLine.order_id, Product.code, Product.name, OrderLine.quantity, Asset.asset_tag)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .outerjoin(Asset, Asset.id == OrderLine.asset_id)
+        .where(*where, OrderLine.released_at.is_(None))
+        .order_by(OrderLine.order_id, Product.name, OrderLine.id)).all()
+    lines: dict[int, list] = {}
+    for row in line_rows:
+        lines.setdefault(row.order_id, []).append(row)
+    totals = session.execute(
+        select(Product.code, Product.name, func.sum(OrderLine.quantity).label("quantity"))
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(*where, OrderLine.released_at.is_(None))
+        .group_by(Product.code, Product.name).order_by(Product.name)).all()
+    return {"orders": [(order, lines.get(order.id, [])) for order in orders], "totals": totals}
 
 
 def add_asset(session, actor, *, product_id: int, store_id: int, asset_tag: str, serial=None,

@@ -1,7 +1,7 @@
 """Equipment pages: thin views over portal.equipment.services."""
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import segno
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -17,11 +17,14 @@ from portal.auth.roles import (
 )
 from portal.equipment import bp, services
 from portal.equipment.forms import (
+    KIT_ROWS,
     AmnestyForm,
     AssetForm,
     CollectionForm,
     InspectionForm,
+    KitForm,
     OrderForm,
+    OrganisationForm,
     ProductForm,
     ReasonForm,
     ScanForm,
@@ -32,6 +35,7 @@ from portal.equipment.models import (
     CATEGORIES,
     COLLECTION_REASONS,
     ORDER_STATES,
+    ORGANISATION_KINDS,
     Amnesty,
     Asset,
     BorrowerOrganisation,
@@ -55,6 +59,7 @@ STORES = (STORES_OFFICER,)
 READERS = (STORES_OFFICER, MANAGER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, ADMIN)
 PRESCRIBERS = (OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, STORES_OFFICER)
 CATALOGUE_EDITORS = (ADMIN,)
+REFERENCE_EDITORS = (STORES_OFFICER, ADMIN)
 
 add_navigation("Equipment", "equipment.queues",
                (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER))
@@ -111,7 +116,8 @@ def queues():
     return _page("equipment/queues.html", "queue", kind=kind, queues=services.QUEUES, store_id=store_id,
                        stores=_store_choices(), counts=services.queue_counts(db.session, today, store_id),
                        rows=services.queue_rows(db.session, kind, today, store_id), today=today,
-                       reasons=COLLECTION_REASONS, soon=today + timedelta(days=services.INSPECTION_WARNING_DAYS))
+                       reasons=COLLECTION_REASONS, soon=today + timedelta(days=services.INSPECTION_WARNING_DAYS),
+                       can_pick=has_role(current_user, STORES), can_admin=has_role(current_user, REFERENCE_EDITORS))
 
 
 @bp.get("/assets/lookup")
@@ -533,3 +539,97 @@ def amnesty_request(amnesty_id):
     db.session.commit()
     flash(f"Collection requested for {count} order{'s' if count != 1 else ''}.", "success")
     return hx_redirect(url_for("equipment.amnesty", amnesty_id=item.id))
+
+
+# ---------------------------------------------------------------- pick list
+
+@bp.get("/stores/<int:store_id>/pick-list")
+@staff(*STORES)
+def pick_list(store_id):
+    item = _get(Store, store_id)
+    raw = request.args.get("day", "")
+    if raw:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise PortalError("Enter a real date for the pick list, like 2026-03-27.") from None
+    else:
+        day = _today()
+    result = services.pick_list(db.session, item.id, day)
+    return _page("equipment/pick_list.html", "main_content", store=item, day=day, today=_today(),
+                 orders=result["orders"], totals=result["totals"],
+                 previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+
+
+# ---------------------------------------------------------------- borrower organisations
+
+def _organisation_form(obj=None):
+    form = OrganisationForm(obj=obj)
+    form.locality.choices = [("", "No area")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    return form
+
+
+@bp.get("/organisations")
+@staff(*REFERENCE_EDITORS)
+def organisations():
+    rows = list(db.session.scalars(select(BorrowerOrganisation).order_by(BorrowerOrganisation.name)))
+    return _page("equipment/organisations.html", "main_content", organisations=rows, kinds=ORGANISATION_KINDS,
+                 can_order=has_role(current_user, PRESCRIBERS))
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@staff(*REFERENCE_EDITORS)
+def organisation_new():
+    form = _organisation_form()
+    if form.validate_on_submit():
+        org = services.create_organisation(db.session, current_user, form.name.data, form.kind.data,
+                                           locality=form.locality.data or None, address=form.address.data or None)
+        db.session.commit()
+        flash(f"{org.name} added.", "success")
+        return hx_redirect(url_for("equipment.organisations"))
+    return _page("equipment/organisation_form.html", "main_content", form=form, organisation=None)
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@staff(*REFERENCE_EDITORS)
+def organisation_edit(organisation_id):
+    org = _get(BorrowerOrganisation, organisation_id)
+    form = _organisation_form(obj=org)
+    if form.validate_on_submit():
+        services.update_organisation(db.session, current_user, org.id, name=form.name.data, kind=form.kind.data,
+                                     locality=form.locality.data or None, address=form.address.data or None)
+        db.session.commit()
+        flash(f"{org.name} saved.", "success")
+        return hx_redirect(url_for("equipment.organisations"))
+    return _page("equipment/organisation_form.html", "main_content", form=form, organisation=org)
+
+
+# ---------------------------------------------------------------- kits
+
+@bp.get("/kits")
+@staff(*REFERENCE_EDITORS)
+def kits():
+    return _page("equipment/kits.html", "main_content", kits=services.kits_with_items(db.session))
+
+
+@bp.route("/kits/new", methods=["GET", "POST"])
+@staff(*REFERENCE_EDITORS)
+def kit_new():
+    form = KitForm()
+    if form.validate_on_submit():
+        items = [(getattr(form, f"product_code_{n}").data, getattr(form, f"quantity_{n}").data or 1)
+                 for n in KIT_ROWS]
+        try:
+            kit = services.create_kit(db.session, current_user, code=form.code.data, name=form.name.data,
+                                      items=items, description=form.description.data or None)
+        except services.UnknownProducts as exc:
+            for n in KIT_ROWS:
+                field = getattr(form, f"product_code_{n}")
+                if (field.data or "").strip().upper() in exc.codes:
+                    field.errors = [*field.errors, f"Enter a product code from the catalogue, "
+                                                   f"{field.data.strip().upper()} is not one"]
+        else:
+            db.session.commit()
+            flash(f"Kit {kit.name} added.", "success")
+            return hx_redirect(url_for("equipment.kits"))
+    return _page("equipment/kit_form.html", "main_content", form=form, rows=KIT_ROWS)
