@@ -75,7 +75,7 @@ def _is_empty(value) -> bool:
 class NHSNumber:
     """WTForms validator: a valid NHS number, or nothing."""
 
-    def __init__(self, message: str = "Enter a valid NHS number, like 485 777 3456") -> None:
+    def __init__(self, message: str = "Enter a valid NHS number, like 485 777 3457") -> None:
         self.message = message
 
     def __call__(self, form, field) -> None:

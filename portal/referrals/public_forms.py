@@ -61,7 +61,7 @@ class DetailsForm(FlaskForm):
                            filters=[lambda v: normalise_postcode(v) if v else v],
                            validators=[InputRequired("Enter a postcode"), Postcode(), Length(max=10)])
     nhs_number = StringField("NHS number (optional)", widget=GovTextInput(),
-                             description="It is 10 digits long, like 485 777 3456. You can find it on letters from "
+                             description="It is 10 digits long, like 485 777 3457. You can find it on letters from "
                                          "the NHS or in the NHS App.",
                              validators=[Optional(), NHSNumber(), Length(max=14)])
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())

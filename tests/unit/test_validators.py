@@ -145,7 +145,7 @@ def test_good_values_pass():
 
 def test_bad_values_give_govuk_messages():
     assert _errors(nhs_number="485 777 3456") == {
-        "nhs_number": ["Enter a valid NHS number, like 485 777 3456"]}
+        "nhs_number": ["Enter a valid NHS number, like 485 777 3457"]}
     assert _errors(postcode="not a postcode") == {
         "postcode": ["Enter a real postcode, like AA1 1AA"]}
     assert _errors(date_of_birth=date(2025, 6, 9)) == {
