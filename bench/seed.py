@@ -202,12 +202,8 @@ def seed(database: str, *, referrals: int, audit: int = 0, assets: int = 0, move
         for module, present in optional_modules(app).items():
             if not present:
                 report["skipped"].append(f"{module}: module not registered in this build, not seeded")
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        else:
-            with db.engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")
+        with db.engine.begin() as conn:  # begin(): a bare connect() rolled the statistics back
+            conn.exec_driver_sql("ANALYZE")
         db.session.remove()
         db.engine.dispose()
         report["seconds"] = round(time.perf_counter() - started, 1)

@@ -99,11 +99,12 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
+        """The signed-in member of staff and their roles, in one query (this runs on every request)."""
         from sqlalchemy import select
+        from sqlalchemy.orm import joinedload
 
-        return db.session.scalar(
-            select(User).where(User.session_token == token, User.active.is_(True))
-        )
+        stmt = select(User).options(joinedload(User.roles)).where(User.session_token == token, User.active.is_(True))
+        return db.session.scalars(stmt).unique().one_or_none()
 
 
 def _register_blueprints(app: Flask) -> None:

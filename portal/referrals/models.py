@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -60,6 +60,10 @@ def _in(column: str, values) -> str:
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+OPEN_QUEUE_FILTERS = ("priority", "suggested_priority", "locality", "source", "assigned_to_id", "route",
+                      "paused_since")
+
+
 class Referral(db.Model):
     __tablename__ = "referral"
     __table_args__ = (
@@ -68,9 +72,14 @@ class Referral(db.Model):
         CheckConstraint("priority IS NULL OR " + _in("priority", PRIORITIES), name="priority"),
         CheckConstraint("route IS NULL OR " + _in("route", ROUTES), name="route"),
         CheckConstraint("outcome IS NULL OR " + _in("outcome", OUTCOMES), name="outcome"),
-        # the queue: open referrals in time-left order (keyset pagination on (next_due_at, id))
+        # the queue: open referrals (exactly those with a due time) in time-left order, keyset-paginated
+        # on (next_due_at, id). Partial, so closed referrals cost nothing, and covering the queue's
+        # filters, so a filtered page and its count are read from the index alone.
+        Index("ix_referral_open", "next_due_at", "id", *OPEN_QUEUE_FILTERS,
+              sqlite_where=text("next_due_at IS NOT NULL"), postgresql_where=text("next_due_at IS NOT NULL")),
+        Index("ix_referral_open_name", "search_name", "next_due_at", "id",
+              sqlite_where=text("next_due_at IS NOT NULL"), postgresql_where=text("next_due_at IS NOT NULL")),
         Index("ix_referral_queue", "state", "next_due_at", "id"),
-        Index("ix_referral_due", "next_due_at", "id"),
         Index("ix_referral_assignee_queue", "assigned_to_id", "state", "next_due_at"),
         Index("ix_referral_received", "received_at"),
         Index("ix_referral_search_name", "search_name"),

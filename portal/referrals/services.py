@@ -478,11 +478,64 @@ class QueueFilters:
     route: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """What a queue row shows, read as plain columns: loading 50 full referrals (with their people,
+    needs and assignees) as ORM objects was most of the queue page's cost."""
+
+    id: int
+    reference: str
+    source: str
+    priority: str | None
+    suggested_priority: str | None
+    received_at: datetime
+    next_due_at: datetime | None
+    first_contact_at: datetime | None
+    paused_since: datetime | None
+    pause_reason: str | None
+    state: str
+    version: int
+    given_name: str
+    family_name: str
+    postcode: str | None
+    assigned_name: str | None
+    needs: tuple[str, ...]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
+
+    @classmethod
+    def of(cls, referral: Referral) -> "QueueRow":
+        return cls(**{name: getattr(referral, name) for name in _ROW_COLUMNS},
+                   given_name=referral.person.given_name, family_name=referral.person.family_name,
+                   postcode=referral.person.postcode, needs=tuple(referral.need_names),
+                   assigned_name=referral.assigned_to.name if referral.assigned_to else None)
+
+
+# the first fields of QueueRow, in order
+_ROW_COLUMNS = ("id", "reference", "source", "priority", "suggested_priority", "received_at", "next_due_at",
+                "first_contact_at", "paused_since", "pause_reason", "state", "version")
+
+
+# The queue counts matches up to this many: counting every open referral on each page view cost
+# more than finding the page itself, and "more than 1,000" tells a triage officer what they need.
+COUNT_CAP = 1000
+
+
 @dataclass
 class QueuePage:
-    rows: list[Referral]
+    rows: list[QueueRow]
     next_cursor: str | None
     total: int
+
+    @property
+    def more_than_cap(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 def _search_condition(term: str):
@@ -508,14 +561,17 @@ def _search_condition(term: str):
 
 def _filtered(stmt, filters: QueueFilters, user: User, now: datetime):
     if set(filters.states) == set(OPEN_STATES):
-        # open referrals are exactly those with a due time: this walks ix_referral_due in order
+        # open referrals are exactly those with a due time: this walks ix_referral_open in order
         stmt = stmt.where(Referral.next_due_at.is_not(None))
     else:
         stmt = stmt.where(Referral.state.in_(filters.states))
     if filters.priority:
         stmt = stmt.where(func.coalesce(Referral.priority, Referral.suggested_priority) == filters.priority)
     if filters.need:
-        stmt = stmt.where(Referral.id.in_(select(ReferralNeed.referral_id).where(ReferralNeed.need == filters.need)))
+        # EXISTS, not IN: a lookup per queue row on the need's primary key, so the queue's index
+        # still leads (IN made the engine walk every referral with that need, open or closed)
+        stmt = stmt.where(select(ReferralNeed.referral_id).where(ReferralNeed.referral_id == Referral.id,
+                                                                 ReferralNeed.need == filters.need).exists())
     if filters.source:
         stmt = stmt.where(Referral.source == filters.source)
     if filters.locality:
@@ -565,16 +621,29 @@ def queue(session, user: User, filters: QueueFilters, cursor: str | None = None,
           now: datetime | None = None) -> QueuePage:
     """Open referrals in time-left order, keyset-paginated on (next_due_at, id)."""
     now = now or utcnow()
-    stmt = _filtered(select(Referral), filters, user, now)
+    columns = [getattr(Referral, name) for name in _ROW_COLUMNS]
+    stmt = (select(*columns, Person.given_name, Person.family_name, Person.postcode, User.name)
+            .join(Person, Person.id == Referral.person_id)
+            .outerjoin(User, User.id == Referral.assigned_to_id))
+    stmt = _filtered(stmt, filters, user, now)
     after = _decode_cursor(cursor)
     if after is not None:
         due, ident = after
         stmt = stmt.where(or_(Referral.next_due_at > due, and_(Referral.next_due_at == due, Referral.id > ident)))
     stmt = stmt.order_by(Referral.next_due_at.asc(), Referral.id.asc()).limit(page_size + 1)
-    rows = list(session.scalars(stmt).unique())
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    total = session.scalar(_filtered(select(func.count(Referral.id)), filters, user, now))
+    found = session.execute(stmt).all()
+    more = len(found) > page_size
+    found = found[:page_size]
+    needs: dict[int, list[str]] = {}
+    if found:
+        need_rows = session.execute(select(ReferralNeed.referral_id, ReferralNeed.need)
+                                    .where(ReferralNeed.referral_id.in_([row[0] for row in found]))
+                                    .order_by(ReferralNeed.referral_id, ReferralNeed.need))
+        for referral_id, need in need_rows:
+            needs.setdefault(referral_id, []).append(need)
+    rows = [QueueRow(*row, needs=tuple(needs.get(row[0], ()))) for row in found]
+    matches = _filtered(select(Referral.id), filters, user, now).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(matches))
     return QueuePage(rows, encode_cursor(rows[-1]) if more and rows else None, total)
 
 

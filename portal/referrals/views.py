@@ -56,7 +56,7 @@ def _queue_context(filters, cursor=None):
     return {
         "page": page, "filters": filters, "args": args, "now": utcnow(), "latest_id": services.latest_id(db.session),
         "states": STATES, "priorities": PRIORITIES, "needs": NEEDS, "sources": SOURCES,
-        "localities": current_app.config["LOCALITIES"], "form": VersionedForm(),
+        "localities": current_app.config["LOCALITIES"],
     }
 
 
@@ -84,8 +84,8 @@ def _render_row_or_page(referral, message: str):
     """After an action: the changed row for an htmx request from the queue, else the referral page."""
     db.session.commit()
     if is_partial() and request.headers.get("HX-Target", "").startswith("referral-row-"):
-        return render_page("referrals/queue.html", "queue_row", r=referral, now=utcnow(),
-                           form=VersionedForm(), flash_message=message)
+        return render_template("referrals/_queue_row.html", r=services.QueueRow.of(referral), now=utcnow(),
+                               flash_message=message)
     flash(message, "success")
     return hx_redirect(url_for("referrals.detail", referral_id=referral.id))
 
@@ -347,9 +347,8 @@ def need_label(value: str) -> str:
 
 @bp.app_template_filter("need_labels")
 def need_labels(needs) -> str:
-    """"Equipment, Falls" for a referral's needs (one Python call: the chained map filters it replaces
-    were the costliest line of the queue page)."""
-    return ", ".join(NEEDS.get(n.need, n.need) for n in needs)
+    """"Equipment, Falls" for a queue row's needs."""
+    return ", ".join(NEEDS.get(n, n) for n in needs)
 
 
 @bp.app_template_filter("source_label")

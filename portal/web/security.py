@@ -91,6 +91,10 @@ def enforce_access():
     return None
 
 
+# Activity is stamped at most once a minute, so most responses do not re-sign and re-send the cookie.
+LAST_SEEN_STEP = 60
+
+
 def enforce_idle_timeout():
     if not current_user.is_authenticated:
         return None
@@ -104,7 +108,7 @@ def enforce_idle_timeout():
               f"{current_app.config['STAFF_IDLE_MINUTES']} minutes. Sign in again.", "info")
         return full_redirect(url_for("auth.login"))
     view = current_app.view_functions.get(request.endpoint or "")
-    if not getattr(view, "_background", False):
+    if not getattr(view, "_background", False) and (last is None or now - last >= LAST_SEEN_STEP):
         session["last_seen"] = now
     return None
 

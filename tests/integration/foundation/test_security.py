@@ -105,6 +105,20 @@ def test_activity_within_the_idle_limit_keeps_the_session(client, staff, app):
     assert client.get("/staff").status_code == 200
 
 
+def test_activity_is_stamped_at_most_once_a_minute(client, staff):
+    staff.login_as("manager")
+    recent = int(time.time()) - 30
+    with client.session_transaction() as sess:
+        sess["last_seen"] = recent
+    assert client.get("/staff").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess["last_seen"] == recent
+        sess["last_seen"] = recent - 60
+    assert client.get("/staff").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess["last_seen"] >= recent + 30
+
+
 def test_sign_in_page_keeps_next_only_for_local_paths(client, staff):
     user = staff.create("admin")
     client.get("/admin/staff")  # remembered as next

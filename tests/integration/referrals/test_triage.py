@@ -1,7 +1,7 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.audit.models import AuditEvent
 from portal.errors import Conflict, IllegalTransition, PortalError
@@ -71,8 +71,8 @@ def test_trusted_assessors_only_see_non_complex_cases_within_their_level(db_sess
                    reason="Complex")
     assert services.can_open(level4, for_level4) and not services.can_open(level3, for_level4)
     assert not services.can_open(level4, complex_case) and services.can_open(ot, complex_case)
-    visible = services.queue(db_session, level3, services.QueueFilters()).rows
-    assert for_level4 not in visible and complex_case not in visible
+    visible = {r.id for r in services.queue(db_session, level3, services.QueueFilters()).rows}
+    assert for_level4.id not in visible and complex_case.id not in visible
 
 
 def test_illegal_transitions_raise_a_clear_error(db_session, staff, make_referral):
@@ -143,6 +143,26 @@ def test_queue_is_in_time_left_order_with_keyset_pages(db_session, staff, make_r
     assert dues == sorted(dues) and first.total == 5 and third.next_cursor is None
 
 
+def test_queue_count_stops_at_the_cap(client, staff, make_referral, monkeypatch):
+    staff.login_as("triage_officer")
+    for _ in range(5):
+        make_referral()
+    monkeypatch.setattr(services, "COUNT_CAP", 3)
+    page = client.get("/referrals")
+    assert "More than 3 referrals, most urgent first" in page.text
+    monkeypatch.setattr(services, "COUNT_CAP", 5)
+    assert "5 referrals, most urgent first" in client.get("/referrals").text
+
+
+def test_db_optimize_gives_the_planner_statistics(app, db_session, make_referral):
+    make_referral()
+    result = app.test_cli_runner().invoke(args=["db-optimize"])
+    assert result.exit_code == 0 and "statistics refreshed" in result.output
+    if db_session.get_bind().dialect.name == "sqlite":
+        indexes = set(db_session.execute(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'referral'")).scalars())
+        assert "ix_referral_open" in indexes
+
+
 def test_claim_inline_returns_the_changed_row(client, staff, make_referral, htmx_headers):
     staff.login_as("triage_officer")
     referral = make_referral()
@@ -152,6 +172,7 @@ def test_claim_inline_returns_the_changed_row(client, staff, make_referral, htmx
                        headers={**htmx_headers, "HX-Target": f"referral-row-{referral.id}"})
     assert resp.status_code == 200
     assert resp.text.strip().startswith("<tr") and "You have claimed" in resp.text
+    assert "Claim<" not in resp.text and "Contacted<" in resp.text
     plain = client.post(f"/referrals/{referral.id}/first-contact",
                         data={"csrf_token": csrf_from(page.text), "version": referral.version})  # re-read: now 2
     assert plain.status_code == 303
@@ -227,6 +248,6 @@ def test_paused_cases_sort_after_running_clocks_and_are_not_overdue(db_session, 
     services.pause(db_session, officer, paused, "Waiting for the occupational therapy report")
     rows = services.queue(db_session, officer, services.QueueFilters()).rows
     assert [r.id for r in rows] == [running.id, paused.id]
-    overdue = services.queue(db_session, officer, services.QueueFilters(overdue=True),
-                             now=datetime(2027, 6, 1)).rows
-    assert paused not in overdue and running in overdue
+    overdue = {r.id for r in services.queue(db_session, officer, services.QueueFilters(overdue=True),
+                                            now=datetime(2027, 6, 1)).rows}
+    assert paused.id not in overdue and running.id in overdue
