@@ -12,6 +12,7 @@ import os
 
 from portal import create_app
 from portal.config import BaseConfig
+from portal.web.security import staff
 
 
 class BenchConfig(BaseConfig):
@@ -26,3 +27,12 @@ class BenchConfig(BaseConfig):
 
 
 app = create_app(BenchConfig)
+
+
+@app.get("/bench/hello")
+@staff()
+def app_stack_hello():
+    """The app-stack ceiling (RELIABILITY.md §4.3): a signed-in staff request through every hook the
+    queue goes through (session, user and roles, idle timeout, access rule, headers, request log),
+    without the page. Only the benchmark's app has this route."""
+    return "hello"

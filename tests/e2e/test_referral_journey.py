@@ -75,6 +75,13 @@ def test_triage_assess_and_close(browser, base_url, axe, csp_violations, page):
     page.get_by_label("Search").fill("hopper")
     page.get_by_role("button", name="Apply filters").click()
     axe(page)
+    page.get_by_role("button", name=f"Claim {reference}").click()  # the row is swapped in place
+    row = page.locator("tr", has_text=reference)
+    expect(row).to_contain_text(f"You have claimed {reference}.")
+    row.get_by_role("button", name=f"Contacted {reference}").click()
+    expect(row).to_contain_text(f"First contact recorded for {reference}.")
+    expect(row.get_by_role("button")).to_have_count(0)
+    axe(page)
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ada Hopper")
     axe(page)

@@ -167,6 +167,9 @@ def test_claim_inline_returns_the_changed_row(client, staff, make_referral, htmx
     staff.login_as("triage_officer")
     referral = make_referral()
     page = client.get("/referrals")
+    # one form a row: it posts to claim, and the Contacted button to its own action, without JavaScript
+    assert f'action="/referrals/{referral.id}/claim"' in page.text
+    assert f'formaction="/referrals/{referral.id}/first-contact"' in page.text
     resp = client.post(f"/referrals/{referral.id}/claim",
                        data={"csrf_token": csrf_from(page.text), "version": referral.version},
                        headers={**htmx_headers, "HX-Target": f"referral-row-{referral.id}"})
