@@ -6,6 +6,7 @@ staff sessions and prints JSON. `bench.run` starts it once per server.
 
 import argparse
 import json
+import re
 import sys
 import threading
 import time
@@ -66,6 +67,57 @@ def _reserve(s: Session, i: int):
     return status, body
 
 
+ADVICE_AREAS = ["bathing", "falls_and_safety"]
+
+
+def _advice_choice(question_id: str, options: list[str]):
+    """The answers the walk gives: for myself, two areas, nothing urgent, then the first option."""
+    if question_id == "who":
+        return "myself"
+    if question_id == "areas":
+        return ADVICE_AREAS
+    if question_id == "urgent":
+        return [o for o in options if o.startswith("none")][:1] or options[-1:]
+    return options[0]
+
+
+def _advice_session(s: Session) -> None:
+    """An anonymous visitor starts a self-assessment and walks it to "check your answers",
+    remembering each question page and its answer; the measured requests then re-post those
+    answers in turn. Each session keeps one in-progress report (updated in place, never completed),
+    so the run adds a handful of rows and nothing the dashboard counts."""
+    s.cookies.clear()
+    token = s.csrf("/advice/")
+    status, _ = s.request("POST", "/advice/begin", {"csrf_token": token})
+    if status != 303:
+        raise SystemExit(f"starting a self-assessment failed: {status}")
+    path, s.walk, s.step = "/advice/questions/who", [], 0
+    for _ in range(60):
+        status, page = s.request("GET", path)
+        if status != 200:
+            raise SystemExit(f"{path}: {status}")
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+        options = [o.decode() for o in re.findall(rb'name="answer" type="(?:radio|checkbox)" value="([^"]+)"', page)]
+        data = {"csrf_token": token, "answer": _advice_choice(path.rsplit("/", 1)[-1], options)}
+        status, _ = s.request("POST", path, data)
+        if status != 303:
+            raise SystemExit(f"answering {path} failed: {status}")
+        s.walk.append((path, data))
+        path = s.location
+        if path.endswith("/advice/check"):
+            return
+    raise SystemExit("the self-assessment walk did not reach check your answers")
+
+
+def _advice_answer(s: Session, i: int):
+    path, data = s.walk[s.step % len(s.walk)]
+    s.step += 1
+    status, body = s.request("POST", path, data)
+    if status == 200 and b"There is a problem" in body:
+        status = 422  # the answer was refused: count it as an error
+    return (200 if status == 303 else status), body
+
+
 def scenarios(suite: str, search: str):
     if suite == "ceiling":
         return [("GET /", _get("/"), None, 1500, 4000)]
@@ -80,6 +132,8 @@ def scenarios(suite: str, search: str):
         ("queue searched", _get(f"/referrals?q={search}"), "triage", 300, 800),
         ("person record", _person, "triage", 300, 800),
         ("equipment reservation POST", _reserve, "stores", 150, 400),
+        ("self-assessment question POST", _advice_answer, _advice_session, 300, 800),
+        ("dashboard", _get("/reports/"), "manager", 60, 160),
     ]
 
 
@@ -99,9 +153,9 @@ def main(argv=None) -> None:
     _loopback_only(args.base)
     levels = [int(c) for c in args.concurrency.split(",")]
     results = []
-    for name, request, role, n1, n8 in scenarios(args.suite, args.search):
-        for c in levels:
-            setup = _signed_in(role) if role else None
+    for name, request, who, n1, n8 in scenarios(args.suite, args.search):
+        for c in levels:  # who: a staff role to sign in as, a setup function, or None (anonymous)
+            setup = who if callable(who) else _signed_in(who) if who else None
             warm = 3 if "login" in name else 20
             res = run(args.base, request, c, n1 if c == 1 else n8, setup=setup, warmup=warm,
                       duration=args.duration * (1.5 if "login" in name else 1))

@@ -22,6 +22,7 @@ class Session:
         self.host, self.port = parts.hostname, parts.port or 80
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         self.cookies: dict[str, str] = {}
+        self.location = ""  # the path of the last response's Location header
 
     def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
         hdrs = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(headers or {})}
@@ -39,6 +40,7 @@ class Session:
             self.conn.request(method, path, body=data, headers=hdrs)
             resp = self.conn.getresponse()
         payload = resp.read()
+        self.location = urlsplit(resp.headers.get("Location") or "").path
         for header in resp.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name] = rest.split(";", 1)[0]

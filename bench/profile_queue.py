@@ -1,6 +1,7 @@
 """Profile one endpoint in-process against a seeded database (no server, no network):
 
     python -m bench.profile_queue [/referrals] [--n 50] [--db bench/work/bench-100000.db] [--sql]
+        [--role triage|stores|manager]
 
 Prints the top of a cProfile run (cumulative time) and, with --sql, each SQL statement's time.
 """
@@ -23,6 +24,7 @@ def main(argv=None) -> None:
     parser.add_argument("--db", default=str(Path(__file__).parent / "work" / "bench-100000.db"))
     parser.add_argument("--sql", action="store_true")
     parser.add_argument("--htmx", action="store_true")
+    parser.add_argument("--role", choices=sorted(BENCH_STAFF), default="triage", help="the bench account to sign in as")
     args = parser.parse_args(argv)
     import os
 
@@ -33,7 +35,7 @@ def main(argv=None) -> None:
 
     client = app.test_client()
     page = client.get("/sign-in")
-    client.post("/sign-in", data={"email": BENCH_STAFF["triage"][0], "password": BENCH_PASSWORD,
+    client.post("/sign-in", data={"email": BENCH_STAFF[args.role][0], "password": BENCH_PASSWORD,
                                   "csrf_token": csrf_from(page.text)})
     headers = {"HX-Request": "true", "HX-Target": "queue-results"} if args.htmx else {}
     for _ in range(5):
