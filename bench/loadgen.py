@@ -124,6 +124,7 @@ def scenarios(suite: str, search: str):
     if suite == "queue":
         return [("queue page", _get("/referrals"), "triage", 200, 600)]
     return [
+        ("app-stack hello (signed in)", _get("/bench/hello"), "triage", 500, 1500),
         ("start page", _get("/"), None, 300, 800),
         ("login (POST, argon2id)", _login, None, 20, 40),
         ("triage queue page", _get("/referrals"), "triage", 300, 800),
