@@ -56,4 +56,4 @@ vendor:
 	bash scripts/vendor-assets.sh
 
 clean:
-	rm -rf $(VENV) instance/portal.db* .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance/portal.db* instance/static-build .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import config_from_env
 from portal.extensions import csrf, db, limiter, login_manager, migrate
-from portal.web import security
+from portal.web import assets, security
 from portal.web.errors import register_error_handlers
 from portal.web.htmx import htmx
 
@@ -48,6 +48,7 @@ def create_app(config=None) -> Flask:
     if app.config.get("TRUSTED_PROXY_HOPS"):
         hops = app.config["TRUSTED_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    assets.init_app(app)  # fingerprinted, pre-compressed static files, served by WhiteNoise
 
     app.before_request(security.start_request)
     app.before_request(security.enforce_idle_timeout)

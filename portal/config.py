@@ -71,6 +71,10 @@ class BaseConfig:
     NOTIFY_DELIVER_INLINE = True
 
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+
+    # Fingerprinted, pre-compressed copies of static/ (portal/web/assets.py); generated, never committed.
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR") or str(INSTANCE_DIR / "static-build")
+    STATIC_MAX_AGE = 60  # seconds, for a static file asked for by its plain name; fingerprinted: a year
     LOCALITIES = [
         s.strip() for s in os.environ.get("LOCALITIES", "North,Central,South").split(",") if s.strip()
     ]

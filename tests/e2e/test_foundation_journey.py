@@ -1,3 +1,5 @@
+import re
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
@@ -32,3 +34,30 @@ def test_sign_in_works_without_javascript(browser, base_url):
     sign_in(page, base_url, "manager@demo.council.example")
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff home")
     context.close()
+
+
+def test_assets_arrive_fingerprinted_compressed_and_then_come_from_the_cache(page, base_url, csp_violations):
+    """RELIABILITY.md: first view at most 100 KB compressed; later views fetch the HTML only."""
+    static = []
+    page.on("response", lambda resp: static.append(resp) if "/static/" in resp.url else None)
+    page.goto(base_url + "/")
+    # app.mjs imported GOV.UK Frontend (by its fingerprinted name) and started it
+    expect(page.locator("[data-module='govuk-service-navigation']")).to_have_attribute(
+        "data-govuk-service-navigation-init", "")
+    assert len(static) == 6  # GOV.UK CSS, app.css, print.css, htmx, app.mjs and the module it imports
+    for resp in static:
+        headers = resp.all_headers()
+        assert resp.status == 200, resp.url
+        assert re.search(r"\.[0-9a-f]{12}\.(css|js|mjs)$", resp.url), resp.url
+        assert "immutable" in headers["cache-control"] and "max-age=31536000" in headers["cache-control"]
+        assert headers["content-encoding"] in ("br", "gzip"), resp.url
+        assert headers["x-content-type-options"] == "nosniff"
+    first = page.evaluate("""() => performance.getEntriesByType('navigation')[0].transferSize +
+        performance.getEntriesByType('resource').reduce((sum, r) => sum + r.transferSize, 0)""")
+    assert 0 < first <= 100 * 1024
+
+    page.goto(base_url + "/accessibility")
+    transferred = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(r => r.name.includes('/static/')).map(r => r.transferSize)""")
+    assert transferred == [0] * 6  # every asset came from the browser's cache, without even a revalidation
+    assert csp_violations == []

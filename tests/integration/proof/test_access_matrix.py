@@ -300,8 +300,12 @@ def _assert_core_headers(resp, kind):
 def test_security_headers_on_every_response_type(client, staff, make_referral, htmx_headers, db_session):
     referral = make_referral()
     db_session.commit()
-    public = {"public page": client.get("/"), "public error": client.get("/no-such-page"),
-              "json": client.get("/healthz"), "static file": _read(client.get("/static/css/app.css"))}
+    start = client.get("/")
+    fingerprinted = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', start.text).group(1)
+    public = {"public page": start, "public error": client.get("/no-such-page"),
+              "json": client.get("/healthz"), "static file": _read(client.get("/static/css/app.css")),
+              "fingerprinted static file": _read(client.get(fingerprinted)),
+              "compressed static file": _read(client.get(fingerprinted, headers={"Accept-Encoding": "gzip"}))}
     staff.login_as("triage_officer")
     token = staff.csrf("/account")
     private = {
@@ -321,5 +325,10 @@ def test_security_headers_on_every_response_type(client, staff, make_referral, h
     for kind, resp in private.items():
         assert resp.headers["Cache-Control"] == "no-store", kind  # personal data is never cached
         assert "HX-Request" in resp.headers.get("Vary", ""), kind
-    assert public["static file"].status_code == 200
+    for kind in ("static file", "fingerprinted static file", "compressed static file"):
+        assert public[kind].status_code == 200, kind
+        assert public[kind].headers["Referrer-Policy"] == "no-referrer", kind
+        assert "Set-Cookie" not in public[kind].headers, kind
+    assert "immutable" in public["fingerprinted static file"].headers["Cache-Control"]
+    assert public["compressed static file"].headers["Content-Encoding"] == "gzip"
     assert "<table" in private["fragment"].text and "<html" not in private["fragment"].text
