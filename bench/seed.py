@@ -632,7 +632,7 @@ def seed(database: str, *, referrals: int, audit: int = 0, assets: int = 0, move
                 reset_sequences(conn)
         with write_intent():
             seed_staff(db.session)
-        with db.engine.connect() as conn:
+        with db.engine.begin() as conn:  # begin(): a bare connect() rolled the statistics back
             conn.exec_driver_sql("ANALYZE")
         db.session.remove()
         db.engine.dispose()
