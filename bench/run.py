@@ -228,6 +228,9 @@ def markdown(result: dict) -> str:
         f"gunicorn -w {WORKERS} --threads {THREADS}, {MAIN:,} referrals, {main_seed.get('dfg', 0):,} DFG cases, "
         f"{main_seed.get('telecare', 0):,} telecare connections)",
         "",
+        f"Load average (1, 5, 15 min) before the run: {', '.join(map(str, result.get('load_before', [])))}; "
+        f"after: {', '.join(map(str, result.get('load_after', [])))}.",
+        "",
         "| Endpoint | Conns | Req/s | p50 ms | p95 ms | p99 ms | of Flask hello | KB raw | KB gzip | Errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -277,6 +280,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    load_before = [round(x, 2) for x in os.getloadavg()]  # before this run's own seeding
     sizes = [10_000, MAIN] + ([1_000_000] if os.environ.get("BENCH_FULL") else [])
     backend = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
     seeds = {str(size): ensure_seeded(size) for size in sizes}
@@ -286,6 +290,7 @@ def main() -> None:
     from portal.referrals.seed import FAMILY
 
     result = {"stamp": datetime.now().strftime("%Y%m%d-%H%M%S"), "backend": backend, "cores": os.cpu_count(),
+              "load_before": load_before,
               "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
               "gunicorn": f"--workers {WORKERS} --threads {THREADS} (gthread)", "seeds": seeds, "ceilings": {}}
     log("ceilings ...")
@@ -303,6 +308,7 @@ def main() -> None:
         log(f"queue at {size:,} referrals ...")
         with Server("bench.wsgi:app", {"BENCH_APP_DATABASE_URL": database_url(size)}, name=f"queue-{size}"):
             result["scaling"][str(size)] = loadgen("queue", concurrency="8")[0]
+    result["load_after"] = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews every row
     result["targets"] = targets(result)
     result["seconds"] = round(time.time() - started)
     md = markdown(result)
