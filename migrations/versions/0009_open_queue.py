@@ -1,14 +1,14 @@
 """The triage queue reads open referrals from a partial covering index; one head again.
 
 Revision ID: 0009
-Revises: 0005, 0006, 0007
+Revises: 0005, 0006, 0007a
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = ("0005", "0006", "0007")
+down_revision = ("0005", "0006", "0007a")
 branch_labels = None
 depends_on = None
 
