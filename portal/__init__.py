@@ -98,14 +98,17 @@ def _configure_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the revocable session token does this job
 
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.orm import joinedload
+
+    # built once: this runs on every staff request, and building the statement cost a tenth of one
+    by_token = (select(User).options(joinedload(User.roles))
+                .where(User.session_token == bindparam("token"), User.active.is_(True)))
+
     @login_manager.user_loader
     def load_user(token: str):
-        """The signed-in member of staff and their roles, in one query (this runs on every request)."""
-        from sqlalchemy import select
-        from sqlalchemy.orm import joinedload
-
-        stmt = select(User).options(joinedload(User.roles)).where(User.session_token == token, User.active.is_(True))
-        return db.session.scalars(stmt).unique().one_or_none()
+        """The signed-in member of staff and their roles, in one query."""
+        return db.session.scalars(by_token, {"token": token}).unique().one_or_none()
 
 
 def _register_blueprints(app: Flask) -> None:
