@@ -288,9 +288,10 @@ def waits_to_assessment(session, filters: Filters) -> list[Waits]:
         rows = session.execute(select(sub.c.p, func.grouping(sub.c.p), func.count(), med, p90)
                                .group_by(func.grouping_sets(tuple_(sub.c.p), tuple_()))).all()
         by = {("all" if total else p): (int(n), m, q) for p, total, n, m, q in rows}
-    else:  # SQLite: only the durations of the filtered set, sorted here (faster than SQLite's sort)
+    else:  # SQLite: only the durations of the filtered set, sorted here (faster than SQLite's sort);
+        # thousands of rows, so straight from the connection (Core rows, no ORM result processing)
         values: dict[str, list[float]] = {}
-        for p, w in session.execute(select(sub.c.p, sub.c.w)):
+        for p, w in session.connection().execute(select(sub.c.p, sub.c.w)):
             values.setdefault(p, []).append(float(w))
         for ws in values.values():
             ws.sort()
