@@ -225,15 +225,22 @@ def _humanise(key: str) -> str:
 
 
 def _kind(key: str, value) -> str:
+    if "percent" in key or "rate" in key or "share" in key:  # before money: "spend_share_of_budget"
+        return "percent"
     if isinstance(value, (Decimal,)) or any(w in key for w in ("spend", "budget", "committed", "paid", "money")):
         return "money" if isinstance(value, (int, float, Decimal)) else "text"
-    if "percent" in key or "rate" in key or "share" in key:
-        return "percent"
     if "days" in key:
         return "days"
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return "text"
     return "int" if isinstance(value, int) else "days"
+
+
+def _in_kind(key: str, kind: str, value):
+    """Features give shares and rates as fractions (0.3) unless the key says per cent (30.0)."""
+    if kind != "percent" or value is None or "percent" in key or isinstance(value, bool):
+        return value
+    return round(100 * float(value), 1)
 
 
 def tables_from_figures(section_id: str, title: str, fig: dict) -> list[Table]:
@@ -245,7 +252,8 @@ def tables_from_figures(section_id: str, title: str, fig: dict) -> list[Table]:
             cols = list(value[0].keys())
             columns = [Column(_humanise(c), "text" if i == 0 else _kind(c, value[0][c])) for i, c in enumerate(cols)]
             rows = [[_month_label(r.get(cols[0])) if "month" in cols[0] else r.get(cols[0]),
-                     *[r.get(c) for c in cols[1:]]] for r in value]
+                     *[_in_kind(c, col.kind, r.get(c)) for c, col in zip(cols[1:], columns[1:], strict=True)]]
+                    for r in value]
             chart = "columns" if "month" in cols[0] else "bars"
             if len(cols) < 2 or not columns[1].numeric:
                 chart = None
@@ -255,7 +263,7 @@ def tables_from_figures(section_id: str, title: str, fig: dict) -> list[Table]:
             kind = _kind(key, next(iter(value.values())))
             tables.append(Table(f"{section_id}-{key.replace('_', '')}", f"{title}: {_humanise(key).lower()}",
                                 [Column("Item", "text"), Column(_humanise(key), kind)],
-                                [[_humanise(str(k)), v] for k, v in value.items()],
+                                [[_humanise(str(k)), _in_kind(key, kind, v)] for k, v in value.items()],
                                 chart="bars" if kind != "text" else None))
         elif not isinstance(value, (list, dict)):
             # the value stays a number (so exports carry numbers); its unit goes in the label
@@ -264,6 +272,7 @@ def tables_from_figures(section_id: str, title: str, fig: dict) -> list[Table]:
             label = _humanise(key)
             if unit and (unit.strip(" ()") in label.lower() or unit.strip(" ()").replace(" ", "") in label.lower()):
                 unit = ""
+            value = _in_kind(key, kind, value)
             if value is not None and not isinstance(value, int):
                 value = round(float(value), 1)
             measures.append([label + unit, value])
