@@ -64,7 +64,21 @@ OPEN_QUEUE_FILTERS = ("priority", "suggested_priority", "locality", "source", "a
                       "paused_since")
 
 
-class Referral(db.Model):
+class ReferralState:
+    """What a referral's state says: shared by the ORM object and the queue's plain rows."""
+
+    __slots__ = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
+
+
+class Referral(ReferralState, db.Model):
     __tablename__ = "referral"
     __table_args__ = (
         CheckConstraint(_in("state", STATES), name="state"),
@@ -140,14 +154,6 @@ class Referral(db.Model):
     @property
     def need_names(self) -> list[str]:
         return [n.need for n in self.needs]
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-    @property
-    def state_label(self) -> str:
-        return STATES[self.state]
 
 
 class ReferralNeed(db.Model):

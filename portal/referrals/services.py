@@ -31,6 +31,7 @@ from portal.referrals.models import (
     Referral,
     ReferralNeed,
     ReferralPause,
+    ReferralState,
 )
 from portal.referrals.targets import holidays, targets
 from portal.timeutil import utcnow
@@ -479,7 +480,7 @@ class QueueFilters:
 
 
 @dataclass(frozen=True, slots=True)
-class QueueRow:
+class QueueRow(ReferralState):
     """What a queue row shows, read as plain columns: loading 50 full referrals (with their people,
     needs and assignees) as ORM objects was most of the queue page's cost."""
 
@@ -500,14 +501,6 @@ class QueueRow:
     postcode: str | None
     assigned_name: str | None
     needs: tuple[str, ...]
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-    @property
-    def state_label(self) -> str:
-        return STATES[self.state]
 
     @classmethod
     def of(cls, referral: Referral) -> "QueueRow":
