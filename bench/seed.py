@@ -234,24 +234,12 @@ def seed_advice(conn, n: int, rng: random.Random, now: datetime) -> None:
     referral so "ended in self-help without a referral" has referrals to look for."""
     from portal.advice.engine import evaluate
     from portal.advice.models import AdviceReport
-    from portal.advice.services import content
+    from portal.advice.services import content, random_journey
 
     c = content()
     journeys = []
     for _ in range(12):
-        answers: dict = {}
-        for _step in range(80):
-            question = c.next_question(answers)
-            if question is None:
-                break
-            values = [o.value for o in question.options if not getattr(o, "exclusive", False)] or \
-                [o.value for o in question.options]
-            picked = rng.sample(values, k=min(len(values), rng.randint(1, 2))) if question.type == "checkboxes" \
-                else rng.choice(values)
-            value, error = c.validate_answer(question.id, picked)
-            if error:
-                value, _ = c.validate_answer(question.id, question.options[-1].value)
-            answers = c.clean_answers({**answers, question.id: value})
+        answers = random_journey(c, rng)
         result = evaluate(c, answers)
         journeys.append({"answers": answers, "audience": result.audience,
                          "areas": [a.id for a, _ in result.by_area],
@@ -286,7 +274,7 @@ def seed_dfg(conn, n: int, rng: random.Random, now: datetime, *, people: int) ->
     rows the case list, case page, budget and dashboard read: works, test of resources, two quotes
     (one chosen), payments and the stage history. Amounts and timings as portal.dfg.seed."""
     from portal.dfg.models import DfgCase, DfgPayment, DfgQuote, DfgStageHistory, DfgTestOfResources, DfgWorks
-    from portal.dfg.seed import CONTRACTORS, PATH, PRICES, STAGE_DAYS, WEIGHTS, _money
+    from portal.dfg.seed import CONTRACTORS, PRICES, WEIGHTS, _money, progress, steps
     from portal.web.clocks import add_months
 
     if not people:
@@ -323,22 +311,12 @@ def seed_dfg(conn, n: int, rng: random.Random, now: datetime, *, people: int) ->
             works.append({"case_id": i, "works_type": kind})
             if tecs:
                 works.append({"case_id": i, "works_type": "tecs"})
-            age_days = (now - created).days
-            reach = max(0, min(len(PATH) - 1, int(age_days / 45) + rng.randint(-1, 2)))
-            if age_days > 200 and rng.random() < 0.2:  # stalled cases: the queue and dashboard show breaches
-                reach = rng.randint(4, 7)
-            refused = reach >= 5 and rng.random() < 0.06
-            withdrawn = not refused and rng.random() < 0.06
+            reach, refused, withdrawn = progress(rng, created, now)
             at, state, history = created, "enquiry", [("enquiry", created)]
             low, high = PRICES[kind]
             cost = _money(rng.uniform(low, high)) + (_money(rng.uniform(*PRICES["tecs"])) if tecs else 0)
             contribution = Decimal("0")
-            for step in PATH[1: reach + 1]:
-                if step == "approved" and refused:
-                    step = "refused"
-                at = at + timedelta(days=rng.uniform(*STAGE_DAYS[state]))
-                if at > now:
-                    break
+            for step, at in steps(rng, created, reach, refused, now):
                 history.append((step, at))
                 state = step
                 if step == "eligibility":

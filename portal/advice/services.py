@@ -128,6 +128,26 @@ def get_public_report(session, reference: str) -> AdviceReport:
     return report
 
 
+def random_journey(c, rng) -> dict:
+    """The answers of one random walk through the real self-assessment (demo and bench data)."""
+    answers: dict = {}
+    for _step in range(80):
+        question = c.next_question(answers)
+        if question is None:
+            break
+        values = [o.value for o in question.options if not getattr(o, "exclusive", False)] or \
+            [o.value for o in question.options]
+        if question.type == "checkboxes":
+            picked = rng.sample(values, k=min(len(values), rng.randint(1, 2)))
+        else:
+            picked = rng.choice(values)
+        value, error = c.validate_answer(question.id, picked)
+        if error:
+            value, _ = c.validate_answer(question.id, question.options[-1].value)
+        answers = c.clean_answers({**answers, question.id: value})
+    return answers
+
+
 def seed_demo(session, count: int = 450, seed: int = 7) -> int:
     """Past self-assessments over 18 months: random journeys through the real content, about a
     third ending in a request for help. Idempotent."""
@@ -142,22 +162,7 @@ def seed_demo(session, count: int = 450, seed: int = 7) -> int:
     c = content()
     now = utcnow()
     for _ in range(count):
-        answers: dict = {}
-        for _step in range(80):
-            question = c.next_question(answers)
-            if question is None:
-                break
-            values = [o.value for o in question.options if not getattr(o, "exclusive", False)] or \
-                [o.value for o in question.options]
-            if question.type == "checkboxes":
-                picked = rng.sample(values, k=min(len(values), rng.randint(1, 2)))
-            else:
-                picked = rng.choice(values)
-            value, error = c.validate_answer(question.id, picked)
-            if error:
-                value, _ = c.validate_answer(question.id, question.options[-1].value)
-            answers[question.id] = value
-            answers = c.clean_answers(answers)
+        answers = random_journey(c, rng)
         when = now - timedelta(days=rng.randint(0, 548), minutes=rng.randint(0, 1440))
         result = evaluate(c, answers)
         session.add(AdviceReport(

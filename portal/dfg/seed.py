@@ -44,6 +44,31 @@ def _money(value: float) -> Decimal:
     return Decimal(str(round(value / 10) * 10)).quantize(Decimal("0.01"))
 
 
+def progress(rng, created, now) -> tuple[int, bool, bool]:
+    """How far a seeded case got (an index into PATH; older cases further), and whether it was refused
+    or withdrawn. Some old cases stall, so the queue and dashboard show breaches."""
+    age_days = (now - created).days
+    reach = max(0, min(len(PATH) - 1, int(age_days / 45) + rng.randint(-1, 2)))
+    if age_days > 200 and rng.random() < 0.2:
+        reach = rng.randint(4, 7)
+    refused = reach >= 5 and rng.random() < 0.06
+    withdrawn = not refused and rng.random() < 0.06
+    return reach, refused, withdrawn
+
+
+def steps(rng, created, reach: int, refused: bool, now):
+    """The (stage, when) a seeded case went through after its enquiry, up to `now`."""
+    at, state = created, "enquiry"
+    for step in PATH[1: reach + 1]:
+        if step == "approved" and refused:
+            step = "refused"
+        at = at + timedelta(days=rng.uniform(*STAGE_DAYS[state]))
+        if at > now:
+            return
+        yield step, at
+        state = step
+
+
 def seed_demo(session, count: int = 150) -> int:
     if session.scalar(select(func.count()).select_from(DfgCase).where(DfgCase.reference.like(DEMO_PREFIX + "%"))):
         return 0
@@ -80,26 +105,14 @@ def seed_demo(session, count: int = 150) -> int:
                     discretionary_amount=Decimal("0"), paid_total=Decimal("0"),
                     landlord_name=None if tenure == "owner_occupier" else "Ashdown Homes")
         c.works = [DfgWorks(works_type=works)] + ([DfgWorks(works_type="tecs")] if tecs else [])
-        # How far the case got: older cases are further along.
-        age_days = (now - created).days
-        reach = min(len(PATH) - 1, int(age_days / 45) + rng.randint(-1, 2))
-        reach = max(0, reach)
-        if age_days > 200 and rng.random() < 0.2:  # some cases stall, so the queue shows breaches
-            reach = rng.randint(4, 7)
-        refused = reach >= 5 and rng.random() < 0.06
-        withdrawn = not refused and rng.random() < 0.06
+        reach, refused, withdrawn = progress(rng, created, now)
         at = created
         stages = [("enquiry", at)]
         low, high = PRICES[works]
         cost = _money(rng.uniform(low, high)) + (_money(rng.uniform(*PRICES["tecs"])) if tecs else 0)
         contribution = Decimal("0")
         state = "enquiry"
-        for step in PATH[1: reach + 1]:
-            if step == "approved" and refused:
-                step = "refused"
-            at = at + timedelta(days=rng.uniform(*STAGE_DAYS[state]))
-            if at > now:
-                break
+        for step, at in steps(rng, created, reach, refused, now):
             stages.append((step, at))
             state = step
             if step == "eligibility":
