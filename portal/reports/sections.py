@@ -220,8 +220,12 @@ def _month_label(value) -> str:
 
 # Sections from modules that may not be installed yet -----------------------------------------
 
+ACRONYMS = {"tecs": "TECS", "dfg": "DFG", "ot": "OT", "nhs": "NHS"}
+
+
 def _humanise(key: str) -> str:
-    return key.replace("_", " ").strip().capitalize()
+    words = key.replace("_", " ").strip().capitalize().split(" ")
+    return " ".join(ACRONYMS.get(w.lower(), w) for w in words)
 
 
 def _kind(key: str, value) -> str:
