@@ -57,7 +57,7 @@ def create_app(config=None) -> Flask:
     app.after_request(security.log_request)
     app.after_request(_deliver_notifications_after_response)
     register_error_handlers(app)
-    _register_blueprints(app)
+    _register_features(app)
     _register_template_helpers(app)
 
     from portal import cli
@@ -111,12 +111,13 @@ def _configure_login(app: Flask) -> None:
         return db.session.scalars(by_token, {"token": token}).unique().one_or_none()
 
 
-def _register_blueprints(app: Flask) -> None:
+def _register_features(app: Flask) -> None:
+    """Each feature registers its blueprint, navigation, demo data and person-record section."""
     import portal.models  # noqa: F401  (every table, for the metadata)
     from portal import advice, audit, auth, dfg, equipment, notify, people, referrals, reports, telecare, web
 
-    for module in (web, auth, audit, notify, people, advice, referrals, dfg, equipment, telecare, reports):
-        app.register_blueprint(module.bp)
+    for feature in (web, auth, audit, notify, people, advice, referrals, dfg, equipment, telecare, reports):
+        feature.register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

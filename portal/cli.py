@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from portal.extensions import db, write_intent
+from portal.web.registry import registry
 
 DEMO_ACCOUNTS = [
     ("triage@demo.council.example", "Tariq Hussain", ["triage_officer"], None),
@@ -20,11 +21,6 @@ DEMO_ACCOUNTS = [
     ("manager@demo.council.example", "Maria Lopez", ["manager"], None),
     ("admin@demo.council.example", "Adam Price", ["admin"], None),
 ]
-
-# Later features add their own demo data here: each is called with the session once the
-# demo staff exist, and must be idempotent.
-DEMO_SEEDERS: list = []
-
 
 def demo_password() -> str:
     """DEMO_PASSWORD, or one generated once and kept in instance/ so it stays the same."""
@@ -88,7 +84,7 @@ def register(app: Flask) -> None:
         with write_intent():
             accounts = seed_demo_staff(db.session, password)
             db.session.commit()
-            for seeder in DEMO_SEEDERS:
+            for seeder in registry(app).seeders:
                 seeder(db.session)
                 db.session.commit()
         if not quiet:

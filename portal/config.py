@@ -70,7 +70,11 @@ class BaseConfig:
     NOTIFY_MAX_ATTEMPTS = 8
     NOTIFY_DELIVER_INLINE = True
 
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # The largest upload a form accepts, as its hint says. A body up to four times that is read, so
+    # an oversized file comes back on its form with this limit; a larger body is refused at once.
+    MAX_UPLOAD_MB = 10
+    MAX_CONTENT_LENGTH = 4 * MAX_UPLOAD_MB * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 500_000  # the text fields of one form (werkzeug's default)
 
     # Fingerprinted, pre-compressed copies of static/ (portal/web/assets.py); generated, never committed.
     STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR") or str(INSTANCE_DIR / "static-build")
@@ -78,6 +82,20 @@ class BaseConfig:
     LOCALITIES = [
         s.strip() for s in os.environ.get("LOCALITIES", "North,Central,South").split(",") if s.strip()
     ]
+
+    # Working days: the nation's bank holidays (england_and_wales, scotland, northern_ireland)
+    # and the council's own closure days (ISO dates, comma-separated).
+    BANK_HOLIDAYS_NATION = os.environ.get("BANK_HOLIDAYS_NATION", "england_and_wales")
+    EXTRA_CLOSURE_DAYS = [s.strip() for s in os.environ.get("EXTRA_CLOSURE_DAYS", "").split(",") if s.strip()]
+
+    # Disabled Facilities Grant (England's figures; a council may set its own).
+    DFG_MAX_GRANT = 30000
+    DFG_MIN_QUOTES = 2
+    DFG_LAND_CHARGE_THRESHOLD = 5000
+    DFG_REVIEW_DAYS = 28
+    DFG_ANNUAL_BUDGET = 2500000
+    DFG_DUE_SOON_DAYS = 30
+    DFG_UPLOAD_DIR = os.environ.get("DFG_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "dfg")
 
 
 class ProductionConfig(BaseConfig):
@@ -115,6 +133,15 @@ class TestConfig(BaseConfig):
     NOTIFY_DELIVER_INLINE = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SERVER_NAME = None
+
+
+def setting(name: str):
+    """The one way code reads a setting: the app's config, or the default outside an app."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config[name]
+    return getattr(BaseConfig, name)
 
 
 CONFIGS = {"production": ProductionConfig, "development": DevelopmentConfig, "test": TestConfig}

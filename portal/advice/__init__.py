@@ -1,16 +1,14 @@
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from portal.web.registry import add_seeder
 
 bp = Blueprint("advice", __name__, url_prefix="/advice")
 
 from portal.advice import views  # noqa: E402,F401
 
 
-def _register_demo_data() -> None:
+def register(app: Flask) -> None:
     from portal.advice.services import seed_demo
-    from portal.cli import DEMO_SEEDERS
 
-    if seed_demo not in DEMO_SEEDERS:
-        DEMO_SEEDERS.append(seed_demo)
-
-
-_register_demo_data()
+    app.register_blueprint(bp)
+    add_seeder(app, seed_demo)

@@ -7,7 +7,7 @@ from portal.audit.models import AuditEvent
 from portal.extensions import begin_write
 
 
-def _actor(actor) -> tuple[int | None, str]:
+def actor_label(actor) -> tuple[int | None, str]:
     if actor is None:
         return None, "system"
     if isinstance(actor, str):
@@ -18,7 +18,7 @@ def _actor(actor) -> tuple[int | None, str]:
 def record(session, actor, action: str, entity_type: str, entity_id, **details) -> AuditEvent:
     """Append one audit row. `actor` is a staff user, a label such as "public", or None."""
     begin_write()
-    actor_id, label = _actor(actor)
+    actor_id, label = actor_label(actor)
     event = AuditEvent(
         actor_id=actor_id,
         actor=label,

@@ -3,10 +3,7 @@ from flask import render_template, request
 from portal.audit import bp, services
 from portal.auth.roles import OVERSIGHT
 from portal.extensions import db
-from portal.web.filters import add_navigation
 from portal.web.security import staff
-
-add_navigation("Audit log", "audit.index", OVERSIGHT)
 
 
 @bp.get("/")

@@ -1,5 +1,15 @@
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from portal.web.registry import add_navigation
 
 bp = Blueprint("auth", __name__)
 
 from portal.auth import views  # noqa: E402,F401
+
+
+def register(app: Flask) -> None:
+    from portal.auth.roles import ADMIN
+
+    app.register_blueprint(bp)
+    add_navigation(app, "Home", "auth.home", None)
+    add_navigation(app, "Staff accounts", "auth.staff_list", (ADMIN,))

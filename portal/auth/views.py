@@ -25,12 +25,8 @@ from portal.auth.models import User
 from portal.auth.roles import ADMIN, ROLES
 from portal.errors import PortalError
 from portal.extensions import db, limiter
-from portal.web.filters import add_navigation
 from portal.web.forms import ConfirmForm
 from portal.web.security import public, signed_in, staff
-
-add_navigation("Home", "auth.home", None)
-add_navigation("Staff accounts", "auth.staff_list", (ADMIN,))
 
 
 def _failed_attempt(response) -> bool:

@@ -44,7 +44,7 @@ from portal.dfg.models import (
     DfgTestOfResources,
     DfgWorks,
 )
-from portal.errors import Conflict, IllegalTransition, NotFound, PortalError
+from portal.errors import IllegalTransition, NotFound, PortalError, VersionClash
 from portal.people.models import Person
 from portal.timeutil import utcnow
 
@@ -206,7 +206,7 @@ def _actor_label(actor) -> tuple[int | None, str]:
 
 def check_version(c: DfgCase, version: int | None) -> None:
     if version is not None and int(version) != c.version:
-        raise Conflict(f"Case {c.reference} was changed by someone else while you were looking at it. "
+        raise VersionClash(f"Case {c.reference} was changed by someone else while you were looking at it. "
                        "Reload the page to see the latest details, then try again.")
 
 
@@ -285,7 +285,7 @@ def _flush(session, c: DfgCase) -> None:
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"Case {c.reference} was changed by someone else at the same time. "
+        raise VersionClash(f"Case {c.reference} was changed by someone else at the same time. "
                        "Reload the page and try again.") from exc
 
 

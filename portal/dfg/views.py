@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from portal.auth.models import User, UserRole
 from portal.auth.roles import DFG_CASEWORKER, MANAGER, OCCUPATIONAL_THERAPIST
-from portal.cli import DEMO_SEEDERS
 from portal.dfg import bp, forms, services
 from portal.dfg.models import (
     DISCRETIONARY_REASONS,
@@ -20,18 +19,13 @@ from portal.dfg.models import (
     TOR_RESULTS,
     WORKS_TYPES,
 )
-from portal.dfg.seed import seed_demo
 from portal.errors import PortalError
 from portal.extensions import db, limiter
 from portal.timeutil import utcnow
-from portal.web.filters import add_navigation
 from portal.web.htmx import hx_redirect, render_page
 from portal.web.security import has_role, public, staff
 
 READERS = (DFG_CASEWORKER, MANAGER)
-add_navigation("DFG cases", "dfg.queue", READERS)
-if seed_demo not in DEMO_SEEDERS:
-    DEMO_SEEDERS.append(seed_demo)
 
 STEP_ORDER = list(forms.ENQUIRY_STEPS)
 ANSWERS = "dfg_enquiry"

@@ -1,4 +1,6 @@
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from portal.web.registry import add_navigation, add_person_section, add_seeder
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
 
@@ -19,11 +21,12 @@ def _loans_section(session, person):
             for row in loans_for_person(session, person.id)]
 
 
-def _register_person_section() -> None:
-    from portal.people.views import PERSON_SECTIONS
+def register(app: Flask) -> None:
+    from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, STORES_OFFICER, TRUSTED_ASSESSOR
+    from portal.equipment.seed import seed_demo
 
-    if all(title != "Equipment on loan" for title, _ in PERSON_SECTIONS):
-        PERSON_SECTIONS.append(("Equipment on loan", _loans_section))
-
-
-_register_person_section()
+    app.register_blueprint(bp)
+    add_navigation(app, "Equipment", "equipment.queues",
+                   (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER))
+    add_seeder(app, seed_demo)
+    add_person_section(app, "Equipment on loan", _loans_section)

@@ -46,7 +46,7 @@ from portal.equipment.models import (
     StocktakeScan,
     Store,
 )
-from portal.errors import Conflict, IllegalTransition, NotFound, OutOfStock, PortalError
+from portal.errors import Conflict, IllegalTransition, NotFound, OutOfStock, PortalError, VersionClash
 from portal.people.models import Person
 from portal.timeutil import to_london, utcnow
 from portal.web.bank_holidays import bank_holidays
@@ -166,7 +166,7 @@ def _asset_move(session, actor, asset_id: int, allowed: tuple[str, ...], to_stat
             .values(status=to_status, version=Asset.version + 1, **values)
             .returning(Asset.id).execution_options(synchronize_session="fetch"))
     if session.execute(stmt).first() is None:
-        raise Conflict(f"Asset {row.asset_tag} was changed by someone else just now. Refresh and try again.")
+        raise VersionClash(f"Asset {row.asset_tag} was changed by someone else just now. Refresh and try again.")
     _move(session, actor, kind, store_id, row.product_id, asset_id=asset_id, order_id=order_id,
           from_status=row.status, to_status=to_status, reason=reason, at=at)
     return session.get(Asset, asset_id)
@@ -178,7 +178,7 @@ def _order_move(session, order_id: int, allowed: tuple[str, ...], to_state: str,
     if row is None:
         raise NotFound("There is no order with that number.")
     if expected_version is not None and int(expected_version) != row.version:
-        raise Conflict(f"Order {order_id} was changed by someone else since you opened it. "
+        raise VersionClash(f"Order {order_id} was changed by someone else since you opened it. "
                        "Your change was not saved; refresh the page to see the latest.")
     if row.state not in allowed:
         raise IllegalTransition(
@@ -188,7 +188,7 @@ def _order_move(session, order_id: int, allowed: tuple[str, ...], to_state: str,
             .values(state=to_state, version=Order.version + 1, **values)
             .returning(Order.id).execution_options(synchronize_session="fetch"))
     if session.execute(stmt).first() is None:
-        raise Conflict(f"Order {order_id} was changed by someone else just now. Refresh and try again.")
+        raise VersionClash(f"Order {order_id} was changed by someone else just now. Refresh and try again.")
     order = session.get(Order, order_id)
     session.refresh(order)
     return order
@@ -232,7 +232,7 @@ def update_product(session, actor, product_id: int, version: int, **fields) -> P
     if product is None:
         raise NotFound("There is no product with that id.")
     if int(version) != product.version:
-        raise Conflict(f"Product {product.code} was changed by someone else since you opened it. "
+        raise VersionClash(f"Product {product.code} was changed by someone else since you opened it. "
                        "Your changes were not saved.")
     changed = {}
     for key, value in fields.items():
@@ -681,7 +681,7 @@ def _release_line(session, actor, order: Order, line: OrderLine, reason: str) ->
                     reason=reason)
     elif line.product.tracking == "counted":
         if not _change_level(session, order.store_id, line.product_id, reserved=-line.quantity):
-            raise Conflict("The reservation could not be released; the stock record has changed.")
+            raise VersionClash("The reservation could not be released; the stock record has changed.")
         _move(session, actor, "release", order.store_id, line.product_id, order_id=order.id,
               reserved=-line.quantity, reason=reason)
     line.released_at = now
@@ -726,7 +726,7 @@ def deliver_order(session, actor, order_id: int, *, at: datetime | None = None,
         else:
             if not _change_level(session, order.store_id, line.product_id, on_hand=-line.quantity,
                                  reserved=-line.quantity):
-                raise Conflict("The stock record changed while delivering; nothing was saved.")
+                raise VersionClash("The stock record changed while delivering; nothing was saved.")
             issued = line.product.supply == "issue"
             _move(session, actor, "deliver", order.store_id, line.product_id, order_id=order.id,
                   on_hand=-line.quantity, reserved=-line.quantity, at=at,

@@ -50,7 +50,6 @@ from portal.errors import NotFound, PortalError
 from portal.extensions import db
 from portal.people.models import Person
 from portal.timeutil import utcnow
-from portal.web.filters import add_navigation
 from portal.web.forms import ConfirmForm
 from portal.web.htmx import hx_redirect, render_page
 from portal.web.security import has_role, staff
@@ -61,14 +60,6 @@ PRESCRIBERS = (OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, STORES_OFFICER)
 CATALOGUE_EDITORS = (ADMIN,)
 REFERENCE_EDITORS = (STORES_OFFICER, ADMIN)
 
-add_navigation("Equipment", "equipment.queues",
-               (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER))
-
-from portal.cli import DEMO_SEEDERS  # noqa: E402
-from portal.equipment.seed import seed_demo  # noqa: E402
-
-if seed_demo not in DEMO_SEEDERS:
-    DEMO_SEEDERS.append(seed_demo)
 
 
 def _page(template: str, block: str, **ctx):

@@ -6,11 +6,8 @@ from portal.auth.roles import ADMIN
 from portal.extensions import db
 from portal.notify import bp, services
 from portal.notify.models import STATUSES
-from portal.web.filters import add_navigation
 from portal.web.forms import ConfirmForm
 from portal.web.security import staff
-
-add_navigation("Outbox", "notify.outbox", (ADMIN,))
 
 
 @bp.get("/")

@@ -8,11 +8,8 @@ from portal.errors import NotFound
 from portal.extensions import db
 from portal.people import bp, services
 from portal.people.forms import ConsentForm, ContactForm
+from portal.web.registry import registry
 from portal.web.security import staff
-
-# Other features add (title, function(session, person) -> list of (label, href, detail)) here,
-# so a person's page lists their loans, telecare and grants without this module knowing them.
-PERSON_SECTIONS: list = []
 
 
 def _person(person_id: int, purpose: str = "view"):
@@ -28,7 +25,7 @@ def _render(person, contact_form=None, consent_form=None):
     from portal.referrals.services import for_person
 
     referrals = for_person(db.session, person.id)
-    sections = [(title, fn(db.session, person)) for title, fn in PERSON_SECTIONS]
+    sections = [(title, fn(db.session, person)) for title, fn in registry().person_sections]
     return render_template("people/record.html", person=person, referrals=referrals, sections=sections,
                            duplicates=services.possible_duplicates(db.session, person),
                            contact_form=contact_form or ContactForm(prefix="contact"),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.auth.roles import OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR
-from portal.errors import Conflict, IllegalTransition, NotAllowed, NotFound, PortalError
+from portal.errors import IllegalTransition, NotAllowed, NotFound, PortalError, VersionClash
 from portal.people.models import Person
 from portal.people.validators import normalise_nhs_number, normalise_postcode
 from portal.referrals.models import (
@@ -168,7 +168,7 @@ def get_for(session, user: User, referral_id: int) -> Referral:
 
 def _check(referral: Referral, version: int | None, allowed_from: tuple[str, ...], action: str) -> None:
     if version is not None and int(version) != referral.version:
-        raise Conflict(
+        raise VersionClash(
             f"Referral {referral.reference} was changed by someone else while you were looking at it. "
             "Your change was not saved. Check the latest details and try again."
         )

@@ -21,5 +21,4 @@ def targets() -> dict:
 
 
 def holidays() -> frozenset:
-    extra = current_app.config.get("EXTRA_CLOSURE_DAYS", ()) if has_app_context() else ()
-    return bank_holidays(extra)
+    return bank_holidays()

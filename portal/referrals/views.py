@@ -22,15 +22,11 @@ from portal.referrals.forms import (
 )
 from portal.referrals.models import NEEDS, OPEN_STATES, OUTCOMES, PRIORITIES, SOURCES, STATES
 from portal.timeutil import utcnow
-from portal.web.filters import add_navigation
 from portal.web.htmx import hx_redirect, is_partial, render_page
 from portal.web.security import background, staff
 
 QUEUE_ROLES = (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST, MANAGER)
 
-add_navigation("Referrals", "referrals.queue", QUEUE_ROLES)
-add_navigation("My cases", "referrals.caseload", (TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST))
-add_navigation("New referral", "referrals.new", (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST))
 
 
 def _filters_from_args() -> services.QueueFilters:

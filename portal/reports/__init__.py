@@ -1,6 +1,14 @@
-from flask import Blueprint
+from flask import Blueprint, Flask
+
+from portal.web.registry import add_navigation
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 from portal.reports import views  # noqa: E402,F401
 
+
+def register(app: Flask) -> None:
+    from portal.auth.roles import OVERSIGHT
+
+    app.register_blueprint(bp)
+    add_navigation(app, "Reports", "reports.dashboard", OVERSIGHT)

@@ -11,11 +11,8 @@ from portal.extensions import db
 from portal.reports import bp, services
 from portal.reports.forms import FilterForm
 from portal.reports.queries import Filters
-from portal.web.filters import add_navigation
 from portal.web.htmx import render_page
 from portal.web.security import staff
-
-add_navigation("Reports", "reports.dashboard", OVERSIGHT)
 
 
 def _filters() -> tuple[FilterForm, Filters]:

@@ -23,7 +23,7 @@ from portal.auth.models import User, UserRole
 from portal.auth.roles import TELECARE_INSTALLER
 from portal.equipment import services as equipment
 from portal.equipment.models import Asset, Product
-from portal.errors import Conflict, IllegalTransition, NotFound, PortalError
+from portal.errors import Conflict, IllegalTransition, NotFound, PortalError, VersionClash
 from portal.people.models import Person
 from portal.referrals.models import Referral, ReferralNeed
 from portal.telecare.models import (
@@ -151,7 +151,7 @@ def _transition(session, job_id: int, allowed: tuple[str, ...], to_state: str, w
     if row is None:
         raise NotFound("There is no telecare job with that number.")
     if expected_version is not None and int(expected_version) != row.version:
-        raise Conflict(f"Job {job_id} was changed by someone else since you opened it. Your change was not "
+        raise VersionClash(f"Job {job_id} was changed by someone else since you opened it. Your change was not "
                        "saved; refresh the page to see the latest.")
     if row.state not in allowed:
         raise IllegalTransition(
@@ -161,7 +161,7 @@ def _transition(session, job_id: int, allowed: tuple[str, ...], to_state: str, w
             .values(state=to_state, version=Job.version + 1, **values)
             .returning(Job.id).execution_options(synchronize_session="fetch"))
     if session.execute(stmt).first() is None:
-        raise Conflict(f"Job {job_id} was changed by someone else just now. Refresh and try again.")
+        raise VersionClash(f"Job {job_id} was changed by someone else just now. Refresh and try again.")
     job = session.get(Job, job_id)
     session.refresh(job)
     return job

@@ -19,24 +19,12 @@ from portal.referrals.models import Referral
 from portal.telecare import bp, services
 from portal.telecare.forms import BatchForm, CancelForm, JobForm, ScheduleForm
 from portal.telecare.models import JOB_STATES, JOB_TYPES, LINE_TYPES, STEPS, Job
-from portal.web.filters import add_navigation
 from portal.web.htmx import is_partial, render_page
 from portal.web.security import has_role, staff
 
 INSTALLERS = (TELECARE_INSTALLER,)
 COORDINATORS = (TRIAGE_OFFICER, MANAGER, ADMIN)
 
-add_navigation("Today's jobs", "telecare.today", INSTALLERS)
-add_navigation("Telecare", "telecare.jobs", COORDINATORS)
-
-from portal.cli import DEMO_SEEDERS  # noqa: E402
-from portal.people.views import PERSON_SECTIONS  # noqa: E402
-from portal.telecare.seed import seed_demo  # noqa: E402
-
-if seed_demo not in DEMO_SEEDERS:
-    DEMO_SEEDERS.append(seed_demo)
-if all(fn is not services.person_section for _, fn in PERSON_SECTIONS):
-    PERSON_SECTIONS.append(("Telecare", services.person_section))
 
 
 def _coordinator() -> bool:

@@ -6,6 +6,8 @@ from flask import Flask, current_app, g, url_for
 from flask_login import current_user
 
 from portal.timeutil import to_london
+from portal.web.forms import error_summary
+from portal.web.registry import registry
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -38,13 +40,14 @@ def format_money(value) -> str:
     return f"£{pounds:,.0f}" if pounds == int(pounds) else f"£{pounds:,.2f}"
 
 
-# (label, endpoint, roles that see it; None = every member of staff)
-NAVIGATION: list[tuple[str, str, tuple[str, ...] | None]] = []
+def actor_name(label: str | None) -> str:
+    """An audit row's actor ("Jane Smith <jane@council>") as a page shows it: the name alone."""
+    return (label or "").split(" <", 1)[0] or "the system"
 
 
-def add_navigation(label: str, endpoint: str, roles: tuple[str, ...] | None) -> None:
-    if all(item[1] != endpoint for item in NAVIGATION):
-        NAVIGATION.append((label, endpoint, roles))
+def audit_action(action: str | None) -> str:
+    """"referral.priority_set" as words: "priority set"."""
+    return (action or "").rsplit(".", 1)[-1].replace("_", " ")
 
 
 def navigation() -> list[dict]:
@@ -52,7 +55,7 @@ def navigation() -> list[dict]:
         return []
     held = set(current_user.role_names)
     items = []
-    for label, endpoint, roles in NAVIGATION:
+    for label, endpoint, roles in registry().navigation:
         if endpoint not in current_app.view_functions:
             continue
         if roles is None or held & set(roles):
@@ -74,6 +77,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_short_date, "short_date")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(actor_name, "actor_name")
+    app.add_template_filter(audit_action, "audit_action")
+    app.add_template_global(error_summary, "form_error_summary")
 
     @app.context_processor
     def layout_context():

@@ -102,7 +102,7 @@ def test_easter_dates_are_the_known_ones():
 
 def test_bank_holidays_are_all_weekdays_and_the_known_substitutes():
     assert all(d.weekday() < 5 for d in ENGLAND_AND_WALES)
-    assert len(ENGLAND_AND_WALES) == 6 * 8 + 1
+    assert len({d for d in ENGLAND_AND_WALES if 2023 <= d.year <= 2028}) == 6 * 8 + 1
     for substitute in (date(2023, 1, 2), date(2026, 12, 28), date(2027, 12, 27),
                        date(2027, 12, 28), date(2028, 1, 3)):
         assert substitute in ENGLAND_AND_WALES
@@ -496,3 +496,22 @@ def test_add_months_lands_in_the_right_month_never_past_the_day(start, n):
     assert (result.year * 12 + result.month) - (start.year * 12 + start.month) == n
     assert result.day <= start.day
     assert result.day == start.day or (result + timedelta(days=1)).day == 1
+
+
+def test_each_nation_has_its_own_bank_holidays():
+    from portal.web.bank_holidays import bank_holidays
+
+    scotland = bank_holidays((), nation="scotland")
+    assert date(2026, 1, 2) in scotland and date(2026, 1, 2) not in ENGLAND_AND_WALES  # 2 January
+    assert date(2026, 8, 3) in scotland and date(2026, 8, 31) not in scotland  # summer holiday in August's first week
+    assert date(2026, 3, 17) in bank_holidays((), nation="northern_ireland")  # St Patrick's Day
+    assert date(2040, 12, 25) in ENGLAND_AND_WALES  # no hand-kept list running out
+
+
+def test_council_closure_days_come_from_the_settings(app):
+    from portal.web.bank_holidays import bank_holidays
+
+    app.config["EXTRA_CLOSURE_DAYS"] = ["2026-12-24"]
+    with app.app_context():
+        assert date(2026, 12, 24) in bank_holidays()
+    assert date(2026, 12, 24) not in bank_holidays(())

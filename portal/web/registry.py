@@ -1,0 +1,37 @@
+"""What features add to the shared pages, registered by `create_app` (never by importing a module).
+
+Each feature's `register(app)` adds its blueprint, its navigation entries, its demo data and the
+section it shows on a person's record; the lists live on the app, so two apps never share them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+
+@dataclass
+class Registry:
+    # (label, endpoint, roles that see it; None = every member of staff)
+    navigation: list[tuple[str, str, tuple[str, ...] | None]] = field(default_factory=list)
+    # called with the session once the demo staff exist; each must be idempotent
+    seeders: list[Callable] = field(default_factory=list)
+    # (title, function(session, person) -> list of (label, href, detail))
+    person_sections: list[tuple[str, Callable]] = field(default_factory=list)
+
+
+def registry(app: Flask | None = None) -> Registry:
+    app = app or current_app
+    return app.extensions.setdefault("portal", Registry())
+
+
+def add_navigation(app: Flask, label: str, endpoint: str, roles: tuple[str, ...] | None) -> None:
+    registry(app).navigation.append((label, endpoint, roles))
+
+
+def add_seeder(app: Flask, seeder: Callable) -> None:
+    registry(app).seeders.append(seeder)
+
+
+def add_person_section(app: Flask, title: str, section: Callable) -> None:
+    registry(app).person_sections.append((title, section))
