@@ -35,6 +35,7 @@ lint: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== The same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \

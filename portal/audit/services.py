@@ -43,6 +43,11 @@ def history(session, entity_type: str, entity_id, limit: int = 200) -> list[Audi
     return list(session.scalars(stmt))
 
 
+def last_change(session, entity_type: str, entity_id) -> AuditEvent | None:
+    rows = history(session, entity_type, entity_id, limit=1)
+    return rows[0] if rows else None
+
+
 def recent(session, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if before_id:

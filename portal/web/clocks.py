@@ -332,3 +332,62 @@ def describe_time_left(due: datetime, now: datetime) -> str:
     if delta < timedelta():
         return f"Overdue by {humanise(delta)}"
     return f"Due in {humanise(delta)}"
+
+
+# One reading of a clock, and its tag -------------------------------------------------------
+
+TAG_COLOURS = {"met": "green", "missed": "red", "overdue": "red", "due_today": "yellow",
+               "due_soon": "yellow", "on_track": "grey", "paused": "blue", "window": "blue"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where a clock stands, as every page shows it: a status, its words and what the clock is for.
+
+    met / missed: the milestone was recorded on or before / after the due time; overdue: still
+    open past it; due_today, due_soon, on_track: still open before it; paused: no clock runs.
+    """
+
+    label: str  # "Contact by", "Decision due"
+    status: str
+    text: str  # "Met", "Missed by 2 days", "Overdue by 3 hours", "Due in 4 days", "Paused"
+    due: date | datetime | None = None
+
+    @property
+    def colour(self) -> str:
+        return TAG_COLOURS[self.status]
+
+
+def _day_count(n: int) -> str:
+    return _count(n, "day")
+
+
+def read_clock(label: str, due: date | datetime | None, now: datetime, *, stopped_at: date | datetime | None = None,
+               paused: bool = False, due_soon_days: int = 0) -> Reading:
+    """The one function that reads a clock, for a due time (a datetime, naive UTC) or a due date.
+
+    A due date is compared with the Europe/London date of `now`. A milestone recorded on time is
+    "met" for good, however long ago; a clock with no due time, or paused, is "paused".
+    """
+    if stopped_at is not None and due is not None:
+        if isinstance(due, datetime):
+            late = _utc(stopped_at) - _utc(due) if isinstance(stopped_at, datetime) else None
+            on_time = late is not None and late <= timedelta()
+            words = humanise(late) if late is not None else ""
+        else:
+            day = london_date(stopped_at) if isinstance(stopped_at, datetime) else stopped_at
+            on_time, words = day <= due, _day_count((day - due).days)
+        return Reading(label, "met", "Met", due) if on_time else Reading(label, "missed", f"Missed by {words}", due)
+    if paused or due is None:
+        return Reading(label, "paused", "Paused", due)
+    if isinstance(due, datetime):
+        status = clock_status(due, now)
+        if status == "on_track" and due_soon_days and time_left(due, now) <= timedelta(days=due_soon_days):
+            status = "due_soon"
+        return Reading(label, status, describe_time_left(due, now), due)
+    left = (due - london_date(now)).days
+    if left < 0:
+        return Reading(label, "overdue", f"Overdue by {_day_count(-left)}", due)
+    if left == 0:
+        return Reading(label, "due_today", "Due today", due)
+    return Reading(label, "due_soon" if left <= due_soon_days else "on_track", f"Due in {_day_count(left)}", due)

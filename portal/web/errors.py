@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from portal.errors import PortalError, VersionClash
 from portal.extensions import db, login_manager, set_write_intent
 from portal.web.htmx import is_partial, render_page, retarget
+from portal.web.registry import registry
 
 log = logging.getLogger("portal.errors")
 
@@ -78,16 +79,14 @@ def _back() -> str | None:
 
 def _last_change(exc: VersionClash):
     """The other person's change: the newest audit row of the record."""
-    if not exc.entity_type or exc.entity_id is None:
+    lookup = registry().last_change
+    if lookup is None or not exc.entity_type or exc.entity_id is None:
         return None
-    from portal.audit.services import history
-
     try:
-        rows = history(db.session, exc.entity_type, exc.entity_id, limit=1)
+        return lookup(db.session, exc.entity_type, exc.entity_id)
     except Exception:
         log.exception("could not read the record's history for the clash page")
         return None
-    return rows[0] if rows else None
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, g, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.timeutil import to_london
 from portal.web.forms import error_summary
@@ -38,6 +39,13 @@ def format_money(value) -> str:
         return ""
     pounds = float(value)
     return f"£{pounds:,.0f}" if pounds == int(pounds) else f"£{pounds:,.2f}"
+
+
+def clock_tag(reading) -> Markup:
+    """A clock reading as its GOV.UK tag; every clock on every page is drawn by this."""
+    if reading is None:
+        return Markup("")
+    return Markup('<strong class="govuk-tag govuk-tag--{}">{}</strong>').format(reading.colour, reading.text)
 
 
 def actor_name(label: str | None) -> str:
@@ -77,6 +85,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_short_date, "short_date")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(clock_tag, "clock_tag")
     app.add_template_filter(actor_name, "actor_name")
     app.add_template_filter(audit_action, "audit_action")
     app.add_template_global(error_summary, "form_error_summary")

@@ -18,6 +18,8 @@ class Registry:
     seeders: list[Callable] = field(default_factory=list)
     # (title, function(session, person) -> list of (label, href, detail))
     person_sections: list[tuple[str, Callable]] = field(default_factory=list)
+    # function(session, entity_type, entity_id) -> the newest audit row, for the clash page
+    last_change: Callable | None = None
 
 
 def registry(app: Flask | None = None) -> Registry:

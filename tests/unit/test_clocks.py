@@ -515,3 +515,31 @@ def test_council_closure_days_come_from_the_settings(app):
     with app.app_context():
         assert date(2026, 12, 24) in bank_holidays()
     assert date(2026, 12, 24) not in bank_holidays(())
+
+
+def test_one_reading_for_every_clock():
+    from portal.web.clocks import read_clock
+
+    now = datetime(2026, 7, 1, 12, 0)  # naive UTC: 1 pm in London
+    due = datetime(2026, 6, 1, 12, 0)
+    assert read_clock("Assess by", due, now, stopped_at=datetime(2026, 5, 30)).text == "Met"
+    missed = read_clock("Assess by", due, now, stopped_at=datetime(2026, 6, 3, 12, 0))
+    assert (missed.status, missed.text) == ("missed", "Missed by 2 days")
+    assert read_clock("Assess by", due, now).text == "Overdue by 30 days"
+    assert read_clock("Assess by", None, now).status == "paused"
+    assert read_clock("Assess by", due, now, paused=True).text == "Paused"
+    soon = read_clock("Decision due", date(2026, 7, 20), now, due_soon_days=30)
+    assert (soon.status, soon.text) == ("due_soon", "Due in 19 days")
+    assert read_clock("Decision due", date(2026, 7, 1), now).text == "Due today"
+    assert read_clock("Decision due", date(2026, 6, 28), now, stopped_at=date(2026, 6, 27)).status == "met"
+    # 23:30 UTC on 30 June is already 1 July in London: a date clock due on 30 June is overdue
+    assert read_clock("Decision due", date(2026, 6, 30), datetime(2026, 6, 30, 23, 30)).status == "overdue"
+
+
+def test_clock_tag_draws_the_reading(app):
+    from portal.web.clocks import read_clock
+    from portal.web.filters import clock_tag
+
+    tag = clock_tag(read_clock("Assess by", datetime(2026, 6, 1), datetime(2026, 7, 1)))
+    assert str(tag) == '<strong class="govuk-tag govuk-tag--red">Overdue by 30 days</strong>'
+    assert str(clock_tag(None)) == ""
