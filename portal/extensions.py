@@ -78,18 +78,3 @@ def write_intent() -> Iterator[None]:
     finally:
         _write_intent.reset(token)
 
-
-def insert_ignore(session, table, values: dict, index_elements: list[str]):
-    """INSERT … ON CONFLICT DO NOTHING on either engine: the database keeps a second copy out."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    return ins.values(**values).on_conflict_do_nothing(index_elements=index_elements)
-
-
-def new_submission_key() -> str:
-    """A form's idempotency key: the same form sent twice makes one record (a unique column)."""
-    import uuid
-
-    return uuid.uuid4().hex

@@ -1,0 +1,45 @@
+"""SQL that must read the same on SQLite and PostgreSQL, written once for every feature."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def _dialect(session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_ignore(session, table, values: dict, index_elements: list[str]):
+    """INSERT … ON CONFLICT DO NOTHING: the unique key, not Python, keeps a second copy out."""
+    ins = postgresql.insert(table) if _dialect(session) == "postgresql" else sqlite.insert(table)
+    return ins.values(**values).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def month_key(session, column):
+    """"2026-11" for a date or time column, to group by month."""
+    if _dialect(session) == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def days_between(session, later, earlier):
+    """Days (with a fraction) from `earlier` to `later`."""
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def month_keys(start: date, end: date) -> list[str]:
+    """Every month key from start's month to end's, in order."""
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def new_submission_key() -> str:
+    """A form's idempotency key: the same form sent twice makes one record (a unique column)."""
+    return uuid.uuid4().hex
