@@ -12,31 +12,16 @@ from portal.referrals.targets import targets
 from portal.reports import queries
 from portal.reports.queries import Filters
 from portal.reports.sections import Section, Table, display, plain, provider_for, providers
-from portal.timeutil import to_london, utcnow
+from portal.timeutil import utcnow
+from portal.web.clocks import add_months
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
                   "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def today_london(now: datetime | None = None) -> date:
-    return to_london(now or utcnow()).date()
-
-
-def _shift_months(day: date, n: int) -> date:
-    month = day.month - 1 + n
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def default_range(today: date) -> tuple[date, date]:
     """The last 3 months, ending today."""
-    return _shift_months(today, -3) + timedelta(days=1), today
+    return add_months(today, -3) + timedelta(days=1), today
 
 
 # Dashboard ----------------------------------------------------------------------------------
@@ -147,11 +132,11 @@ class Period:
     @classmethod
     def starting(cls, month: date) -> "Period":
         first = month.replace(day=1)
-        return cls(first, _shift_months(first, 2) - timedelta(days=1))
+        return cls(first, add_months(first, 2) - timedelta(days=1))
 
     @property
     def previous(self) -> "Period":
-        return Period.starting(_shift_months(self.start, -2))
+        return Period.starting(add_months(self.start, -2))
 
     @property
     def key(self) -> str:
@@ -167,7 +152,7 @@ class Period:
 def parse_period(value: str | None, today: date) -> Period:
     """'2026-09' → September and October 2026. Default: the two whole months before this one."""
     if not value:
-        return Period.starting(_shift_months(today.replace(day=1), -2))
+        return Period.starting(add_months(today.replace(day=1), -2))
     try:
         year, month = value.split("-")
         return Period.starting(date(int(year), int(month), 1))
@@ -176,8 +161,8 @@ def parse_period(value: str | None, today: date) -> Period:
 
 
 def recent_periods(today: date, count: int = 12) -> list[Period]:
-    latest = Period.starting(_shift_months(today.replace(day=1), -2))
-    return [Period.starting(_shift_months(latest.start, -i)) for i in range(count)]
+    latest = Period.starting(add_months(today.replace(day=1), -2))
+    return [Period.starting(add_months(latest.start, -i)) for i in range(count)]
 
 
 @dataclass

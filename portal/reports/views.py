@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from flask import Response, current_app, request
 from flask_login import current_user
 
+from portal import timeutil
 from portal.auth.roles import OVERSIGHT
 from portal.errors import PortalError
 from portal.extensions import db
@@ -18,7 +19,7 @@ from portal.web.security import staff
 def _filters() -> tuple[FilterForm, Filters]:
     """The filters from the query string; defaults (last 3 months, all localities) where missing."""
     form = FilterForm(request.args, localities=current_app.config["LOCALITIES"])
-    today = services.today_london()
+    today = timeutil.today()
     start, end = services.default_range(today)
     if form.validate():
         start = form.start.data or start
@@ -67,7 +68,7 @@ def export(key: str, fmt: str):
 @bp.get("/board")
 @staff(*OVERSIGHT)
 def board():
-    today = services.today_london()
+    today = timeutil.today()
     period = services.parse_period(request.args.get("period"), today)
     locality = request.args.get("locality") or None
     if locality and locality not in current_app.config["LOCALITIES"]:

@@ -12,7 +12,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 
 def test_production_rejects_a_short_secret_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "short")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
         ProductionConfig()
 
 
