@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import config_from_env
 from portal.extensions import csrf, db, limiter, login_manager, migrate
-from portal.web import assets, security
+from portal.web import assets, rate_limits, security  # noqa: F401  (rate_limits registers portaldb://)
 from portal.web.errors import register_error_handlers
 from portal.web.htmx import htmx
 
@@ -85,10 +85,19 @@ def _configure_database(app: Flask) -> None:
 
 
 def _configure_rate_limits(app: Flask) -> None:
+    """Every limit counts in one place all workers and hosts share: Redis, or else the database.
+
+    A store inside one process (memory://) would let each gunicorn worker count on its own, so
+    production refuses to start with it.
+    """
     redis_url = app.config.get("REDIS_URL")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", bool(redis_url))
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = redis_url or "portaldb://"
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "tecs")
+    if app.config["ENV_NAME"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        raise RuntimeError("RATELIMIT_STORAGE_URI is memory://, which each worker keeps apart: "
+                           "set REDIS_URL, or leave it unset to count in the database")
 
 
 def _configure_login(app: Flask) -> None:

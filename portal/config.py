@@ -131,6 +131,7 @@ class TestConfig(BaseConfig):
     HSTS = False
     REQUIRE_MFA = False
     NOTIFY_DELIVER_INLINE = False
+    RATELIMIT_STORAGE_URI = "memory://"  # one process; tests of the shared store make their own app
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SERVER_NAME = None
 

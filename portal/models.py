@@ -24,3 +24,4 @@ from portal.people.models import Consent, Contact, Person  # noqa: F401
 from portal.referrals.models import Assessment, Referral, ReferralNeed, ReferralPause  # noqa: F401
 from portal.reports.models import REPORT_INDEXES  # noqa: F401
 from portal.telecare.models import Connection, ConnectionDevice, Job, JobStep, Responder  # noqa: F401
+from portal.web.rate_limits import rate_limit  # noqa: F401

@@ -49,6 +49,6 @@ def test_unknown_environment_is_refused(monkeypatch):
 def test_redis_url_becomes_rate_limit_storage(monkeypatch):
     from portal.config import TestConfig
 
-    config = type("C", (TestConfig,), {"REDIS_URL": "redis://127.0.0.1:6379/15"})
+    config = type("C", (TestConfig,), {"REDIS_URL": "redis://127.0.0.1:6379/15", "RATELIMIT_STORAGE_URI": ""})
     app = create_app(config)
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"

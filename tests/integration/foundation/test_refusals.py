@@ -177,7 +177,8 @@ def test_a_clash_caught_by_the_version_column_is_a_409_not_a_500(web):
 
 def test_a_lost_database_is_a_503_that_keeps_the_answers(web):
     token = _token(web)
-    resp = web.post("/t/lost", data={"csrf_token": token, "reason": "Needs a <b>rail</b>", "need": ["falls", "bathing"]})
+    resp = web.post("/t/lost", data={"csrf_token": token, "reason": "Needs a <b>rail</b>",
+                                     "need": ["falls", "bathing"]})
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "30"
     html = resp.text
     assert "Nothing was saved" in html and "Try again" in html
