@@ -13,6 +13,7 @@ from portal.extensions import csrf, db, limiter, login_manager, migrate
 from portal.web import assets, rate_limits, security  # noqa: F401  (rate_limits registers portaldb://)
 from portal.web.errors import register_error_handlers
 from portal.web.htmx import htmx
+from portal.web.ids import IdConverter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,6 +58,7 @@ def create_app(config=None) -> Flask:
     app.after_request(security.log_request)
     app.after_request(_deliver_notifications_after_response)
     register_error_handlers(app)
+    app.url_map.converters["int"] = IdConverter
     _register_features(app)
     _register_template_helpers(app)
 

@@ -1,15 +1,16 @@
-from flask import render_template, request
+from flask import render_template
 
 from portal.audit import bp, services
 from portal.auth.roles import OVERSIGHT
 from portal.extensions import db
+from portal.web.ids import id_arg
 from portal.web.security import staff
 
 
 @bp.get("/")
 @staff(*OVERSIGHT)
 def index():
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     events = services.recent(db.session, limit=100, before_id=before)
     return render_template("audit/index.html", events=events)
 

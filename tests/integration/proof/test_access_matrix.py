@@ -332,3 +332,38 @@ def test_security_headers_on_every_response_type(client, staff, make_referral, h
     assert "immutable" in public["fingerprinted static file"].headers["Cache-Control"]
     assert public["compressed static file"].headers["Content-Encoding"] == "gzip"
     assert "<table" in private["fragment"].text and "<html" not in private["fragment"].text
+
+
+HUGE = 10**20  # a 20-digit number: past any integer key the database holds
+
+
+def test_an_id_too_large_for_the_database_is_not_found(app, client, staff):
+    staff.login_as(*ROLES)
+    token = staff.csrf("/account")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not any(isinstance(c, IntegerConverter) for c in rule._converters.values()):
+            continue
+        url = _url_for_rule(rule).replace(str(MISSING_ID), str(HUGE))
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            limiter.reset()
+            resp = _request(client, method, url, token)
+            assert resp.status_code == 404, f"{method} {url} -> {resp.status_code}"
+            checked += 1
+    assert checked > 30
+
+
+def test_a_huge_number_in_a_filter_is_never_a_500(app, client, staff):
+    staff.login_as(*ROLES)
+    query = "&".join(f"{name}={HUGE}" for name in (
+        "person", "referral", "since", "after", "page", "store", "store_id", "product", "order", "job",
+        "installer", "assigned", "case", "before", "kit", "year"))
+    checked = 0
+    for rule, method, url in _routes(app):
+        if method != "GET" or rule.endpoint in SESSION_ENDING or rule.endpoint == "static" or rule._converters:
+            continue
+        limiter.reset()
+        resp = _read(client.get(f"{url}?{query}"))
+        assert resp.status_code < 500, f"GET {url}?{query} -> {resp.status_code}"
+        checked += 1
+    assert checked > 20
