@@ -1,0 +1,160 @@
+"""Every role walks the demo data (issue: "One way to do each thing", 5; "Safe on day one").
+
+The demo data is loaded as `make run` loads it; then each role signs in and follows every link it
+is shown, as a new member of staff clicking round would. Every page must answer without a server
+error, every page must also answer an htmx request, and every fragment block the views render for a GET
+is rendered at least once here.
+"""
+
+from collections import deque
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from flask_migrate import upgrade
+
+import portal.web.htmx as htmx_module
+from portal.auth.roles import ROLES
+from portal.cli import seed_demo_staff
+from portal.extensions import db, limiter, write_intent
+from portal.web.registry import registry
+from tests.conftest import BACKEND, FreshRequestClient, csrf_from, make_app
+
+DEMO_PASSWORD = "demo crawl password 2026"
+PAGES_PER_ROLE = 120
+PER_ENDPOINT = 3  # three records of a kind are enough: the walk goes wide, not deep
+SKIP = ("/sign-out", "/static/", "/logout")
+
+# Every (template, block) a view renders as an htmx fragment for a GET. A new fragment must be
+# added here, and each one listed must be reached by some role's walk.
+GET_FRAGMENTS = {
+    ("referrals/queue.html", "queue_results"),
+    ("dfg/queue.html", "dfg_results"),
+    ("equipment/queues.html", "queue"),
+    ("equipment/catalogue.html", "results"),
+    ("equipment/store.html", "assets"),
+    ("telecare/jobs.html", "results"),
+    ("telecare/planner.html", "grid"),
+    ("reports/dashboard.html", "results"),
+    ("reports/board.html", "report"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    if BACKEND == "postgresql":
+        from tests.integration.proof.conftest import fresh_postgres_url
+
+        url = fresh_postgres_url("tecs_crawl")
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("crawl") / "demo.db")
+    app = make_app(url)
+    app.test_client_class = FreshRequestClient
+    with app.app_context():
+        upgrade(revision="heads")
+        with write_intent():
+            seed_demo_staff(db.session, DEMO_PASSWORD)
+            db.session.commit()
+            for seeder in registry(app).seeders:
+                seeder(db.session)
+                db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def rendered_fragments():
+    """(template, block) pairs rendered as fragments during the walks."""
+    seen = set()
+    return seen
+
+
+@pytest.fixture
+def record_fragments(monkeypatch, rendered_fragments):
+    original_block, original_blocks = htmx_module.render_block, htmx_module.render_blocks
+
+    def block(template, name, **ctx):
+        rendered_fragments.add((template, name))
+        return original_block(template, name, **ctx)
+
+    def blocks(template, names, **ctx):
+        rendered_fragments.update((template, name) for name in names)
+        return original_blocks(template, names, **ctx)
+
+    monkeypatch.setattr(htmx_module, "render_block", block)
+    monkeypatch.setattr(htmx_module, "render_blocks", blocks)
+
+
+def _links(html: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            href = dict(attrs).get("href")
+            if tag == "a" and href:
+                found.append(href)
+
+    Links().feed(html)
+    return found
+
+
+def _staff_email(role: str) -> str:
+    from portal.cli import DEMO_ACCOUNTS
+
+    return next(email for email, _name, roles, _level in DEMO_ACCOUNTS if role in roles)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_role_walks_the_demo_data_without_a_server_error(demo_app, role, record_fragments):
+    limiter.reset()
+    client = demo_app.test_client()
+    with demo_app.app_context():
+        page = client.get("/sign-in")
+        resp = client.post("/sign-in", data={"email": _staff_email(role), "password": DEMO_PASSWORD,
+                                             "csrf_token": csrf_from(page.text)})
+        assert resp.status_code == 303, resp.text[:300]
+        queue, seen, problems, per_endpoint = deque(["/staff"]), set(), [], {}
+        adapter = demo_app.url_map.bind("localhost")
+        while queue and len(seen) < PAGES_PER_ROLE:
+            url = queue.popleft()
+            if url in seen:
+                continue
+            try:
+                endpoint = adapter.match(urlsplit(url).path)[0]
+            except Exception:  # not a route (a 404 to be): visit it once all the same
+                endpoint = url
+            if per_endpoint.get(endpoint, 0) >= PER_ENDPOINT:
+                continue
+            per_endpoint[endpoint] = per_endpoint.get(endpoint, 0) + 1
+            seen.add(url)
+            full = client.get(url)
+            if full.status_code >= 500:
+                problems.append(f"{url} -> {full.status_code}")
+                continue
+            if full.status_code != 200 or not full.mimetype == "text/html":
+                continue
+            part = client.get(url, headers={"HX-Request": "true", "HX-Target": "main-content"})
+            if part.status_code >= 500:
+                problems.append(f"{url} (htmx) -> {part.status_code}")
+            for href in _links(full.text):
+                href = urldefrag(href)[0]
+                parts = urlsplit(href)
+                if parts.scheme or parts.netloc or not href.startswith("/") or href.startswith(SKIP):
+                    continue
+                if href.endswith((".csv", ".xlsx")) or "/evidence/" in href:
+                    continue
+                if href not in seen:
+                    queue.append(href)
+        assert problems == [], f"{role}: " + "; ".join(problems)
+        assert len(seen) >= 3, f"{role} reached only {sorted(seen)}"
+
+
+def test_every_get_fragment_was_rendered(rendered_fragments):
+    """Runs after the walks (same module): each listed fragment was reached, and nothing unlisted."""
+    assert rendered_fragments, "the walks rendered no fragment at all"
+    assert GET_FRAGMENTS - rendered_fragments == set(), "fragments no walk reached"
+    named = {pair for pair in rendered_fragments if pair[1] != "main_content"}  # the whole body is generic
+    assert named - GET_FRAGMENTS == set(), "fragments to add to GET_FRAGMENTS"
