@@ -36,6 +36,7 @@ GET_FRAGMENTS = {
     ("telecare/planner.html", "grid"),
     ("reports/dashboard.html", "results"),
     ("reports/board.html", "report"),
+    ("referrals/detail.html", "referral_actions"),
 }
 
 
@@ -134,7 +135,7 @@ def test_every_role_walks_the_demo_data_without_a_server_error(demo_app, role, r
             if full.status_code >= 500:
                 problems.append(f"{url} -> {full.status_code}")
                 continue
-            if full.status_code != 200 or not full.mimetype == "text/html":
+            if full.status_code != 200 or full.mimetype != "text/html":
                 continue
             part = client.get(url, headers={"HX-Request": "true", "HX-Target": "main-content"})
             if part.status_code >= 500:
