@@ -4,6 +4,7 @@ import logging
 import os
 
 from flask import Flask, g
+from flask_login import user_logged_in
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -53,6 +54,7 @@ def create_app(config=None) -> Flask:
 
     app.before_request(security.start_request)
     app.before_request(security.enforce_idle_timeout)
+    user_logged_in.connect(security.stamp_sign_in, app)
     app.before_request(security.enforce_access)
     app.after_request(security.security_headers)
     app.after_request(security.log_request)

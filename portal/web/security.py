@@ -95,18 +95,34 @@ def enforce_access():
 LAST_SEEN_STEP = 60
 
 
+def stamp_sign_in(_app, user) -> None:
+    """Flask-Login's `user_logged_in` signal: the absolute session limit counts from here."""
+    session["signed_in_at"] = int(time.time())
+
+
+def _sign_out(message: str):
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    return full_redirect(url_for("auth.login"))
+
+
 def enforce_idle_timeout():
+    """Staff are signed out after STAFF_IDLE_MINUTES without activity, and in any case once
+    PERMANENT_SESSION_LIFETIME has passed since they signed in: activity never extends that."""
     if not current_user.is_authenticated:
         return None
     now = int(time.time())
+    signed_in_at = session.get("signed_in_at")
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if signed_in_at is None or now - signed_in_at > lifetime:
+        hours = int(lifetime // 3600)
+        return _sign_out(f"You were signed out because you signed in more than {hours} hours ago. Sign in again.")
     last = session.get("last_seen")
     limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
     if last is not None and now - last > limit:
-        logout_user()
-        session.clear()
-        flash("You were signed out because you were inactive for "
-              f"{current_app.config['STAFF_IDLE_MINUTES']} minutes. Sign in again.", "info")
-        return full_redirect(url_for("auth.login"))
+        return _sign_out("You were signed out because you were inactive for "
+                         f"{current_app.config['STAFF_IDLE_MINUTES']} minutes. Sign in again.")
     view = current_app.view_functions.get(request.endpoint or "")
     if not getattr(view, "_background", False) and (last is None or now - last >= LAST_SEEN_STEP):
         session["last_seen"] = now

@@ -105,6 +105,30 @@ def test_activity_within_the_idle_limit_keeps_the_session(client, staff, app):
     assert client.get("/staff").status_code == 200
 
 
+def test_the_session_ends_twelve_hours_after_sign_in_however_busy(client, staff, app):
+    staff.login_as("manager")
+    lifetime = int(app.config["PERMANENT_SESSION_LIFETIME"].total_seconds())
+    with client.session_transaction() as sess:
+        assert abs(sess["signed_in_at"] - time.time()) < 60  # stamped at sign-in
+        sess["signed_in_at"] = int(time.time()) - lifetime + 120
+    assert client.get("/staff").status_code == 200  # busy to the last minute
+    with client.session_transaction() as sess:
+        assert sess["signed_in_at"] == int(time.time()) - lifetime + 120 or \
+            abs(sess["signed_in_at"] - (time.time() - lifetime + 120)) < 5  # activity never moves it
+        sess["signed_in_at"] = int(time.time()) - lifetime - 1
+        sess["last_seen"] = int(time.time())  # active a moment ago
+    resp = client.get("/staff")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/sign-in")
+    assert "signed in more than 12 hours ago" in client.get("/sign-in").text
+
+
+def test_a_session_from_before_the_limit_was_stamped_is_ended(client, staff):
+    staff.login_as("manager")
+    with client.session_transaction() as sess:
+        del sess["signed_in_at"]
+    assert client.get("/staff").status_code == 303
+
+
 def test_activity_is_stamped_at_most_once_a_minute(client, staff):
     staff.login_as("manager")
     recent = int(time.time()) - 30
