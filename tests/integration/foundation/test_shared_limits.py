@@ -22,11 +22,18 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from portal.extensions import db, write_intent
+from portal.extensions import db, limiter, write_intent
 from portal.web.rate_limits import DatabaseStorage, rate_limit
 from tests.conftest import BACKEND, PASSWORD, make_app
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def limiter_back_on_the_test_app(app):
+    """Flask-Limiter is one object: an app built here rebinds it to its own store. Give it back."""
+    yield
+    limiter.init_app(app)
 
 
 def _storage_app(tmp_path, url=None):
