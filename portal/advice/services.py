@@ -2,21 +2,19 @@
 
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 
 from sqlalchemy import select
 
-from portal.advice.engine import Content, Report, evaluate, load_content
+from portal.advice.engine import Content, Report, default_content, evaluate
 from portal.advice.models import AdviceReport
 from portal.audit.services import record
 from portal.errors import NotFound
 from portal.timeutil import utcnow
 
 
-@lru_cache(maxsize=1)
 def content() -> Content:
     """The validated questions, rules and catalogue (loaded once; a content error stops start-up)."""
-    return load_content()
+    return default_content()
 
 
 def start(session, completed_by=None) -> AdviceReport:
