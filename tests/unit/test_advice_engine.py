@@ -112,7 +112,7 @@ def test_catalogue_has_enough_realistic_products():
 def test_product_categories_are_the_equipment_features_list():
     from portal.equipment.models import CATEGORIES as EQUIPMENT_CATEGORIES
 
-    assert CATEGORIES == tuple(EQUIPMENT_CATEGORIES)
+    assert tuple(EQUIPMENT_CATEGORIES) == CATEGORIES
     schema = json.loads((CONTENT_DIR / "schema.json").read_text(encoding="utf-8"))
     assert schema["$defs"]["product"]["properties"]["category"]["enum"] == list(CATEGORIES)
 
