@@ -1,8 +1,8 @@
 """The self-assessment ("guided advice") engine: content, the question journey and the rules.
 
-Pure Python: no Flask, no database. The Flask views call this module; answers are a plain,
-JSON-serialisable dict ``{question_id: str | list[str]}`` that the caller keeps in the session or
-the database.
+No requests and no queries (the product categories are read from the equipment models, the one
+list of them). The Flask views call this module; answers are a plain, JSON-serialisable dict
+``{question_id: str | list[str]}`` that the caller keeps in the session or the database.
 
 Content is data, in versioned YAML files under ``portal/advice/content/``:
 
