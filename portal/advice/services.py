@@ -2,21 +2,20 @@
 
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from portal.advice.engine import Content, Report, evaluate, load_content
+from portal.advice.engine import Content, Report, default_content, evaluate
 from portal.advice.models import AdviceReport
 from portal.audit.services import record
-from portal.errors import NotFound
+from portal.errors import NotFound, Refusal
 from portal.timeutil import utcnow
 
 
-@lru_cache(maxsize=1)
 def content() -> Content:
     """The validated questions, rules and catalogue (loaded once; a content error stops start-up)."""
-    return load_content()
+    return default_content()
 
 
 def start(session, completed_by=None) -> AdviceReport:
@@ -80,8 +79,14 @@ def mark_asked_for_help(session, report: AdviceReport) -> None:
 
 
 def email_report(session, report: AdviceReport, email: str, report_url: str) -> None:
+    """Send the person a link to their report (the address is not kept with the report)."""
     from portal.notify.services import send
 
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Refusal("Enter an email address in the correct format, like name@example.com",
+                      field="email") from exc
     send(session, "advice_report", email, {"report_url": report_url, "reference": report.reference[:8]})
 
 

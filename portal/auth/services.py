@@ -10,7 +10,7 @@ from portal.audit.services import record
 from portal.auth.models import RecoveryCode, User, UserRole
 from portal.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from portal.auth.roles import ROLES, TRUSTED_ASSESSOR
-from portal.errors import Conflict, PortalError
+from portal.errors import Conflict, IllegalTransition, Refusal
 from portal.timeutil import utcnow
 
 # Verified against when no account matches, so an unknown email costs the same time.
@@ -55,19 +55,19 @@ def sign_out(session, user: User) -> None:
 def _check_roles(roles: list[str], ta_level: int | None) -> None:
     unknown = set(roles) - set(ROLES)
     if unknown:
-        raise PortalError(f"Unknown role: {', '.join(sorted(unknown))}")
+        raise Refusal(f"Unknown role: {', '.join(sorted(unknown))}", field="roles")
     if TRUSTED_ASSESSOR in roles and ta_level not in (3, 4):
-        raise PortalError("Select the trusted assessor level (3 or 4)")
+        raise Refusal("Select the trusted assessor level (3 or 4)", field="trusted_assessor_level")
 
 
 def create_user(session, actor, *, email: str, name: str, password: str, roles: list[str],
                 trusted_assessor_level: int | None = None) -> User:
     email = normalise_email(email)
     if find_by_email(session, email) is not None:
-        raise Conflict("There is already an account with this email address")
+        raise Conflict("There is already an account with this email address", field="email")
     problems = password_problems(password, email=email, name=name)
     if problems:
-        raise PortalError(problems[0])
+        raise Refusal(problems[0], field="password")
     _check_roles(roles, trusted_assessor_level)
     user = User(
         email=email,
@@ -99,7 +99,7 @@ def update_roles(session, actor, user: User, roles: list[str],
 
 def set_active(session, actor, user: User, active: bool) -> User:
     if actor is not None and getattr(actor, "id", None) == user.id and not active:
-        raise PortalError("You cannot disable your own account")
+        raise IllegalTransition("You cannot disable your own account: ask another administrator")
     user.active = active
     user.revoke_sessions()
     record(session, actor, "staff_user.enabled" if active else "staff_user.disabled",
@@ -109,10 +109,10 @@ def set_active(session, actor, user: User, active: bool) -> User:
 
 def change_password(session, user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise PortalError("Your current password is wrong")
+        raise Refusal("Your current password is wrong", field="current")
     problems = password_problems(new, email=user.email, name=user.name)
     if problems:
-        raise PortalError(problems[0])
+        raise Refusal(problems[0], field="new")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     user.revoke_sessions()
@@ -123,7 +123,7 @@ def set_password(session, actor, user: User, new: str) -> None:
     """An administrator sets a temporary password (for example after a reset)."""
     problems = password_problems(new, email=user.email, name=user.name)
     if problems:
-        raise PortalError(problems[0])
+        raise Refusal(problems[0], field="password")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     user.revoke_sessions()
@@ -163,7 +163,8 @@ def enable_totp(session, user: User, secret: str, code: str) -> list[str]:
     Returns new recovery codes (shown once)."""
     counter = _totp_counter(secret, code)
     if counter is None:
-        raise PortalError("The code is wrong or has expired. Enter the code your app shows now")
+        raise Refusal("The code is wrong or has expired. Enter the code your app shows now",
+                      field="code")
     user.totp_secret = secret
     user.totp_last_counter = counter
     codes = regenerate_recovery_codes(session, user)
@@ -182,6 +183,10 @@ def regenerate_recovery_codes(session, user: User) -> list[str]:
 
 
 def renew_recovery_codes(session, user: User) -> list[str]:
+    """New recovery codes in place of the old ones; only for someone with two-factor sign-in."""
+    if not user.totp_enabled:
+        raise IllegalTransition("You do not have two-factor sign-in set up, so you have no "
+                                "recovery codes to renew")
     codes = regenerate_recovery_codes(session, user)
     record(session, user, "staff_user.recovery_codes_renewed", "staff_user", user.id)
     return codes

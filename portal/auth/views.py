@@ -23,9 +23,9 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.auth.roles import ADMIN, ROLES
-from portal.errors import PortalError
+from portal.errors import Refusal
 from portal.extensions import db, limiter
-from portal.web.forms import ConfirmForm
+from portal.web.forms import ConfirmForm, refuse
 from portal.web.security import public, signed_in, staff
 
 
@@ -112,12 +112,11 @@ def _two_factor_setup(user: User, form: SecondFactorForm):
     if not secret:
         secret = services.new_totp_secret()
         session["totp_setup_secret"] = secret
-    error = None
     if form.validate_on_submit():
         try:
             codes = services.enable_totp(db.session, user, secret, form.code.data)
-        except PortalError as exc:
-            error = exc.message
+        except Refusal as exc:
+            refuse(form, exc)
         else:
             session.pop("totp_setup_secret", None)
             session["mfa_ok"] = True
@@ -127,8 +126,8 @@ def _two_factor_setup(user: User, form: SecondFactorForm):
                                    next_url=_safe_next(session.pop("after_mfa", None)))
     uri = services.totp_uri(user, secret, current_app.config["COUNCIL_NAME"] + " TECS")
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
-    return render_template("auth/two_factor_setup.html", form=form, error=error, qr=qr,
-                           secret=secret)
+    return render_template("auth/two_factor_setup.html", form=form, qr=qr,
+                           secret=secret), 422 if form.errors else 200
 
 
 @bp.post("/sign-out")
@@ -151,11 +150,15 @@ def home():
     return render_template("auth/home.html")
 
 
+def _account_page(form: ConfirmForm, status: int = 200):
+    left = services.recovery_codes_left(db.session, current_user)
+    return render_template("auth/account.html", recovery_codes_left=left, form=form), status
+
+
 @bp.route("/account", methods=["GET"])
 @staff()
 def account():
-    left = services.recovery_codes_left(db.session, current_user)
-    return render_template("auth/account.html", recovery_codes_left=left, form=ConfirmForm())
+    return _account_page(ConfirmForm())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -165,28 +168,31 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(db.session, current_user, form.current.data, form.new.data)
-        except PortalError as exc:
-            field = form.current if "current" in exc.message else form.new
-            field.errors = [exc.message]
+        except Refusal as exc:
+            refuse(form, exc)
         else:
             db.session.commit()
             login_user(current_user._get_current_object())  # the cookie carries the new token
             flash("Your password has been changed. You have been signed out everywhere else.",
                   "success")
             return redirect(url_for("auth.account"), 303)
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/account/recovery-codes")
 @staff()
 def new_recovery_codes():
     form = ConfirmForm()
-    if not form.validate_on_submit() or not current_user.totp_enabled:
-        abort(400)
-    codes = services.renew_recovery_codes(db.session, current_user)
-    db.session.commit()
-    return render_template("auth/recovery_codes.html", codes=codes,
-                           next_url=url_for("auth.account"))
+    if form.validate_on_submit():
+        try:
+            codes = services.renew_recovery_codes(db.session, current_user)
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next_url=url_for("auth.account"))
+    return _account_page(form, status=422)
 
 
 # Administration of staff accounts ----------------------------------------------------------
@@ -217,47 +223,66 @@ def staff_new():
                 trusted_assessor_level=int(form.trusted_assessor_level.data)
                 if form.trusted_assessor_level.data else None,
             )
-        except PortalError as exc:
-            target = form.email if "email" in exc.message else form.password
-            target.errors = [exc.message]
-            db.session.rollback()
+        except Refusal as exc:
+            refuse(form, exc)
         else:
             db.session.commit()
             flash(f"Account created for {user.name}.", "success")
             return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
-    return render_template("auth/staff_new.html", form=form)
+    return render_template("auth/staff_new.html", form=form), 422 if form.errors else 200
+
+
+def _roles_form(user: User) -> StaffRolesForm:
+    """The roles form filled from the account (not from a post to another form on the page)."""
+    form = StaffRolesForm(formdata=None)
+    form.roles.data = user.role_names
+    form.trusted_assessor_level.data = str(user.trusted_assessor_level or "")
+    return form
+
+
+def _staff_page(user: User, form: StaffRolesForm, action_form: ConfirmForm):
+    status = 422 if form.errors or action_form.errors else 200
+    return render_template("auth/staff_detail.html", user=user, form=form,
+                           action_form=action_form), status
 
 
 @bp.route("/admin/staff/<int:user_id>", methods=["GET", "POST"])
 @staff(ADMIN)
 def staff_detail(user_id: int):
     user = _staff_or_404(user_id)
-    form = StaffRolesForm(obj=None)
     if request.method == "GET":
-        form.roles.data = user.role_names
-        form.trusted_assessor_level.data = str(user.trusted_assessor_level or "")
-    elif form.validate_on_submit():
+        return _staff_page(user, _roles_form(user), ConfirmForm())
+    form = StaffRolesForm()
+    if form.validate_on_submit():
         level = int(form.trusted_assessor_level.data) if form.trusted_assessor_level.data else None
-        services.update_roles(db.session, current_user, user, form.roles.data, level)
-        db.session.commit()
-        flash("Roles saved.", "success")
-        return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
-    return render_template("auth/staff_detail.html", user=user, form=form,
-                           action_form=ConfirmForm())
+        try:
+            services.update_roles(db.session, current_user, user, form.roles.data, level)
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            flash("Roles saved.", "success")
+            return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
+    return _staff_page(user, form, ConfirmForm(formdata=None))
 
 
 @bp.post("/admin/staff/<int:user_id>/<any(disable, enable, 'reset-two-factor'):action>")
 @staff(ADMIN)
 def staff_action(user_id: int, action: str):
     user = _staff_or_404(user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if action == "reset-two-factor":
-        services.reset_two_factor(db.session, current_user, user)
-        message = f"Two-factor sign-in reset for {user.name}. They will set it up again."
-    else:
-        services.set_active(db.session, current_user, user, action == "enable")
-        message = f"{user.name}'s account is {'enabled' if user.active else 'disabled'}."
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
+    action_form = ConfirmForm()
+    if action_form.validate_on_submit():
+        try:
+            if action == "reset-two-factor":
+                services.reset_two_factor(db.session, current_user, user)
+                message = f"Two-factor sign-in reset for {user.name}. They will set it up again."
+            else:
+                services.set_active(db.session, current_user, user, action == "enable")
+                message = f"{user.name}'s account is {'enabled' if user.active else 'disabled'}."
+        except Refusal as exc:
+            refuse(action_form, exc)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
+    return _staff_page(user, _roles_form(user), action_form)

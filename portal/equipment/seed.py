@@ -4,11 +4,10 @@ assets and counted stock, borrower organisations, and a few hundred orders over 
 import random
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import yaml
 from sqlalchemy import func, insert, select
 
+from portal.advice.engine import CATALOGUE_PATH, default_catalogue
 from portal.equipment import services
 from portal.equipment.models import (
     Asset,
@@ -25,7 +24,6 @@ from portal.errors import PortalError
 from portal.people.models import Person
 from portal.timeutil import utcnow
 
-CATALOGUE = Path(__file__).with_name("catalogue.yaml")
 STORES = [("CEN", "Central equipment store", "Central", "Unit 4, Riverside Trading Estate"),
           ("NOR", "North depot", "North", "Depot Road, Northfield"),
           ("SOU", "South depot", "South", "Station Yard, Southgate")]
@@ -58,11 +56,8 @@ FALLBACK = [
 
 
 def _catalogue_rows() -> list[dict]:
-    if CATALOGUE.exists():
-        data = yaml.safe_load(CATALOGUE.read_text()) or []
-        if isinstance(data, dict):
-            data = data.get("products") or next((v for v in data.values() if isinstance(v, list)), [])
-        return [row for row in data if isinstance(row, dict) and row.get("code")]
+    if CATALOGUE_PATH.exists():
+        return [product.as_dict() for product in default_catalogue().values()]
     return [dict(code=c, name=n, category=cat, area=a, supply=s, tracking=t, inspection_months=i,
                  warranty_months=w, unit_cost=u, cleaning_required=True, self_purchase=t == "counted")
             for c, n, cat, a, s, t, i, w, u in FALLBACK]

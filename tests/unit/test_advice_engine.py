@@ -1,6 +1,7 @@
 """The guided advice engine: shipped content, the journey, answer validation, content errors,
 rules and reports. Pure Python: no app, no database."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,14 +10,17 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.advice import engine
 from portal.advice.engine import (
     AUDIENCES,
     CATALOGUE_PATH,
+    CATEGORIES,
     CONTENT_DIR,
     NEEDS,
     ContentError,
     Question,
     check_content,
+    default_catalogue,
     default_content,
     evaluate,
     load_catalogue,
@@ -103,6 +107,30 @@ def test_catalogue_has_enough_realistic_products():
                    "fall detector", "gps locator", "medication dispenser", "key safe",
                    "pulse oximeter", "video calling tablet", "riser-recliner", "hoist"):
         assert needed in names, needed
+
+
+def test_product_categories_are_the_equipment_features_list():
+    from portal.equipment.models import CATEGORIES as EQUIPMENT_CATEGORIES
+
+    assert tuple(EQUIPMENT_CATEGORIES) == CATEGORIES
+    schema = json.loads((CONTENT_DIR / "schema.json").read_text(encoding="utf-8"))
+    assert schema["$defs"]["product"]["properties"]["category"]["enum"] == list(CATEGORIES)
+
+
+def test_a_category_the_equipment_feature_does_not_have_is_refused(copy, monkeypatch):
+    """The engine checks categories against equipment's list, not a copy of its own."""
+    monkeypatch.setattr(engine.loading, "CATEGORIES", ("telecare", "telehealth",
+                                                       "community_equipment"))
+    errors = errors_for(copy)
+    assert errors and all("is not one of telecare, telehealth, community_equipment" in e
+                          for e in errors)
+
+
+def test_the_shipped_catalogue_is_read_once_and_checked():
+    first = default_catalogue()
+    assert default_catalogue() is first  # cached: one read per process
+    assert first == load_catalogue(CATALOGUE_PATH)
+    assert list(first) == list(default_content().catalogue)
 
 
 def test_buy_or_try_products_show_price_and_what_to_look_for(content):
@@ -298,7 +326,7 @@ def test_none_of_these_cannot_be_combined_with_other_options(content):
 
 
 def test_validate_answer_unknown_question(content):
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="no.such"):
         content.validate_answer("no.such", "x")
 
 
@@ -473,7 +501,7 @@ def test_all_errors_are_collected(copy):
         d["recommendations"], "id", "perching_stool").update(products=["KIT-999"]))
     edit(copy / "questions.yaml", lambda d: find(d["questions"], "id", "toilet.cleaning").pop(
         "text"))
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(ContentError, match="The advice content has 3 problems") as caught:
         load_content(copy, copy.parent / "catalogue.yaml")
     assert len(caught.value.errors) == 3
     assert "3 problems" in str(caught.value)
@@ -491,7 +519,7 @@ def test_catalogue_errors_name_the_file_and_code(copy):
         find(data["products"], "code", "KIT-002").pop("name")
         find(data["products"], "code", "KIT-003")["price_min"] = 99
     edit(path, change)
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(ContentError, match="The advice content has 4 problems") as caught:
         load_catalogue(path)
     first = yaml.safe_load(path.read_text(encoding="utf-8"))["products"][0]["code"]
     assert caught.value.errors == [

@@ -1,8 +1,12 @@
 import re
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
+from portal.advice import services
+from portal.advice.forms import EXPIRED
 from portal.advice.models import AdviceReport
+from portal.errors import Refusal
 from portal.notify.models import Notification
 from tests.conftest import csrf_from
 
@@ -77,7 +81,7 @@ def test_wording_changes_with_who_is_answering(client):
 def test_no_answer_shows_the_error_summary_and_back_keeps_answers(client):
     url = begin(client)
     resp = answer(client, url, "")
-    assert resp.status_code == 200 and "There is a problem" in resp.text and "<title>Error: " in resp.text
+    assert resp.status_code == 422 and "There is a problem" in resp.text and "<title>Error: " in resp.text
     answer(client, url, "myself")
     page = client.get("/advice/questions/areas")
     assert 'href="/advice/questions/who"' in page.text  # the Back link
@@ -89,7 +93,7 @@ def test_hostile_answers_never_error(client):
     url = begin(client)
     for value in ("<script>alert(1)</script>", "x" * 5000, "\x00", "' OR 1=1 --"):
         resp = answer(client, url, value)
-        assert resp.status_code == 200 and "There is a problem" in resp.text
+        assert resp.status_code == 422 and "There is a problem" in resp.text
         assert "<script>alert(1)</script>" not in resp.text
 
 
@@ -99,7 +103,8 @@ def test_a_report_can_be_emailed_and_turned_into_a_request(client, db_session):
     report_url = client.post(check_url, data={"csrf_token": csrf_from(check.text)}).headers["Location"]
     page = client.get(report_url)
     bad = client.post(report_url + "/email", data={"csrf_token": csrf_from(page.text), "email": "not-an-email"})
-    assert "Enter an email address in the correct format" in bad.text
+    assert bad.status_code == 422 and "Enter an email address in the correct format" in bad.text
+    assert 'id="email-error"' in bad.text and 'value="not-an-email"' in bad.text
     good = client.post(report_url + "/email", data={"csrf_token": csrf_from(page.text), "email": "me@example.com"})
     assert good.status_code == 303
     note = db_session.scalar(select(Notification).where(Notification.to == "me@example.com"))
@@ -123,3 +128,103 @@ def test_staff_can_preview_content_and_the_public_cannot(client, staff):
 def test_check_content_command(app):
     result = app.test_cli_runner().invoke(args=["check-content"])
     assert result.exit_code == 0 and "valid" in result.output
+
+
+# ---------------------------------------------------------------- what a person can cause
+
+
+def in_progress(db_session, client) -> AdviceReport:
+    with client.session_transaction() as sess:
+        reference = sess["advice_ref"]
+    db_session.expire_all()
+    return db_session.scalar(select(AdviceReport).where(AdviceReport.reference == reference))
+
+
+@pytest.fixture
+def form_check_only(app, monkeypatch):
+    """Turn off the app-wide CSRF check, so an expired token reaches the view's own form check
+    (the app-wide check answers first otherwise: the 400 'Your form expired' page)."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_CHECK_DEFAULT", False)
+
+
+def test_starting_from_an_expired_page_shows_the_start_page_again(client, db_session, form_check_only):
+    count = db_session.scalar(select(func.count()).select_from(AdviceReport))
+    resp = client.post("/advice/begin", data={"csrf_token": "expired"})
+    assert resp.status_code == 422 and EXPIRED in resp.text and "<title>Error: " in resp.text
+    assert "Find help and equipment for living at home</h1>" in resp.text
+    assert db_session.scalar(select(func.count()).select_from(AdviceReport)) == count
+
+
+def test_the_app_wide_check_refuses_an_expired_start(client, db_session):
+    count = db_session.scalar(select(func.count()).select_from(AdviceReport))
+    resp = client.post("/advice/begin", data={"csrf_token": "expired"})
+    assert resp.status_code == 400 and "Your form expired" in resp.text
+    assert db_session.scalar(select(func.count()).select_from(AdviceReport)) == count
+
+
+def test_an_answer_from_an_expired_page_comes_back_on_the_same_question(client, db_session,
+                                                                        form_check_only):
+    url = begin(client)
+    resp = client.post(url, data={"csrf_token": "expired", "answer": "someone"})
+    assert resp.status_code == 422 and "This page had expired" in resp.text
+    assert re.search(r'value="someone"\s+checked', resp.text)  # the answer is kept
+    assert in_progress(db_session, client).answers == {}
+
+
+def test_a_question_not_reached_yet_sends_the_person_to_the_one_they_need(client, db_session):
+    url = begin(client)
+    answer(client, url, "myself")
+    answer(client, "/advice/questions/areas", ["bathing"])
+    content = services.content()
+    report = in_progress(db_session, client)
+    needed = content.next_question(report.answers)
+    later = content.journey({**report.answers, needed.id: needed.values[-1]})[-1]
+    assert later.area == "bathing" and later.id != needed.id
+    for resp in (client.get(f"/advice/questions/{later.id}"),
+                 client.post(f"/advice/questions/{later.id}", data={
+                     "csrf_token": csrf_from(client.get("/advice/").text), "answer": later.values[0]})):
+        assert resp.status_code == 303
+        assert resp.headers["Location"] == f"/advice/questions/{needed.id}"
+    assert later.id not in in_progress(db_session, client).answers
+
+
+def test_an_unknown_question_sends_the_person_to_the_one_they_need(client):
+    begin(client)
+    resp = client.get("/advice/questions/no.such.question")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/advice/questions/who"
+
+
+def test_check_answers_from_an_expired_page_shows_check_answers_again(client, db_session,
+                                                                      form_check_only):
+    check_url = run_journey(client, carer_bathing_choice)
+    resp = client.post(check_url, data={"csrf_token": "expired"})
+    assert resp.status_code == 422 and EXPIRED in resp.text and "Check your answers</h1>" in resp.text
+    assert in_progress(db_session, client).status == "in_progress"
+
+
+def test_emailing_a_report_from_an_expired_page_keeps_the_address(client, db_session, form_check_only):
+    check_url = run_journey(client, carer_bathing_choice)
+    check = client.get(check_url)
+    report_url = client.post(check_url, data={"csrf_token": csrf_from(check.text)}).headers["Location"]
+    resp = client.post(report_url + "/email", data={"csrf_token": "expired", "email": "me@example.com"})
+    assert resp.status_code == 422 and EXPIRED in resp.text and 'value="me@example.com"' in resp.text
+    assert db_session.scalar(select(Notification).where(Notification.to == "me@example.com")) is None
+
+
+def test_emailing_a_report_without_an_address_asks_for_one(client, db_session):
+    check_url = run_journey(client, carer_bathing_choice)
+    check = client.get(check_url)
+    report_url = client.post(check_url, data={"csrf_token": csrf_from(check.text)}).headers["Location"]
+    page = client.get(report_url)
+    resp = client.post(report_url + "/email", data={"csrf_token": csrf_from(page.text), "email": ""})
+    assert resp.status_code == 422 and 'href="#email"' in resp.text
+    assert "Enter an email address" in resp.text and "<title>Error: " in resp.text
+
+
+def test_email_report_refuses_an_address_in_the_wrong_form(db_session):
+    report = AdviceReport(reference="r" * 24, status="completed", content_version="1")
+    before = db_session.scalar(select(func.count()).select_from(Notification))
+    with pytest.raises(Refusal, match="Enter an email address in the correct format") as caught:
+        services.email_report(db_session, report, "not-an-email", "https://example.test/r")
+    assert caught.value.field == "email"
+    assert db_session.scalar(select(func.count()).select_from(Notification)) == before

@@ -2,12 +2,12 @@ import re
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.auth import services
 from portal.auth.models import User
-from portal.errors import PortalError
+from portal.errors import Conflict, IllegalTransition, Refusal
 from tests.conftest import PASSWORD, csrf_from
 
 
@@ -126,7 +126,27 @@ def test_password_change_rejects_common_and_short_passwords(client, staff):
     for bad, message in (("short", "8 characters or more"), ("password123", "too common")):
         resp = client.post("/account/password", data={
             "current": PASSWORD, "new": bad, "csrf_token": csrf_from(form.text)})
-        assert resp.status_code == 200 and message in resp.text
+        assert resp.status_code == 422 and message in resp.text
+        assert field_error(resp.text, "new") and not field_error(resp.text, "current")
+
+
+def field_error(html: str, field: str) -> str | None:
+    """The GOV.UK error message shown on a form field, or None."""
+    match = re.search(rf'<p id="{field}-error" class="govuk-error-message">(.*?)</p>', html, re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).replace("Error:", "").strip() if match else None
+
+
+def test_a_wrong_current_password_is_shown_on_that_field(client, staff, db_session):
+    user = staff.login_as("manager")
+    before = user.password_hash
+    form = client.get("/account/password")
+    resp = client.post("/account/password", data={
+        "current": "not my password", "new": "a much longer new passphrase",
+        "csrf_token": csrf_from(form.text)})
+    assert resp.status_code == 422 and "<title>Error: " in resp.text
+    assert field_error(resp.text, "current") == "Your current password is wrong"
+    db_session.refresh(user)
+    assert user.password_hash == before
 
 
 def test_two_factor_setup_then_required_at_next_sign_in(client, staff, db_session):
@@ -199,10 +219,102 @@ def test_trusted_assessor_needs_a_level(client, staff):
     resp = client.post("/admin/staff/new", data={
         "name": "X Y", "email": "xy@council.example", "password": "temporary pass 42",
         "roles": ["trusted_assessor"], "csrf_token": csrf_from(form.text)})
-    assert resp.status_code == 200 and "Select the trusted assessor level" in resp.text
+    assert resp.status_code == 422 and "Select the trusted assessor level" in resp.text
 
 
 def test_an_admin_cannot_disable_themselves(db_session, staff):
     admin = staff.create("admin")
-    with pytest.raises(PortalError):
+    with pytest.raises(IllegalTransition, match="You cannot disable your own account"):
         services.set_active(db_session, admin, admin, False)
+    assert admin.active is True
+
+
+def audit_count(db_session, user) -> int:
+    return len(db_session.scalars(select(AuditEvent.id).where(
+        AuditEvent.entity_type == "staff_user", AuditEvent.entity_id == str(user.id))).all())
+
+
+def test_disabling_your_own_account_is_refused_on_the_same_page(client, staff, db_session):
+    admin = staff.login_as("admin")
+    page = client.get(f"/admin/staff/{admin.id}")
+    before = audit_count(db_session, admin)
+    resp = client.post(f"/admin/staff/{admin.id}/disable", data={"csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 422
+    assert "govuk-error-summary" in resp.text and "You cannot disable your own account" in resp.text
+    assert f"<h1 class=\"govuk-heading-l\">{admin.name}</h1>" in resp.text  # the same page
+    assert 'value="admin" checked' in resp.text  # the roles form still shows the account's roles
+    db_session.refresh(admin)
+    assert admin.active is True and audit_count(db_session, admin) == before
+    assert client.get("/staff").status_code == 200  # still signed in
+
+
+def test_a_second_account_with_one_email_goes_on_the_email_field(client, staff, db_session):
+    existing = staff.create("manager")
+    staff.login_as("admin")
+    form = client.get("/admin/staff/new")
+    resp = client.post("/admin/staff/new", data={
+        "name": "Sam Other", "email": existing.email.upper(), "password": "temporary pass 42",
+        "roles": ["triage_officer"], "csrf_token": csrf_from(form.text)})
+    assert resp.status_code == 422
+    assert field_error(resp.text, "email") == "There is already an account with this email address"
+    assert 'value="Sam Other"' in resp.text and 'value="triage_officer" checked' in resp.text
+    assert "temporary pass 42" not in resp.text  # a password is never sent back
+    count = db_session.scalar(select(func.count()).select_from(User).where(User.email == existing.email))
+    assert count == 1
+
+
+def test_create_user_refusals_name_their_fields(db_session, staff):
+    existing = staff.create("manager")
+    with pytest.raises(Conflict, match="already an account with this email") as caught:
+        services.create_user(db_session, "test", email=existing.email, name="A B",
+                             password="temporary pass 42", roles=["manager"])
+    assert caught.value.field == "email"
+    with pytest.raises(Refusal, match="8 characters or more") as caught:
+        services.create_user(db_session, "test", email="new@council.example", name="A B",
+                             password="short", roles=["manager"])
+    assert caught.value.field == "password"
+    with pytest.raises(Refusal, match="Select the trusted assessor level") as caught:
+        services.create_user(db_session, "test", email="new@council.example", name="A B",
+                             password="temporary pass 42", roles=["trusted_assessor"])
+    assert caught.value.field == "trusted_assessor_level"
+
+
+def test_new_recovery_codes_without_two_factor_is_refused_on_the_account_page(client, staff, db_session):
+    user = staff.login_as("manager")
+    page = client.get("/account")
+    assert "Get new recovery codes" not in page.text
+    before = audit_count(db_session, user)
+    resp = client.post("/account/recovery-codes", data={"csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 422 and "<h1 class=\"govuk-heading-l\">Your account</h1>" in resp.text
+    assert "You do not have two-factor sign-in set up" in resp.text
+    assert audit_count(db_session, user) == before
+
+
+def test_a_stale_form_on_a_staff_account_changes_nothing(app, client, staff, db_session, monkeypatch):
+    admin = staff.login_as("admin")
+    other = staff.create("manager")
+    before = audit_count(db_session, other)
+    resp = client.post(f"/admin/staff/{other.id}/disable", data={"csrf_token": "expired-token"})
+    assert resp.status_code == 400 and "Your form expired" in resp.text  # the app-wide check
+    # the form's own check, if the app-wide one is ever off: the same page again, with the error
+    monkeypatch.setitem(app.config, "WTF_CSRF_CHECK_DEFAULT", False)
+    resp = client.post(f"/admin/staff/{other.id}/disable", data={"csrf_token": "expired-token"})
+    assert resp.status_code == 422 and "govuk-error-summary" in resp.text
+    assert f"<h1 class=\"govuk-heading-l\">{other.name}</h1>" in resp.text
+    db_session.refresh(other)
+    assert other.active is True and audit_count(db_session, other) == before
+    assert admin.active is True
+
+
+def test_a_wrong_code_at_two_factor_setup_is_shown_on_the_code_field(app, client, staff, db_session,
+                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "REQUIRE_MFA", True)
+    user = staff.create("manager")
+    staff.sign_in(user)
+    setup = client.get("/sign-in/two-factor")
+    resp = client.post("/sign-in/two-factor", data={"code": "123456", "csrf_token": csrf_from(setup.text)})
+    assert resp.status_code == 422 and "Set up two-factor sign-in" in resp.text
+    assert field_error(resp.text, "code") == ("The code is wrong or has expired. "
+                                              "Enter the code your app shows now")
+    db_session.refresh(user)
+    assert user.totp_enabled is False

@@ -1,0 +1,36 @@
+"""Self-assessment forms. The questions themselves are content (one radios or checkboxes answer
+a page, checked by the engine), so only the report's email form has fields here."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
+
+EXPIRED = "This page had expired, so nothing was saved. Try again."
+
+
+class PublicForm(FlaskForm):
+    """A public form whose expired or tampered token reads as plain words at the top of the
+    page, not as the token field's own message."""
+
+    def validate(self, extra_validators=None) -> bool:
+        if super().validate(extra_validators=extra_validators):
+            return True
+        if self.csrf_token.errors:
+            self.csrf_token.errors = []
+            self.form_errors.append(EXPIRED)
+        return False
+
+
+class StepForm(PublicForm):
+    """A step of the journey: the token only; the view reads the answer from the request."""
+
+
+class EmailForm(PublicForm):
+    email = StringField(
+        "Email me a link to this report",
+        widget=GovTextInput(),
+        description="We only use your email address to send this link.",
+        validators=[InputRequired("Enter an email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+    )
