@@ -477,7 +477,7 @@ def collect(order_id):
 
 
 @bp.post("/orders/<int:order_id>/clean")
-@staff(*ORDER_ROLES["clean"])
+@staff(*ORDER_ROLES["clean_order"])
 def clean_order(order_id):
     return _order_action(order_id, VersionForm(), lambda item, version: services.clean_order_items(
         db.session, current_user, item.id, expected_version=version),

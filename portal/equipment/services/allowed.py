@@ -24,13 +24,14 @@ from portal.timeutil import today
 
 PRESCRIBERS = (OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR)
 
-# The roles that can ever do each action (the routes' @staff rules use these).
+# The roles that can ever do each action (the routes' @staff rules use these). An action's name is
+# its route's endpoint: the order's "clean_order" (its returned items) beside the asset's "clean".
 ORDER_ROLES = {
     "reserve": (STORES_OFFICER,),
     "deliver": (STORES_OFFICER,),
     "collection": (STORES_OFFICER, *PRESCRIBERS),
     "collect": (STORES_OFFICER,),
-    "clean": (STORES_OFFICER,),
+    "clean_order": (STORES_OFFICER,),
     "cancel": (STORES_OFFICER, *PRESCRIBERS),  # a prescriber only the orders they raised
 }
 ASSET_ROLES = {action: (STORES_OFFICER,) for action in ("inspect", "clean", "repair", "repaired", "retire")}
@@ -84,7 +85,7 @@ def _open_order_actions(order: Order, on: date | None) -> set[str]:
     if state == "collection_requested":
         return {"collect"}
     if state == "collected" and _awaiting_cleaning(order):
-        return {"clean"}
+        return {"clean_order"}
     return set()
 
 
@@ -112,10 +113,10 @@ def _order_refusal(order: Order, action: str, on: date | None) -> str:
                 "inspection now, or cancel this order and raise it again to reserve another item.")
     if action == "collection" and order.state == "delivered":
         return f"Everything on {label.lower()} was issued, not loaned: there is nothing to collect."
-    if action == "clean" and order.state == "collected":
+    if action == "clean_order" and order.state == "collected":
         return f"Nothing from {label.lower()} is waiting to be cleaned."
     what = {"reserve": "reserved", "deliver": "delivered", "collection": "booked for collection",
-            "collect": "collected", "clean": "cleaned", "cancel": "cancelled"}[action]
+            "collect": "collected", "clean_order": "cleaned", "cancel": "cancelled"}[action]
     return f"{label} is {order.state.replace('_', ' ')}, so it cannot be {what} now."
 
 

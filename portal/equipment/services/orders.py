@@ -357,7 +357,7 @@ def collect_order(session, actor, order_id: int, *, at: datetime | None = None,
 
 def clean_order_items(session, actor, order_id: int, expected_version: int | None = None) -> int:
     """Mark everything that came back on a collected order as cleaned. Returns how many."""
-    order = _load(session, actor, order_id, "clean", expected_version)
+    order = _load(session, actor, order_id, "clean_order", expected_version)
     cleaned = 0
     for line in order.lines:
         if line.asset_id is not None:
