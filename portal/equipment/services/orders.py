@@ -182,6 +182,11 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
     `assets` may name the asset for a serialised line ({line_id: asset_id}), e.g. after a scan."""
     assets = assets or {}
     order = _load(session, actor, order_id, "reserve", expected_version)
+    for asset in filter(None, (session.get(Asset, asset_id) for asset_id in assets.values())):
+        if inspection_overdue(asset):
+            raise OutOfStock(f"{asset.product.name} {asset.asset_tag} was due its inspection on "
+                             f"{asset.next_inspection_due.strftime('%-d %B %Y')}, so it cannot be reserved. "
+                             "Inspect it now, or pick another item. Nothing was reserved.")
     with session.begin_nested():
         order = _order_move(session, order, "reserved", reserved_at=utcnow())
         need = Counter()
@@ -220,11 +225,6 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
 
 def _reserve_asset(session, actor, order: Order, line: OrderLine, asset_id: int | None) -> None:
     if asset_id is not None:
-        chosen = session.get(Asset, asset_id)
-        if chosen is not None and inspection_overdue(chosen):
-            raise OutOfStock(f"{chosen.product.name} {chosen.asset_tag} was due its inspection on "
-                             f"{chosen.next_inspection_due.strftime('%-d %B %Y')}, so it cannot be reserved. "
-                             "Inspect it now, or pick another item. Nothing was reserved.")
         candidates = [asset_id]
     else:
         candidates = list(session.scalars(

@@ -25,7 +25,7 @@ ASSET_STATES = ["available", "available_overdue", "reserved", "on_loan", "awaiti
                 "awaiting_cleaning", "in_repair", "retired"]
 FORM_DATA = {"collection": {"reason": "moved"}, "cancel": {"reason": "No longer needed"},
              "repair": {"reason": "Motor fault"}, "retire": {"reason": "Worn out"},
-             "inspect": {"inspected_on-day": "1", "inspected_on-month": "1", "inspected_on-year": "2026"}}
+             "inspect": {"inspected_on": ["1", "1", "2026"]}}
 
 
 @pytest.fixture(autouse=True)
