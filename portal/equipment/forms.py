@@ -38,8 +38,15 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
+def _version(value):
+    try:
+        return _int_or_none(value)
+    except ValueError:
+        raise ValueError("This page is out of date: open it again and repeat your change") from None
+
+
 class ProductForm(FlaskForm):
-    version = HiddenField()
+    version = HiddenField(filters=[_version])
     code = StringField("Product code", widget=GovTextInput(),
                        validators=[InputRequired("Enter a product code"), Length(max=30)])
     name = StringField("Name", widget=GovTextInput(), validators=[InputRequired("Enter a name"), Length(max=200)])
@@ -104,15 +111,19 @@ class OrderForm(FlaskForm):
             raise ValidationError("Select a product or a kit")
 
 
-class CollectionForm(FlaskForm):
-    version = HiddenField()
+class VersionForm(FlaskForm):
+    """A one-button action on a record: the CSRF token and the version of the page it came from."""
+
+    version = HiddenField(filters=[_version])
+
+
+class CollectionForm(VersionForm):
     reason = RadioField("Why is it being collected?", choices=list(COLLECTION_REASONS.items()),
                         widget=GovRadioInput(), validators=[InputRequired("Select why it is being collected")])
     submit = SubmitField("Request collection", widget=GovSubmitInput())
 
 
-class ReasonForm(FlaskForm):
-    version = HiddenField()
+class ReasonForm(VersionForm):
     reason = StringField("Reason", widget=GovTextInput(),
                          validators=[InputRequired("Enter the reason"), Length(max=300)])
 

@@ -10,6 +10,9 @@ from sqlalchemy import func, insert, select
 from portal.advice.engine import CATALOGUE_PATH, default_catalogue
 from portal.equipment import services
 from portal.equipment.models import (
+    CATEGORIES,
+    SUPPLY,
+    TRACKING,
     Asset,
     BorrowerOrganisation,
     Kit,
@@ -22,7 +25,7 @@ from portal.equipment.models import (
 from portal.equipment.services import LineRequest
 from portal.errors import PortalError
 from portal.people.models import Person
-from portal.timeutil import utcnow
+from portal.timeutil import london_date, utcnow
 
 STORES = [("CEN", "Central equipment store", "Central", "Unit 4, Riverside Trading Estate"),
           ("NOR", "North depot", "North", "Depot Road, Northfield"),
@@ -72,15 +75,14 @@ def load_catalogue(session) -> int:
     rows = []
     for row in _catalogue_rows():
         code = str(row["code"]).strip().upper()[:30]
-        if code in existing or row.get("category") not in ("telecare", "telehealth", "environmental_controls",
-                                                           "community_equipment"):
+        if code in existing or row.get("category") not in CATEGORIES:
             continue
         existing.add(code)
         rows.append(dict(
             code=code, name=str(row.get("name", code))[:200], category=row["category"],
             area=(str(row["area"])[:80] if row.get("area") else None), description=row.get("description"),
-            supply=row.get("supply") if row.get("supply") in ("loan", "issue") else "loan",
-            tracking=row.get("tracking") if row.get("tracking") in ("serialised", "counted") else "counted",
+            supply=row.get("supply") if row.get("supply") in SUPPLY else "loan",
+            tracking=row.get("tracking") if row.get("tracking") in TRACKING else "counted",
             self_purchase=bool(row.get("self_purchase")), price_min=_dec(row.get("price_min")),
             price_max=_dec(row.get("price_max")), what_to_look_for=row.get("what_to_look_for"),
             inspection_months=row.get("inspection_months") or None,
@@ -116,9 +118,9 @@ def seed_demo(session, *, orders: int = 300, seed: int = 7) -> None:
     for product in serialised:
         for _ in range(rng.randint(per_product // 2, per_product)):
             store = rng.choice(stores)
-            bought = (now - timedelta(days=rng.randint(30, 2000))).date()
+            bought = london_date(now - timedelta(days=rng.randint(30, 2000)))
             last = bought + timedelta(days=rng.randint(0, 500)) if product.inspection_months else None
-            last = min(last, now.date()) if last else None
+            last = min(last, london_date(now)) if last else None
             status = rng.choices(["available", "awaiting_cleaning", "in_repair", "retired"], [85, 8, 3, 4])[0]
             asset_rows.append(dict(
                 asset_tag=f"{store.code}-{n:06d}", serial=f"SN{rng.randint(10**7, 10**8 - 1)}", product_id=product.id,

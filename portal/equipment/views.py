@@ -1,10 +1,14 @@
-"""Equipment pages: thin views over portal.equipment.services."""
+"""Equipment pages: thin views over portal.equipment.services.
 
-import uuid
+Each order and asset action has its own route, role rule and service call; the page shows an
+action only if `allowed_order_actions` / `allowed_asset_actions` allow it. A refusal comes back
+on the same page (422) with the error summary and the person's answers.
+"""
+
 from datetime import date, timedelta
 
 import segno
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -29,6 +33,7 @@ from portal.equipment.forms import (
     ReasonForm,
     ScanForm,
     StockForm,
+    VersionForm,
 )
 from portal.equipment.models import (
     ASSET_STATUSES,
@@ -46,11 +51,12 @@ from portal.equipment.models import (
     Stocktake,
     Store,
 )
-from portal.errors import NotFound, PortalError
+from portal.errors import NotFound, PortalError, Refusal
 from portal.extensions import db
 from portal.people.models import Person
-from portal.timeutil import utcnow
-from portal.web.forms import ConfirmForm
+from portal.sql import new_submission_key
+from portal.timeutil import now, today
+from portal.web.forms import ConfirmForm, refuse
 from portal.web.htmx import hx_redirect, render_page
 from portal.web.security import has_role, staff
 
@@ -59,20 +65,8 @@ READERS = (STORES_OFFICER, MANAGER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, AD
 PRESCRIBERS = (OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, STORES_OFFICER)
 CATALOGUE_EDITORS = (ADMIN,)
 REFERENCE_EDITORS = (STORES_OFFICER, ADMIN)
-
-
-
-def _page(template: str, block: str, **ctx):
-    """render_page, but an htmx request without a target element (HX-Location to the body after
-    an action) gets the whole page, so the layout and the flash message come with it."""
-    if not request.headers.get("HX-Target"):
-        status = ctx.pop("status", 200)
-        return make_response(render_template(template, **ctx), status)
-    return render_page(template, block, **ctx)
-
-
-def _today():
-    return services.london_date(utcnow())
+ORDER_ROLES = services.ORDER_ROLES
+ASSET_ROLES = services.ASSET_ROLES
 
 
 def _get(model, object_id):
@@ -94,6 +88,25 @@ def _product_choices(blank="Select a product", tracking=None):
     return [("", blank)] + [(p.id, f"{p.name} ({p.code})") for p in db.session.execute(stmt)]
 
 
+def _attempt(form, action, *, fields=None):
+    """Validate the form and run the service call; True once it worked (the caller commits).
+    A refusal goes onto the form, so the caller re-renders the same page with a 422."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        action()
+    except Refusal as exc:
+        refuse(form, exc, fields)
+        return False
+    return True
+
+
+def _done(message: str, url: str):
+    db.session.commit()
+    flash(message, "success")
+    return hx_redirect(url)
+
+
 # ---------------------------------------------------------------- queues and lookup
 
 @bp.get("/")
@@ -103,12 +116,13 @@ def queues():
     if kind not in services.QUEUES:
         kind = "deliveries"
     store_id = request.args.get("store", type=int)
-    today = _today()
-    return _page("equipment/queues.html", "queue", kind=kind, queues=services.QUEUES, store_id=store_id,
-                       stores=_store_choices(), counts=services.queue_counts(db.session, today, store_id),
-                       rows=services.queue_rows(db.session, kind, today, store_id), today=today,
-                       reasons=COLLECTION_REASONS, soon=today + timedelta(days=services.INSPECTION_WARNING_DAYS),
-                       can_pick=has_role(current_user, STORES), can_admin=has_role(current_user, REFERENCE_EDITORS))
+    day, moment = today(), now()
+    rows = services.queue_rows(db.session, kind, day, store_id)
+    return render_page("equipment/queues.html", "queue", kind=kind, queues=services.QUEUES, store_id=store_id,
+                       stores=_store_choices(), counts=services.queue_counts(db.session, day, store_id),
+                       rows=[(row, services.queue_clock(kind, row, moment)) for row in rows], today=day,
+                       reasons=COLLECTION_REASONS, can_pick=has_role(current_user, STORES),
+                       can_admin=has_role(current_user, REFERENCE_EDITORS))
 
 
 @bp.get("/assets/lookup")
@@ -117,7 +131,7 @@ def asset_lookup():
     tag = request.args.get("tag", "")
     asset = services.find_asset_by_tag(db.session, tag)
     if asset is None:
-        return _page("equipment/lookup.html", "main_content", tag=tag, status=404 if tag else 200)
+        return render_page("equipment/lookup.html", "main_content", tag=tag, status=404 if tag else 200)
     return redirect(url_for("equipment.asset", asset_id=asset.id), 303)
 
 
@@ -136,7 +150,7 @@ def catalogue():
     if category in CATEGORIES:
         stmt = stmt.where(Product.category == category)
     products = list(db.session.scalars(stmt.limit(500)))
-    return _page("equipment/catalogue.html", "results", products=products, q=q, category=category,
+    return render_page("equipment/catalogue.html", "results", products=products, q=q, category=category,
                        categories=CATEGORIES, can_edit=has_role(current_user, CATALOGUE_EDITORS))
 
 
@@ -144,19 +158,8 @@ def catalogue():
 @staff()
 def product(product_id):
     item = _get(Product, product_id)
-    if item.tracking == "serialised":
-        rows = db.session.execute(
-            select(Store.id, Store.name, Asset.status, func.count()).join(Asset, Asset.store_id == Store.id)
-            .where(Asset.product_id == item.id).group_by(Store.id, Store.name, Asset.status)
-            .order_by(Store.name)).all()
-        levels = []
-    else:
-        rows = []
-        levels = db.session.execute(
-            select(Store.id, Store.name, StockLevel.on_hand, StockLevel.reserved, StockLevel.awaiting_cleaning,
-                   StockLevel.reorder_level).join(Store, Store.id == StockLevel.store_id)
-            .where(StockLevel.product_id == item.id).order_by(Store.name)).all()
-    return _page("equipment/product.html", "main_content", item=item, asset_counts=rows, levels=levels,
+    rows, levels = services.product_stock(db.session, item)
+    return render_page("equipment/product.html", "main_content", item=item, asset_counts=rows, levels=levels,
                        statuses=ASSET_STATUSES, can_edit=has_role(current_user, CATALOGUE_EDITORS))
 
 
@@ -171,12 +174,13 @@ def product_new():
     if request.method == "GET":
         form.cleaning_required.data = True
         form.active.data = True
-    if form.validate_on_submit():
-        item = services.create_product(db.session, current_user, **_product_fields(form))
-        db.session.commit()
-        flash(f"{item.name} added to the catalogue.", "success")
-        return hx_redirect(url_for("equipment.product", product_id=item.id))
-    return _page("equipment/product_form.html", "main_content", form=form, item=None)
+    created = []
+    if _attempt(form, lambda: created.append(
+            services.create_product(db.session, current_user, **_product_fields(form)))):
+        item = created[0]
+        return _done(f"{item.name} added to the catalogue.", url_for("equipment.product", product_id=item.id))
+    return render_page("equipment/product_form.html", "main_content", form=form, item=None,
+                       status=422 if form.errors else 200)
 
 
 @bp.route("/catalogue/<int:product_id>/edit", methods=["GET", "POST"])
@@ -186,14 +190,12 @@ def product_edit(product_id):
     form = ProductForm(obj=item)
     if request.method == "GET":
         form.version.data = item.version
-    if form.validate_on_submit():
-        fields = _product_fields(form)
-        fields.pop("code", None)
-        services.update_product(db.session, current_user, item.id, form.version.data, **fields)
-        db.session.commit()
-        flash(f"{item.name} saved.", "success")
-        return hx_redirect(url_for("equipment.product", product_id=item.id))
-    return _page("equipment/product_form.html", "main_content", form=form, item=item)
+    fields = {k: v for k, v in _product_fields(form).items() if k != "code"}
+    if _attempt(form, lambda: services.update_product(db.session, current_user, item.id, form.version.data,
+                                                      **fields)):
+        return _done(f"{item.name} saved.", url_for("equipment.product", product_id=item.id))
+    return render_page("equipment/product_form.html", "main_content", form=form, item=item,
+                       status=422 if form.errors else 200)
 
 
 # ---------------------------------------------------------------- stores and stock
@@ -201,103 +203,116 @@ def product_edit(product_id):
 @bp.get("/stores")
 @staff(*READERS)
 def stores():
-    asset_counts = dict(db.session.execute(
-        select(Asset.store_id, func.count()).where(Asset.status != "retired").group_by(Asset.store_id)).all())
-    low = dict(db.session.execute(
-        select(StockLevel.store_id, func.count()).where(
-            StockLevel.reorder_level > 0, StockLevel.on_hand - StockLevel.reserved < StockLevel.reorder_level)
-        .group_by(StockLevel.store_id)).all())
-    rows = list(db.session.scalars(select(Store).order_by(Store.name)))
-    return _page("equipment/stores.html", "main_content", stores=rows, asset_counts=asset_counts, low=low)
+    return render_page("equipment/stores.html", "main_content", **services.stores_overview(db.session))
 
 
-@bp.get("/stores/<int:store_id>")
-@staff(*READERS)
-def store(store_id):
-    item = _get(Store, store_id)
-    status = request.args.get("status", "")
+def _stock_form(sent: bool = False):
+    """The form as sent in this request, or empty (the page shows it afresh)."""
+    form = StockForm() if sent else StockForm(formdata=None)
+    form.product_id.choices = _product_choices(tracking="counted")
+    return form
+
+
+def _asset_form(sent: bool = False):
+    """The form as sent in this request, or empty (the page shows it afresh)."""
+    form = AssetForm() if sent else AssetForm(formdata=None)
+    form.product_id.choices = _product_choices(tracking="serialised")
+    return form
+
+
+def _store_page(item: Store, *, form=None, status: int = 200):
+    """The store page; `form` is the one that was sent, shown again with its errors."""
+    status_filter = request.args.get("status", "")
     levels = db.session.execute(
         select(StockLevel, Product.name, Product.code).join(Product, Product.id == StockLevel.product_id)
         .where(StockLevel.store_id == item.id).order_by(Product.name)).all()
     assets_stmt = (select(Asset.id, Asset.asset_tag, Asset.status, Asset.next_inspection_due, Product.name)
                    .join(Product, Product.id == Asset.product_id).where(Asset.store_id == item.id)
                    .order_by(Product.name, Asset.asset_tag))
-    if status in ASSET_STATUSES:
-        assets_stmt = assets_stmt.where(Asset.status == status)
+    if status_filter in ASSET_STATUSES:
+        assets_stmt = assets_stmt.where(Asset.status == status_filter)
     else:
         assets_stmt = assets_stmt.where(Asset.status.in_(services.IN_STORE))
-    assets = db.session.execute(assets_stmt.limit(300)).all()
+    moment = now()
+    assets = [(a, services.inspection_clock(a.next_inspection_due, moment))
+              for a in db.session.execute(assets_stmt.limit(300)).all()]
     status_counts = dict(db.session.execute(select(Asset.status, func.count()).where(Asset.store_id == item.id)
                                             .group_by(Asset.status)).all())
-    stock_form = StockForm()
-    stock_form.product_id.choices = _product_choices(tracking="counted")
-    asset_form = AssetForm()
-    asset_form.product_id.choices = _product_choices(tracking="serialised")
     stocktake = db.session.scalar(select(Stocktake).where(Stocktake.store_id == item.id, Stocktake.state == "open"))
-    return _page("equipment/store.html", "assets", store=item, levels=levels, assets=assets, status_filter=status,
-                       statuses=ASSET_STATUSES, status_counts=status_counts, stock_form=stock_form,
-                       asset_form=asset_form, stocktake=stocktake, confirm=ConfirmForm(),
-                       can_act=has_role(current_user, STORES), today=_today())
+    return render_page(
+        "equipment/store.html", "assets", store=item, levels=levels, assets=assets, status_filter=status_filter,
+        statuses=ASSET_STATUSES, status_counts=status_counts, form=form,
+        stock_form=form if isinstance(form, StockForm) else _stock_form(),
+        asset_form=form if isinstance(form, AssetForm) else _asset_form(),
+        stocktake=stocktake, can_act=has_role(current_user, STORES), today=today(), status=status)
+
+
+@bp.get("/stores/<int:store_id>")
+@staff(*READERS)
+def store(store_id):
+    return _store_page(_get(Store, store_id))
 
 
 @bp.post("/stores/<int:store_id>/stock")
 @staff(*STORES)
 def store_stock(store_id):
     item = _get(Store, store_id)
-    form = StockForm()
-    form.product_id.choices = _product_choices(tracking="counted")
-    if not form.validate_on_submit():
-        raise PortalError("Select a product, what happened and a quantity. " +
-                          " ".join(e for errs in form.errors.values() for e in errs))
-    qty, reason = form.quantity.data, (form.reason.data or "").strip()
-    action = form.action.data
-    if action == "receive":
-        services.receive_stock(db.session, current_user, item.id, form.product_id.data, qty, reason or "Received")
-    elif action == "adjust":
-        services.adjust_stock(db.session, current_user, item.id, form.product_id.data, qty, reason)
-    elif action == "clean":
-        services.clean_counted(db.session, current_user, item.id, form.product_id.data, qty)
-    else:
-        services.set_reorder_level(db.session, current_user, item.id, form.product_id.data, qty)
-    db.session.commit()
-    flash("Stock change recorded.", "success")
-    return hx_redirect(url_for("equipment.store", store_id=item.id))
+    form = _stock_form(sent=True)
+
+    def change():
+        qty, reason, product_id = form.quantity.data, (form.reason.data or "").strip(), form.product_id.data
+        if form.action.data == "receive":
+            services.receive_stock(db.session, current_user, item.id, product_id, qty, reason or "Received")
+        elif form.action.data == "adjust":
+            services.adjust_stock(db.session, current_user, item.id, product_id, qty, reason)
+        elif form.action.data == "clean":
+            services.clean_counted(db.session, current_user, item.id, product_id, qty)
+        else:
+            services.set_reorder_level(db.session, current_user, item.id, product_id, qty)
+
+    if _attempt(form, change):
+        return _done("Stock change recorded.", url_for("equipment.store", store_id=item.id))
+    return _store_page(item, form=form, status=422)
 
 
 @bp.post("/stores/<int:store_id>/assets")
 @staff(*STORES)
 def store_add_asset(store_id):
     item = _get(Store, store_id)
-    form = AssetForm()
-    form.product_id.choices = _product_choices(tracking="serialised")
-    if not form.validate_on_submit():
-        raise PortalError("Select a product and enter the asset tag.")
-    asset = services.add_asset(db.session, current_user, product_id=form.product_id.data, store_id=item.id,
-                               asset_tag=form.asset_tag.data, serial=form.serial.data or None,
-                               purchase_cost=form.purchase_cost.data)
-    db.session.commit()
-    flash(f"Asset {asset.asset_tag} added.", "success")
-    return hx_redirect(url_for("equipment.asset", asset_id=asset.id))
+    form = _asset_form(sent=True)
+    added = []
+    if _attempt(form, lambda: added.append(services.add_asset(
+            db.session, current_user, product_id=form.product_id.data, store_id=item.id,
+            asset_tag=form.asset_tag.data, serial=form.serial.data or None, purchase_cost=form.purchase_cost.data))):
+        return _done(f"Asset {added[0].asset_tag} added.", url_for("equipment.asset", asset_id=added[0].id))
+    return _store_page(item, form=form, status=422)
 
 
 # ---------------------------------------------------------------- assets
 
+def _asset_page(item: Asset, *, form=None, action: str | None = None, status: int = 200):
+    """The asset page; `form` is the one sent for `action`, shown again with its errors."""
+    borrower = db.session.get(Person, item.person_id) if item.person_id else None
+    organisation = db.session.get(BorrowerOrganisation, item.organisation_id) if item.organisation_id else None
+    current_order = services.current_order_id(db.session, item.id)
+    forms = {"repair": ReasonForm(formdata=None), "retire": ReasonForm(formdata=None),
+             "inspect": InspectionForm(formdata=None)}
+    if action in forms:
+        forms[action] = form
+    moment = now()
+    return render_page(
+        "equipment/asset.html", "asset", asset=item, history=services.asset_history(db.session, item.id),
+        borrower=borrower, organisation=organisation, current_order=current_order, form=form, forms=forms,
+        allowed=services.allowed_asset_actions(current_user, item),
+        overdue=services.inspection_overdue(item), statuses=ASSET_STATUSES,
+        inspection=services.inspection_clock(item.next_inspection_due, moment) if item.status != "retired" else None,
+        status=status)
+
+
 @bp.get("/assets/<int:asset_id>")
 @staff(*READERS)
 def asset(asset_id):
-    item = _get(Asset, asset_id)
-    history = services.asset_history(db.session, item.id)
-    borrower = db.session.get(Person, item.person_id) if item.person_id else None
-    organisation = db.session.get(BorrowerOrganisation, item.organisation_id) if item.organisation_id else None
-    current_order = db.session.execute(
-        select(Order.id).join(Order.lines).where(Order.lines.any(asset_id=item.id),
-                                                 Order.state.in_(("requested", "reserved", "delivered",
-                                                                  "collection_requested")))
-        .order_by(Order.id.desc()).limit(1)).scalar()
-    return _page("equipment/asset.html", "main_content", asset=item, history=history, borrower=borrower,
-                       organisation=organisation, current_order=current_order, reason_form=ReasonForm(),
-                       inspection_form=InspectionForm(), confirm=ConfirmForm(), today=_today(),
-                       can_act=has_role(current_user, STORES), statuses=ASSET_STATUSES)
+    return _asset_page(_get(Asset, asset_id))
 
 
 @bp.get("/assets/<int:asset_id>/label")
@@ -306,44 +321,54 @@ def asset_label(asset_id):
     item = _get(Asset, asset_id)
     target = url_for("equipment.asset", asset_id=item.id, _external=True)
     qr = segno.make(item.asset_tag, error="m").svg_data_uri(scale=6, border=2)
-    return _page("equipment/label.html", "main_content", asset=item, qr=qr, target=target)
+    return render_page("equipment/label.html", "main_content", asset=item, qr=qr, target=target)
 
 
-@bp.post("/assets/<int:asset_id>/<action>")
-@staff(*STORES)
-def asset_action(asset_id, action):
+def _asset_action(asset_id: int, action: str, form, call, message: str):
     item = _get(Asset, asset_id)
-    if action == "inspect":
-        form = InspectionForm()
-        if not form.validate_on_submit():
-            raise PortalError("Enter the date inspected, like 27 3 2026.")
-        services.record_inspection(db.session, current_user, item.id, form.inspected_on.data)
-        message = "Inspection recorded."
-    elif action == "clean":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        services.clean_asset(db.session, current_user, item.id)
-        message = f"{item.asset_tag} is cleaned and available."
-    elif action == "repaired":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        services.return_from_repair(db.session, current_user, item.id)
-        message = f"{item.asset_tag} is back from repair and awaiting cleaning."
-    elif action in ("repair", "retire"):
-        form = ReasonForm()
-        if not form.validate_on_submit():
-            raise PortalError("Enter the reason.")
-        if action == "repair":
-            services.send_to_repair(db.session, current_user, item.id, form.reason.data)
-            message = f"{item.asset_tag} sent for repair."
-        else:
-            services.retire_asset(db.session, current_user, item.id, form.reason.data)
-            message = f"{item.asset_tag} retired."
-    else:
-        abort(404)
-    db.session.commit()
-    flash(message, "success")
-    return hx_redirect(url_for("equipment.asset", asset_id=item.id))
+    if _attempt(form, lambda: call(item)):
+        return _done(message.format(tag=item.asset_tag), url_for("equipment.asset", asset_id=item.id))
+    return _asset_page(item, form=form, action=action, status=422)
+
+
+@bp.post("/assets/<int:asset_id>/inspect")
+@staff(*ASSET_ROLES["inspect"])
+def inspect(asset_id):
+    form = InspectionForm()
+    return _asset_action(asset_id, "inspect", form, lambda item: services.record_inspection(
+        db.session, current_user, item.id, form.inspected_on.data), "Inspection recorded.")
+
+
+@bp.post("/assets/<int:asset_id>/clean")
+@staff(*ASSET_ROLES["clean"])
+def clean(asset_id):
+    return _asset_action(asset_id, "clean", ConfirmForm(),
+                         lambda item: services.clean_asset(db.session, current_user, item.id),
+                         "{tag} is cleaned and available.")
+
+
+@bp.post("/assets/<int:asset_id>/repair")
+@staff(*ASSET_ROLES["repair"])
+def repair(asset_id):
+    form = ReasonForm()
+    return _asset_action(asset_id, "repair", form, lambda item: services.send_to_repair(
+        db.session, current_user, item.id, form.reason.data), "{tag} sent for repair.")
+
+
+@bp.post("/assets/<int:asset_id>/repaired")
+@staff(*ASSET_ROLES["repaired"])
+def repaired(asset_id):
+    return _asset_action(asset_id, "repaired", ConfirmForm(),
+                         lambda item: services.return_from_repair(db.session, current_user, item.id),
+                         "{tag} is back from repair and awaiting cleaning.")
+
+
+@bp.post("/assets/<int:asset_id>/retire")
+@staff(*ASSET_ROLES["retire"])
+def retire(asset_id):
+    form = ReasonForm()
+    return _asset_action(asset_id, "retire", form, lambda item: services.retire_asset(
+        db.session, current_user, item.id, form.reason.data), "{tag} retired.")
 
 
 # ---------------------------------------------------------------- orders
@@ -368,81 +393,103 @@ def order_new():
     form = OrderForm()
     _order_form_choices(form)
     if request.method == "GET":
-        form.submission_key.data = str(uuid.uuid4())
+        form.submission_key.data = new_submission_key()
         form.priority.data = "standard"
-    if form.validate_on_submit():
-        lines = [services.LineRequest(getattr(form, f"product_{n}").data, getattr(form, f"quantity_{n}").data or 1)
-                 for n in (1, 2, 3) if getattr(form, f"product_{n}").data]
-        order, created = services.raise_order(
+    filled = [n for n in (1, 2, 3) if getattr(form, f"product_{n}").data]
+    lines = [services.LineRequest(getattr(form, f"product_{n}").data, getattr(form, f"quantity_{n}").data or 1)
+             for n in filled]
+    result = []
+    if _attempt(form, lambda: result.append(services.raise_order(
             db.session, current_user, store_id=form.store_id.data, priority=form.priority.data, lines=lines,
             kit_id=form.kit_id.data, person_id=person.id if person else None,
             organisation_id=organisation.id if organisation else None, planned_date=form.planned_date.data,
-            notes=form.notes.data or None, submission_key=form.submission_key.data or None)
+            notes=form.notes.data or None, submission_key=form.submission_key.data or None)),
+            fields={f"line_{i}": f"product_{n}" for i, n in enumerate(filled)} | {"line_0": f"product_{filled[0]}"
+                                                                                   if filled else "product_1"}):
+        order, created = result[0]
         db.session.commit()
         if created:
             flash(f"Order {order.id} raised.", "success")
         return hx_redirect(url_for("equipment.order", order_id=order.id))
-    return _page("equipment/order_new.html", "main_content", form=form, person=person,
-                       organisation=organisation)
+    return render_page("equipment/order_new.html", "main_content", form=form, person=person,
+                       organisation=organisation, status=422 if form.errors else 200)
+
+
+def _order_page(item: Order, *, form=None, status: int = 200):
+    """The order page; `form` is the one that was sent, shown again with its errors."""
+    person = db.session.get(Person, item.person_id) if item.person_id else None
+    asset_status = dict(db.session.execute(
+        select(Asset.id, Asset.status).where(Asset.id.in_([ln.asset_id for ln in item.lines if ln.asset_id])))
+        .all())
+    return render_page(
+        "equipment/order.html", "order", order=item, person=person, asset_status=asset_status,
+        statuses=ASSET_STATUSES, states=ORDER_STATES, reasons=COLLECTION_REASONS, form=form,
+        collection_form=form if isinstance(form, CollectionForm) else CollectionForm(formdata=None,
+                                                                                     version=item.version),
+        cancel_form=form if isinstance(form, ReasonForm) else ReasonForm(formdata=None, version=item.version),
+        allowed=services.allowed_order_actions(current_user, item),
+        clocks=services.order_clocks(item, now()), status=status)
 
 
 @bp.get("/orders/<int:order_id>")
 @staff(*READERS)
 def order(order_id):
-    item = _get(Order, order_id)
-    person = db.session.get(Person, item.person_id) if item.person_id else None
-    asset_status = dict(db.session.execute(
-        select(Asset.id, Asset.status).where(Asset.id.in_([ln.asset_id for ln in item.lines if ln.asset_id])))
-        .all())
-    collection_form = CollectionForm(version=item.version)
-    cancel_form = ReasonForm(version=item.version)
-    return _page("equipment/order.html", "main_content", order=item, person=person, asset_status=asset_status,
-                       statuses=ASSET_STATUSES, states=ORDER_STATES, reasons=COLLECTION_REASONS,
-                       collection_form=collection_form, cancel_form=cancel_form, confirm=ConfirmForm(),
-                       can_act=has_role(current_user, STORES), today=_today(),
-                       can_request_collection=has_role(current_user, PRESCRIBERS))
+    return _order_page(_get(Order, order_id))
 
 
-@bp.post("/orders/<int:order_id>/<action>")
-@staff(*PRESCRIBERS)
-def order_action(order_id, action):
+def _order_action(order_id: int, form, call, message):
     item = _get(Order, order_id)
-    version = request.form.get("version", type=int)
-    stores_only = action != "collection"
-    if stores_only and not has_role(current_user, STORES):
-        abort(403)
-    if action == "collection":
-        form = CollectionForm()
-        if not form.validate_on_submit():
-            raise PortalError("Select why it is being collected.")
-        services.request_collection(db.session, current_user, item.id, form.reason.data, expected_version=version)
-        message = "Collection requested."
-    elif action == "cancel":
-        form = ReasonForm()
-        if not form.validate_on_submit():
-            raise PortalError("Enter the reason for cancelling the order.")
-        services.cancel_order(db.session, current_user, item.id, form.reason.data, expected_version=version)
-        message = "Order cancelled."
-    else:
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        if action == "reserve":
-            services.reserve_order(db.session, current_user, item.id, expected_version=version)
-            message = "Stock reserved."
-        elif action == "deliver":
-            services.deliver_order(db.session, current_user, item.id, expected_version=version)
-            message = "Delivery recorded."
-        elif action == "collect":
-            services.collect_order(db.session, current_user, item.id, expected_version=version)
-            message = "Collection recorded. The items are awaiting cleaning."
-        elif action == "clean":
-            count = services.clean_order_items(db.session, current_user, item.id)
-            message = f"{count} item{'s' if count != 1 else ''} cleaned and back in stock."
-        else:
-            abort(404)
-    db.session.commit()
-    flash(message, "success")
-    return hx_redirect(url_for("equipment.order", order_id=item.id))
+    result = []
+    if _attempt(form, lambda: result.append(call(item, form.version.data))):
+        text = message(result[0]) if callable(message) else message
+        return _done(text, url_for("equipment.order", order_id=item.id))
+    return _order_page(item, form=form, status=422)
+
+
+@bp.post("/orders/<int:order_id>/reserve")
+@staff(*ORDER_ROLES["reserve"])
+def reserve(order_id):
+    return _order_action(order_id, VersionForm(), lambda item, version: services.reserve_order(
+        db.session, current_user, item.id, expected_version=version), "Stock reserved.")
+
+
+@bp.post("/orders/<int:order_id>/deliver")
+@staff(*ORDER_ROLES["deliver"])
+def deliver(order_id):
+    return _order_action(order_id, VersionForm(), lambda item, version: services.deliver_order(
+        db.session, current_user, item.id, expected_version=version), "Delivery recorded.")
+
+
+@bp.post("/orders/<int:order_id>/collection")
+@staff(*ORDER_ROLES["collection"])
+def collection(order_id):
+    form = CollectionForm()
+    return _order_action(order_id, form, lambda item, version: services.request_collection(
+        db.session, current_user, item.id, form.reason.data, expected_version=version), "Collection requested.")
+
+
+@bp.post("/orders/<int:order_id>/collect")
+@staff(*ORDER_ROLES["collect"])
+def collect(order_id):
+    return _order_action(order_id, VersionForm(), lambda item, version: services.collect_order(
+        db.session, current_user, item.id, expected_version=version),
+        "Collection recorded. The items are awaiting cleaning.")
+
+
+@bp.post("/orders/<int:order_id>/clean")
+@staff(*ORDER_ROLES["clean_order"])
+def clean_order(order_id):
+    return _order_action(order_id, VersionForm(), lambda item, version: services.clean_order_items(
+        db.session, current_user, item.id, expected_version=version),
+        lambda count: f"{count} item{'s' if count != 1 else ''} cleaned and back in stock.")
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@staff(*ORDER_ROLES["cancel"])
+def cancel(order_id):
+    form = ReasonForm()
+    return _order_action(order_id, form, lambda item, version: services.cancel_order(
+        db.session, current_user, item.id, form.reason.data, expected_version=version), "Order cancelled.")
 
 
 # ---------------------------------------------------------------- stocktake
@@ -450,20 +497,26 @@ def order_action(order_id, action):
 @bp.post("/stores/<int:store_id>/stocktake")
 @staff(*STORES)
 def stocktake_start(store_id):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    stocktake = services.start_stocktake(db.session, current_user, store_id)
+    item = _get(Store, store_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _store_page(item, form=form, status=422)
+    stocktake = services.start_stocktake(db.session, current_user, item.id)
     db.session.commit()
     return hx_redirect(url_for("equipment.stocktake", stocktake_id=stocktake.id))
+
+
+def _stocktake_page(item: Stocktake, *, form=None, finish=None, status: int = 200):
+    return render_page("equipment/stocktake.html", "scans", stocktake=item,
+                       result=services.stocktake_result(db.session, item), form=form or ScanForm(formdata=None),
+                       finish=finish or ReasonForm(formdata=None), last=request.args.get("last"),
+                       errors=(form or finish), status=status)
 
 
 @bp.get("/stocktakes/<int:stocktake_id>")
 @staff(*STORES)
 def stocktake(stocktake_id):
-    item = _get(Stocktake, stocktake_id)
-    return _page("equipment/stocktake.html", "scans", stocktake=item,
-                       result=services.stocktake_result(db.session, item), form=ScanForm(), finish=ReasonForm(),
-                       last=request.args.get("last"))
+    return _stocktake_page(_get(Stocktake, stocktake_id))
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/scan")
@@ -471,11 +524,11 @@ def stocktake(stocktake_id):
 def stocktake_scan(stocktake_id):
     item = _get(Stocktake, stocktake_id)
     form = ScanForm()
-    if not form.validate_on_submit():
-        raise PortalError("Scan or enter an asset tag.")
-    tag, _asset, _new = services.scan(db.session, current_user, item.id, form.tag.data)
-    db.session.commit()
-    return redirect(url_for("equipment.stocktake", stocktake_id=item.id, last=tag), 303)
+    scanned = []
+    if _attempt(form, lambda: scanned.append(services.scan(db.session, current_user, item.id, form.tag.data))):
+        db.session.commit()
+        return redirect(url_for("equipment.stocktake", stocktake_id=item.id, last=scanned[0][0]), 303)
+    return _stocktake_page(item, form=form, status=422)
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/complete")
@@ -483,13 +536,14 @@ def stocktake_scan(stocktake_id):
 def stocktake_complete(stocktake_id):
     item = _get(Stocktake, stocktake_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        raise PortalError("Enter the reason for the adjustments.")
-    summary = services.complete_stocktake(db.session, current_user, item.id, form.reason.data)
-    db.session.commit()
-    flash(f"Stocktake completed: {summary['found']} found, {summary['moved']} moved to this store, "
-          f"{summary['written_off']} written off as missing, {summary['unexpected']} unexpected.", "success")
-    return hx_redirect(url_for("equipment.store", store_id=item.store_id))
+    done = []
+    if _attempt(form, lambda: done.append(services.complete_stocktake(db.session, current_user, item.id,
+                                                                      form.reason.data))):
+        summary = done[0]
+        return _done(f"Stocktake completed: {summary['found']} found, {summary['moved']} moved to this store, "
+                     f"{summary['written_off']} written off as missing, {summary['unexpected']} unexpected.",
+                     url_for("equipment.store", store_id=item.store_id))
+    return _stocktake_page(item, finish=form, status=422)
 
 
 # ---------------------------------------------------------------- amnesty
@@ -502,34 +556,41 @@ def amnesties():
         (o.id, o.name) for o in db.session.execute(select(BorrowerOrganisation.id, BorrowerOrganisation.name)
                                                    .order_by(BorrowerOrganisation.name))]
     form.locality.choices = [("", "Any area")] + [(x, x) for x in current_app.config["LOCALITIES"]]
-    if form.validate_on_submit():
-        amnesty = services.start_amnesty(db.session, current_user, form.name.data, form.months.data,
-                                         form.organisation_id.data, form.locality.data or None)
+    started = []
+    if _attempt(form, lambda: started.append(services.start_amnesty(
+            db.session, current_user, form.name.data, form.months.data, form.organisation_id.data,
+            form.locality.data or None))):
         db.session.commit()
-        return hx_redirect(url_for("equipment.amnesty", amnesty_id=amnesty.id))
+        return hx_redirect(url_for("equipment.amnesty", amnesty_id=started[0].id))
     rows = list(db.session.scalars(select(Amnesty).order_by(Amnesty.started_at.desc()).limit(50)))
-    return _page("equipment/amnesties.html", "main_content", form=form, amnesties=rows)
+    return render_page("equipment/amnesties.html", "main_content", form=form, amnesties=rows,
+                       status=422 if form.errors else 200)
+
+
+def _amnesty_page(item: Amnesty, *, form=None, status: int = 200):
+    return render_page("equipment/amnesty.html", "main_content", amnesty=item, form=form,
+                       candidates=services.amnesty_candidates(db.session, item),
+                       report=services.amnesty_report(db.session, item), status=status)
 
 
 @bp.get("/amnesties/<int:amnesty_id>")
 @staff(*STORES)
 def amnesty(amnesty_id):
-    item = _get(Amnesty, amnesty_id)
-    return _page("equipment/amnesty.html", "main_content", amnesty=item,
-                       candidates=services.amnesty_candidates(db.session, item),
-                       report=services.amnesty_report(db.session, item), confirm=ConfirmForm())
+    return _amnesty_page(_get(Amnesty, amnesty_id))
 
 
 @bp.post("/amnesties/<int:amnesty_id>/request")
 @staff(*STORES)
 def amnesty_request(amnesty_id):
     item = _get(Amnesty, amnesty_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    count = services.amnesty_request_collections(db.session, current_user, item.id)
-    db.session.commit()
-    flash(f"Collection requested for {count} order{'s' if count != 1 else ''}.", "success")
-    return hx_redirect(url_for("equipment.amnesty", amnesty_id=item.id))
+    form = ConfirmForm()
+    counted = []
+    if _attempt(form, lambda: counted.append(services.amnesty_request_collections(db.session, current_user,
+                                                                                  item.id))):
+        count = counted[0]
+        return _done(f"Collection requested for {count} order{'s' if count != 1 else ''}.",
+                     url_for("equipment.amnesty", amnesty_id=item.id))
+    return _amnesty_page(item, form=form, status=422)
 
 
 # ---------------------------------------------------------------- pick list
@@ -539,17 +600,14 @@ def amnesty_request(amnesty_id):
 def pick_list(store_id):
     item = _get(Store, store_id)
     raw = request.args.get("day", "")
-    if raw:
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise PortalError("Enter a real date for the pick list, like 2026-03-27.") from None
-    else:
-        day = _today()
+    try:
+        day = date.fromisoformat(raw) if raw else today()
+    except ValueError:
+        raise PortalError("Enter a real date for the pick list, like 2026-03-27.") from None
     result = services.pick_list(db.session, item.id, day)
-    return _page("equipment/pick_list.html", "main_content", store=item, day=day, today=_today(),
-                 orders=result["orders"], totals=result["totals"],
-                 previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+    return render_page("equipment/pick_list.html", "main_content", store=item, day=day, today=today(),
+                       orders=result["orders"], totals=result["totals"],
+                       previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
 # ---------------------------------------------------------------- borrower organisations
@@ -564,35 +622,37 @@ def _organisation_form(obj=None):
 @staff(*REFERENCE_EDITORS)
 def organisations():
     rows = list(db.session.scalars(select(BorrowerOrganisation).order_by(BorrowerOrganisation.name)))
-    return _page("equipment/organisations.html", "main_content", organisations=rows, kinds=ORGANISATION_KINDS,
-                 can_order=has_role(current_user, PRESCRIBERS))
+    return render_page("equipment/organisations.html", "main_content", organisations=rows,
+                       kinds=ORGANISATION_KINDS, can_order=has_role(current_user, PRESCRIBERS))
+
+
+def _save_organisation(org: BorrowerOrganisation | None):
+    form = _organisation_form(obj=org)
+
+    def save():
+        answers = dict(name=form.name.data, kind=form.kind.data, locality=form.locality.data or None,
+                       address=form.address.data or None)
+        if org is None:
+            services.create_organisation(db.session, current_user, **answers)
+        else:
+            services.update_organisation(db.session, current_user, org.id, **answers)
+
+    if _attempt(form, save):
+        return _done(f"{form.name.data.strip()} {'saved' if org else 'added'}.", url_for("equipment.organisations"))
+    return render_page("equipment/organisation_form.html", "main_content", form=form, organisation=org,
+                       status=422 if form.errors else 200)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
 @staff(*REFERENCE_EDITORS)
 def organisation_new():
-    form = _organisation_form()
-    if form.validate_on_submit():
-        org = services.create_organisation(db.session, current_user, form.name.data, form.kind.data,
-                                           locality=form.locality.data or None, address=form.address.data or None)
-        db.session.commit()
-        flash(f"{org.name} added.", "success")
-        return hx_redirect(url_for("equipment.organisations"))
-    return _page("equipment/organisation_form.html", "main_content", form=form, organisation=None)
+    return _save_organisation(None)
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 @staff(*REFERENCE_EDITORS)
 def organisation_edit(organisation_id):
-    org = _get(BorrowerOrganisation, organisation_id)
-    form = _organisation_form(obj=org)
-    if form.validate_on_submit():
-        services.update_organisation(db.session, current_user, org.id, name=form.name.data, kind=form.kind.data,
-                                     locality=form.locality.data or None, address=form.address.data or None)
-        db.session.commit()
-        flash(f"{org.name} saved.", "success")
-        return hx_redirect(url_for("equipment.organisations"))
-    return _page("equipment/organisation_form.html", "main_content", form=form, organisation=org)
+    return _save_organisation(_get(BorrowerOrganisation, organisation_id))
 
 
 # ---------------------------------------------------------------- kits
@@ -600,7 +660,7 @@ def organisation_edit(organisation_id):
 @bp.get("/kits")
 @staff(*REFERENCE_EDITORS)
 def kits():
-    return _page("equipment/kits.html", "main_content", kits=services.kits_with_items(db.session))
+    return render_page("equipment/kits.html", "main_content", kits=services.kits_with_items(db.session))
 
 
 @bp.route("/kits/new", methods=["GET", "POST"])
@@ -614,13 +674,15 @@ def kit_new():
             kit = services.create_kit(db.session, current_user, code=form.code.data, name=form.name.data,
                                       items=items, description=form.description.data or None)
         except services.UnknownProducts as exc:
+            db.session.rollback()
             for n in KIT_ROWS:
                 field = getattr(form, f"product_code_{n}")
                 if (field.data or "").strip().upper() in exc.codes:
                     field.errors = [*field.errors, f"Enter a product code from the catalogue, "
                                                    f"{field.data.strip().upper()} is not one"]
+        except Refusal as exc:
+            refuse(form, exc)
         else:
-            db.session.commit()
-            flash(f"Kit {kit.name} added.", "success")
-            return hx_redirect(url_for("equipment.kits"))
-    return _page("equipment/kit_form.html", "main_content", form=form, rows=KIT_ROWS)
+            return _done(f"Kit {kit.name} added.", url_for("equipment.kits"))
+    return render_page("equipment/kit_form.html", "main_content", form=form, rows=KIT_ROWS,
+                       status=422 if form.errors else 200)

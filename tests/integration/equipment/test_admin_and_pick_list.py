@@ -10,7 +10,7 @@ from portal.audit.models import AuditEvent
 from portal.equipment import services
 from portal.equipment.models import BorrowerOrganisation, Kit
 from portal.equipment.services import LineRequest
-from portal.errors import Conflict, PortalError
+from portal.errors import Conflict, Refusal
 from portal.timeutil import utcnow
 from tests.conftest import csrf_from
 
@@ -112,9 +112,9 @@ def test_organisation_services_audit_and_reject_duplicates(db_session):
     actions = s.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "equipment_borrower_organisation",
                                                        AuditEvent.entity_id == str(org.id))).all()
     assert actions == ["equipment.organisation_created", "equipment.organisation_changed"]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="already an organisation called beech house living"):
         services.create_organisation(s, "t", "beech house living", "care_home")
-    with pytest.raises(PortalError):
+    with pytest.raises(Refusal, match="Select the kind of organisation"):
         services.update_organisation(s, "t", org.id, name="Beech", kind="hotel")
 
 
@@ -164,14 +164,14 @@ def test_create_kit_service(db_session, world):
     assert {(i.product_id, i.quantity) for i in kit.items} == {(w["rail"].id, 2), (w["commode"].id, 1)}
     assert s.scalar(select(AuditEvent.action).where(AuditEvent.entity_type == "equipment_kit",
                                                    AuditEvent.entity_id == str(kit.id))) == "equipment.kit_created"
-    with pytest.raises(services.UnknownProducts) as exc:
+    with pytest.raises(services.UnknownProducts, match="no product with code NOPE-1") as exc:
         services.create_kit(s, "t", code="KIT-X", name="X", items=[("NOPE-1", 1)])
     assert exc.value.codes == ["NOPE-1"]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="kit with code KIT-BATH already exists"):
         services.create_kit(s, "t", code="KIT-BATH", name="Again", items=[(w["rail"].code, 1)])
-    with pytest.raises(PortalError):
+    with pytest.raises(Refusal, match="up to 5 products"):
         services.create_kit(s, "t", code="KIT-Y", name="Y", items=[(f"C{n}", 1) for n in range(6)])
-    with pytest.raises(PortalError):
+    with pytest.raises(Refusal, match="at least one product code"):
         services.create_kit(s, "t", code="KIT-Z", name="Z", items=[])
 
 
@@ -183,7 +183,7 @@ def test_kits_admin_pages(client, staff, db_session, world):
     data = {"csrf_token": csrf_from(page.text), "code": "kit-web", "name": "Web kit",
             "product_code_1": world["rail"].code, "quantity_1": "3", "product_code_2": "NOT-REAL", "quantity_2": "1"}
     bad = client.post("/equipment/kits/new", data=data)
-    assert bad.status_code == 200 and "Error:" in bad.text and "NOT-REAL" in bad.text
+    assert bad.status_code == 422 and "Error:" in bad.text and "NOT-REAL" in bad.text
     assert db_session.scalar(select(Kit).where(Kit.code == "KIT-WEB")) is None
     empty = client.post("/equipment/kits/new", data={"csrf_token": data["csrf_token"], "code": "K", "name": "K"})
     assert "Enter at least one product code" in empty.text

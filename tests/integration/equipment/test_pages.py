@@ -53,7 +53,9 @@ def test_order_journey_through_the_web(client, staff, db_session, world):
     assert client.post(url + "/reserve", data={"csrf_token": token}).status_code == 303
     resp = client.post(url + "/deliver", data={"csrf_token": token}, headers={"HX-Request": "true"})
     assert resp.status_code == 200 and "HX-Location" in resp.headers
-    assert client.post(url + "/deliver", data={"csrf_token": token}).status_code == 409  # already delivered
+    again = client.post(url + "/deliver", data={"csrf_token": token})  # already delivered: the same page, 422
+    assert again.status_code == 422 and "is delivered, so it cannot be delivered" in again.text
+    assert "There is a problem" in again.text and f"Order {order.id}</h1>" in again.text
     assert client.post(url + "/collection", data={"csrf_token": token, "reason": "moved"}).status_code == 303
     assert client.post(url + "/collect", data={"csrf_token": token}).status_code == 303
     db_session.expire_all()

@@ -10,7 +10,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from portal.equipment import services
 from portal.equipment.models import Asset, Movement, OrderLine, StockLevel
 from portal.equipment.services import LineRequest
-from portal.errors import IllegalTransition, OutOfStock, PortalError
+from portal.errors import IllegalTransition, OutOfStock, Refusal
+from portal.timeutil import today as london_today
 from portal.timeutil import utcnow
 
 
@@ -53,7 +54,7 @@ def test_full_loan_lifecycle(db_session, world):
     assert {row["name"] for row in loans} == {"Mobile hoist", "Commode"}  # the rail was issued, not loaned
 
     order = services.request_collection(s, "test", order.id, "no_longer_needed")
-    assert order.state == "collection_requested" and order.collection_due > date.today()
+    assert order.state == "collection_requested" and order.collection_due > london_today()
     assert s.get(Asset, hoist.id).status == "awaiting_collection"
 
     services.collect_order(s, "test", order.id)
@@ -76,7 +77,7 @@ def test_full_loan_lifecycle(db_session, world):
     services.reserve_order(s, "test", again.id)
     services.deliver_order(s, "test", again.id)
     assert s.get(Asset, hoist.id).loan_count == 2
-    today = date.today()
+    today = london_today()
     figs = services.figures(s, today - timedelta(days=1), today + timedelta(days=1))
     assert figs["reissued_items"] == 1 and figs["serialised_items_delivered"] == 2
     assert figs["items_delivered"] == 1 + 2 + 4 + 1
@@ -90,7 +91,7 @@ def test_illegal_transitions_are_refused_with_a_message(db_session, world):
         services.deliver_order(s, "test", order.id)
     with pytest.raises(IllegalTransition, match="cannot be booked for collection"):
         services.request_collection(s, "test", order.id, "moved")
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition, match="requested, so it cannot be collected"):
         services.collect_order(s, "test", order.id)
     with pytest.raises(IllegalTransition, match="available, so it cannot be marked as cleaned"):
         services.clean_asset(s, "test", hoist.id)
@@ -102,7 +103,7 @@ def test_illegal_transitions_are_refused_with_a_message(db_session, world):
         services.retire_asset(s, "test", hoist.id, "Broken")
     with pytest.raises(IllegalTransition, match="cannot be cancelled"):
         services.cancel_order(s, "test", order.id, "Changed mind")
-    with pytest.raises(PortalError, match="Select the reason"):
+    with pytest.raises(Refusal, match="Select why it is being collected"):
         services.request_collection(s, "test", order.id, "bored")
 
 
@@ -137,7 +138,7 @@ def test_kit_reserves_all_or_nothing(db_session, world):
 def test_future_dated_orders_respect_earlier_dated_demand(db_session, world):
     s, w = db_session, world
     services.receive_stock(s, "test", w["north"].id, w["commode"].id, 1, "In")
-    today = date.today()
+    today = london_today()
     tomorrow_order = _order(s, w, [LineRequest(w["commode"].id)], planned_date=today + timedelta(days=1))
     next_week = _order(s, w, [LineRequest(w["commode"].id)], planned_date=today + timedelta(days=8))
     avail = services.availability_on(s, w["north"].id, w["commode"].id, today + timedelta(days=8), next_week.id)
@@ -157,10 +158,11 @@ def test_planned_date_cannot_be_past_and_due_date_uses_priority(db_session, worl
     order, _ = services.raise_order(s, "t", store_id=w["north"].id, priority="standard",
                                     lines=[LineRequest(w["commode"].id)], person_id=w["person"].id, now=monday)
     assert order.due_date == date(2026, 3, 11)
-    with pytest.raises(PortalError, match="today or in the future"):
+    with pytest.raises(Refusal, match="today or in the future") as refused:
         services.raise_order(s, "t", store_id=w["north"].id, priority="standard",
                              lines=[LineRequest(w["commode"].id)], person_id=w["person"].id,
-                             planned_date=date.today() - timedelta(days=1))
+                             planned_date=london_today() - timedelta(days=1))
+    assert refused.value.field == "planned_date"
 
 
 def test_duplicate_submission_returns_the_same_order(db_session, world):
@@ -205,7 +207,7 @@ def test_repair_and_retire_paths(db_session, world):
     services.return_from_repair(s, "t", asset.id)
     assert s.get(Asset, asset.id).status == "awaiting_cleaning"  # back from repair: cleaned first
     services.retire_asset(s, "t", asset.id, "Beyond economic repair")
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition, match="retired, so it cannot be marked as cleaned"):
         services.clean_asset(s, "t", asset.id)
     assert services.ledger_discrepancies(s) == []
 
@@ -213,9 +215,9 @@ def test_repair_and_retire_paths(db_session, world):
 def test_database_refuses_negative_stock_and_ledger_edits(db_session, world):
     s, w = db_session, world
     services.receive_stock(s, "t", w["north"].id, w["commode"].id, 1, "In")
-    with pytest.raises(OutOfStock):
+    with pytest.raises(OutOfStock, match="below zero or below what is reserved"):
         services.adjust_stock(s, "t", w["north"].id, w["commode"].id, -2, "Count")
-    with pytest.raises(IntegrityError), s.begin_nested():
+    with pytest.raises(IntegrityError, match="(?i)check constraint"), s.begin_nested():
         s.execute(text("UPDATE equipment_stock_level SET on_hand = -1"))
     with pytest.raises(DBAPIError, match="append-only"), s.begin_nested():
         s.execute(text("UPDATE equipment_movement SET reason = 'x'"))
@@ -231,7 +233,7 @@ def test_one_asset_on_one_open_line_is_enforced_by_the_database(db_session, worl
     b = _order(s, w, [LineRequest(w["hoist"].id)])
     a.lines[0].asset_id = asset.id
     s.flush()
-    with pytest.raises(IntegrityError), s.begin_nested():
+    with pytest.raises(IntegrityError, match="(?i)unique constraint"), s.begin_nested():
         b.lines[0].asset_id = asset.id
         s.flush()
     s.expire_all()
@@ -240,7 +242,7 @@ def test_one_asset_on_one_open_line_is_enforced_by_the_database(db_session, worl
 
 def test_queues_and_figures_count(db_session, world):
     s, w = db_session, world
-    today = date.today()
+    today = london_today()
     services.receive_stock(s, "t", w["north"].id, w["commode"].id, 1, "In")
     services.set_reorder_level(s, "t", w["north"].id, w["commode"].id, 5)
     services.add_asset(s, "t", product_id=w["hoist"].id, store_id=w["north"].id, asset_tag="H-7001",
