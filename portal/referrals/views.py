@@ -93,6 +93,9 @@ REASON_ACTIONS = (
 )
 
 
+ANSWERED_ACTIONS = frozenset({"priority", "route", "close", "reassign", *(a for a, _l, _h in REASON_ACTIONS)})
+
+
 def _queue_line(r, now):
     """A queue row with its clock and its inline actions, worked out once in Python."""
     return r, services.clock_reading(r, now), services.allowed_actions(current_user, r) & ROW_ACTIONS
@@ -184,9 +187,11 @@ def _detail_response(referral, status=200, failed_action=None, forms=None):
 def _detail_context(referral, failed_action=None, forms=None):
     person, now = referral.person, utcnow()
     all_forms = {**_blank_forms(referral), **(forms or {})}
+    allowed = services.allowed_actions(current_user, referral)
     return {
-        "referral": referral, "person": person, "now": now,
-        "allowed": services.allowed_actions(current_user, referral),
+        "referral": referral, "person": person, "now": now, "allowed": allowed,
+        # a refused form with answers in it comes back even if its action has closed meanwhile
+        "offered": allowed | ({failed_action} & ANSWERED_ACTIONS),
         "clock": services.clock_reading(referral, now),
         "contact_clock": services.contact_reading(referral, now),
         "assessment_clock": services.assessment_reading(referral, now),
