@@ -36,6 +36,12 @@ class ReasonForm(VersionedForm):
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
+class FirstContactForm(VersionedForm):
+    """The queue's one-click "Contacted" and the referral page's button: a note is optional."""
+
+    reason = TextAreaField("Note", widget=GovTextArea(), validators=[Optional(), Length(max=2000)])
+
+
 class PriorityForm(VersionedForm):
     priority = RadioField("Priority", choices=list(PRIORITIES.items()), widget=GovRadioInput(),
                           validators=[InputRequired("Select a priority")])
@@ -205,4 +211,4 @@ class AssessmentForm(VersionedForm):
 
 
 class LinkPersonForm(VersionedForm):
-    person_id = IntegerField(validators=[InputRequired()])
+    person_id = IntegerField("Record", validators=[InputRequired("Select the record to link to")])

@@ -148,6 +148,7 @@ class Referral(ReferralState, db.Model):
     )
     assigned_to = relationship("User", foreign_keys=[assigned_to_id], lazy="joined")
     completed_by = relationship("User", foreign_keys=[completed_by_id])
+    assessment: Mapped["Assessment | None"] = relationship(back_populates="referral", uselist=False)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -198,3 +199,4 @@ class Assessment(db.Model):
     recommendations: Mapped[list] = mapped_column(JSON, default=list)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     assessor = relationship("User")
+    referral: Mapped[Referral] = relationship(back_populates="assessment")

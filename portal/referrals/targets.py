@@ -4,7 +4,6 @@ A council can override them with the REFERRAL_TARGETS setting, in the same shape
 
 from flask import current_app, has_app_context
 
-from portal.web.bank_holidays import bank_holidays
 from portal.web.clocks import Target
 
 DEFAULT_TARGETS = {
@@ -19,6 +18,3 @@ def targets() -> dict:
         return current_app.config.get("REFERRAL_TARGETS") or DEFAULT_TARGETS
     return DEFAULT_TARGETS
 
-
-def holidays() -> frozenset:
-    return bank_holidays()

@@ -4,8 +4,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from portal.auth.models import User
-from portal.auth.roles import ASSESSORS, MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
-from portal.errors import PortalError
+from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
+from portal.errors import NotFound, Refusal
 from portal.extensions import db
 from portal.people import services as people
 from portal.referrals import bp, services
@@ -13,6 +13,8 @@ from portal.referrals.forms import (
     RECOMMENDATIONS,
     AssessmentForm,
     CloseForm,
+    FirstContactForm,
+    LinkPersonForm,
     PriorityForm,
     ProfessionalReferralForm,
     ReasonForm,
@@ -21,12 +23,13 @@ from portal.referrals.forms import (
     VersionedForm,
 )
 from portal.referrals.models import NEEDS, OPEN_STATES, OUTCOMES, PRIORITIES, SOURCES, STATES
+from portal.referrals.services import ACTION_ROLES
 from portal.timeutil import utcnow
+from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, is_partial, render_page
 from portal.web.security import background, staff
 
 QUEUE_ROLES = (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST, MANAGER)
-
 
 
 def _filters_from_args() -> services.QueueFilters:
@@ -47,10 +50,11 @@ def _filters_from_args() -> services.QueueFilters:
 
 
 def _queue_context(filters, cursor=None):
-    page = services.queue(db.session, current_user, filters, cursor=cursor)
+    page, now = services.queue(db.session, current_user, filters, cursor=cursor), utcnow()
     args = {k: v for k, v in request.args.items() if k not in ("after",) and v}
     return {
-        "page": page, "filters": filters, "args": args, "now": utcnow(), "latest_id": services.latest_id(db.session),
+        "page": page, "lines": [_queue_line(r, now) for r in page.rows], "filters": filters, "args": args,
+        "latest_id": services.latest_id(db.session),
         "states": STATES, "priorities": PRIORITIES, "needs": NEEDS, "sources": SOURCES,
         "localities": current_app.config["LOCALITIES"],
     }
@@ -76,74 +80,129 @@ def new_count():
     return render_page("referrals/queue.html", "queue_new_count", count=count, since=since, args=args)
 
 
-def _render_row_or_page(referral, message: str):
+ROW_ACTIONS = frozenset({"claim", "first_contact"})  # what a queue row offers inline
+
+# The actions that take a reason, as the referral page offers them: (action, label, what to enter).
+REASON_ACTIONS = (
+    ("signpost", "Signpost and close", "Where you signposted the person"),
+    ("return", "Return to the referrer for more information", "What you need to know"),
+    ("decline", "Decline", "Reason for declining"),
+    ("pause", "Pause the clock", "What the case is waiting for"),
+    ("escalate", "Escalate to an occupational therapist", "Why it needs an OT"),
+    ("withdraw", "Withdraw (the person no longer wants help)", "Reason"),
+)
+
+
+ANSWERED_ACTIONS = frozenset({"priority", "route", "close", "reassign", *(a for a, _l, _h in REASON_ACTIONS)})
+
+
+def _queue_line(r, now):
+    """A queue row with its clock and its inline actions, worked out once in Python."""
+    return r, services.clock_reading(r, now), services.allowed_actions(current_user, r) & ROW_ACTIONS
+
+
+def _from_queue_row() -> bool:
+    return is_partial() and request.headers.get("HX-Target", "").startswith("referral-row-")
+
+
+def _row(referral, *, message: str | None = None, error: str | None = None, status: int = 200):
+    """The queue row alone, after an inline action (or its refusal) from the queue."""
+    r, reading, actions = _queue_line(services.QueueRow.of(referral), utcnow())
+    html = render_template("referrals/_queue_row.html", r=r, reading=reading, actions=actions,
+                           flash_message=message, error_message=error)
+    return html, status
+
+
+def _done(referral, message: str):
     """After an action: the changed row for an htmx request from the queue, else the referral page."""
     db.session.commit()
-    if is_partial() and request.headers.get("HX-Target", "").startswith("referral-row-"):
-        return render_template("referrals/_queue_row.html", r=services.QueueRow.of(referral), now=utcnow(),
-                               flash_message=message)
+    if _from_queue_row():
+        return _row(referral, message=message)
     flash(message, "success")
     return hx_redirect(url_for("referrals.detail", referral_id=referral.id))
+
+
+def _failed(referral, action: str, form):
+    """The same page again with the form's errors (422): the queue row, or the referral page."""
+    if _from_queue_row():
+        messages = form.form_errors + [e for errors in form.errors.values() for e in errors if isinstance(e, str)]
+        return _row(referral, error=messages[0] if messages else "This could not be done", status=422)
+    return _detail_response(referral, status=422, failed_action=action, forms={action: form})
+
+
+def _act(referral_id: int, action: str, form, perform):
+    """Load, validate, call the service, and either report success or re-render with the refusal.
+    `perform(referral, form, version)` does the action and returns the success message."""
+    referral = _referral(referral_id)
+    if form.validate_on_submit():
+        try:
+            message = perform(referral, form, _version(form))
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            return _done(referral, message)
+    return _failed(referral, action, form)
 
 
 def _referral(referral_id: int):
     try:
         return services.get_for(db.session, current_user, referral_id)
-    except PortalError:
+    except NotFound:
         abort(404)
 
 
-def _version(form=None) -> int | None:
-    raw = form.version.data if form is not None else request.form.get("version")
-    return int(raw) if raw and raw.isdigit() else None
+def _version(form) -> int | None:
+    raw = form.version.data
+    return int(raw) if raw and str(raw).isdigit() else None
 
 
-@bp.post("/referrals/<int:referral_id>/claim")
-@staff(*ASSESSORS)
-def claim(referral_id: int):
-    referral = _referral(referral_id)
-    if not VersionedForm().validate_on_submit():
-        abort(400)
-    services.claim(db.session, current_user, referral, _version())
-    return _render_row_or_page(referral, f"You have claimed {referral.reference}.")
+def _reason_form(action: str, **kwargs) -> ReasonForm:
+    """One reason form per action on the page; the field's id tells them apart (the error summary
+    links to it), while the posted name stays "reason"."""
+    form = ReasonForm(**kwargs)
+    form.reason.id = f"reason-{action}"
+    return form
 
 
-@bp.post("/referrals/<int:referral_id>/first-contact")
-@staff(*ASSESSORS)
-def first_contact(referral_id: int):
-    referral = _referral(referral_id)
-    form = ReasonForm()
-    form.reason.validators = []
-    if not form.validate_on_submit():
-        abort(400)
-    services.record_first_contact(db.session, current_user, referral, form.reason.data or "", _version())
-    return _render_row_or_page(referral, f"First contact recorded for {referral.reference}.")
+def _blank_forms(referral) -> dict:
+    v = referral.version
+    forms = {
+        "claim": VersionedForm(None, version=v), "first_contact": FirstContactForm(None, version=v),
+        "resume": VersionedForm(None, version=v), "link_person": LinkPersonForm(None, version=v),
+        "priority": PriorityForm(None, prefix="priority", version=v,
+                                 priority=referral.priority or referral.suggested_priority),
+        "route": RouteForm(None, prefix="route", version=v), "close": CloseForm(None, prefix="close", version=v),
+        "reassign": _reassign_form(referral),
+    }
+    for action, _label, _hint in REASON_ACTIONS:
+        forms[action] = _reason_form(action, formdata=None, version=v)
+    return forms
 
 
-def _detail_response(referral, status=200, **forms):
-    ctx = _detail_context(referral, **forms)
+def _detail_response(referral, status=200, failed_action=None, forms=None):
+    ctx = _detail_context(referral, failed_action=failed_action, forms=forms)
     return render_page("referrals/detail.html", "referral_actions", status=status, **ctx)
 
 
-def _detail_context(referral, **forms):
-    person = referral.person
+def _detail_context(referral, failed_action=None, forms=None):
+    person, now = referral.person, utcnow()
+    all_forms = {**_blank_forms(referral), **(forms or {})}
+    allowed = services.allowed_actions(current_user, referral)
     return {
-        "referral": referral, "person": person, "now": utcnow(),
+        "referral": referral, "person": person, "now": now, "allowed": allowed,
+        # a refused form with answers in it comes back even if its action has closed meanwhile
+        "offered": allowed | ({failed_action} & ANSWERED_ACTIONS),
+        "clock": services.clock_reading(referral, now),
+        "contact_clock": services.contact_reading(referral, now),
+        "assessment_clock": services.assessment_reading(referral, now),
         "duplicates": people.possible_duplicates(db.session, person) if referral.is_open else [],
-        "assessment": services.assessment_for(db.session, referral),
+        "assessment": referral.assessment,
         "history": _history(referral),
         "report": _advice_report(referral),
-        "priority_form": forms.get("priority_form") or PriorityForm(
-            prefix="priority", version=referral.version,
-            priority=referral.priority or referral.suggested_priority),
-        "route_form": forms.get("route_form") or RouteForm(prefix="route", version=referral.version),
-        "reason_form": forms.get("reason_form") or ReasonForm(version=referral.version),
-        "close_form": forms.get("close_form") or CloseForm(prefix="close", version=referral.version),
-        "reassign_form": forms.get("reassign_form") or _reassign_form(referral),
-        "action_form": VersionedForm(version=referral.version),
-        "failed_action": forms.get("failed_action"),
+        "forms": all_forms, "failed_action": failed_action,
+        "failed_form": all_forms.get(failed_action), "page_error": failed_action is not None,
+        "reason_actions": REASON_ACTIONS,
         "outcomes": OUTCOMES, "needs": NEEDS, "sources": SOURCES, "recommendations": RECOMMENDATIONS,
-        "can_assess": services._may_assess(current_user, referral),
     }
 
 
@@ -161,11 +220,12 @@ def _advice_report(referral):
     return report_for_staff(db.session, referral.advice_report_id)
 
 
-def _reassign_form(referral):
-    form = ReassignForm(version=referral.version)
+def _reassign_form(referral, formdata=None):
+    form = ReassignForm(formdata=formdata, version=referral.version)
     form.assignee.choices = [("", "Nobody (back to the pool)")] + [
         (str(u.id), f"{u.name} ({', '.join(u.role_labels)})") for u in services.assessors(db.session)]
-    form.assignee.data = str(referral.assigned_to_id or "")
+    if formdata is None:
+        form.assignee.data = str(referral.assigned_to_id or "")
     return form
 
 
@@ -178,98 +238,137 @@ def detail(referral_id: int):
     return render_page("referrals/detail.html", "referral_actions", **_detail_context(referral))
 
 
-PREFIXED = ("priority", "route", "close")  # forms that share a page get prefixed field ids
-ACTIONS = {
-    "priority": PriorityForm,
-    "route": RouteForm,
-    "decline": ReasonForm,
-    "return": ReasonForm,
-    "signpost": ReasonForm,
-    "pause": ReasonForm,
-    "withdraw": ReasonForm,
-    "escalate": ReasonForm,
-    "close": CloseForm,
-}
+# One route per action; each route's roles are exactly those that can ever take it.
+
+@bp.post("/referrals/<int:referral_id>/claim")
+@staff(*ACTION_ROLES["claim"])
+def claim(referral_id: int):
+    def perform(referral, form, version):
+        services.claim(db.session, current_user, referral, version)
+        return f"You have claimed {referral.reference}."
+
+    return _act(referral_id, "claim", VersionedForm(), perform)
 
 
-@bp.post("/referrals/<int:referral_id>/<any(priority, route, decline, return, signpost, pause, withdraw, "
-         "escalate, close):action>")
-@staff(*ASSESSORS)
-def act(referral_id: int, action: str):
-    referral = _referral(referral_id)
-    form = ACTIONS[action](prefix=action) if action in PREFIXED else ACTIONS[action]()
-    if not form.validate_on_submit():
-        key = {"priority": "priority_form", "route": "route_form", "close": "close_form"}.get(action, "reason_form")
-        return _detail_response(referral, status=422 if is_partial() else 200, **{key: form, "failed_action": action})
-    version = _version(form)
-    s, user = db.session, current_user
-    if action == "priority":
-        services.set_priority(s, user, referral, form.priority.data, form.reason.data, version)
-        message = f"Priority set to {PRIORITIES[form.priority.data].lower()}."
-    elif action == "route":
-        services.route(s, user, referral, route_to=form.route_to.data, complex_case=form.complex_case.data == "yes",
-                       reason=form.reason.data, version=version,
-                       ta_level_required=int(form.ta_level_required.data) if form.ta_level_required.data else None)
-        message = "Referral routed for assessment."
-    elif action == "decline":
-        services.decline(s, user, referral, form.reason.data, version)
-        message = "Referral declined."
-    elif action == "return":
-        services.return_to_referrer(s, user, referral, form.reason.data, version)
-        message = "Returned to the referrer for more information. The clock is paused."
-    elif action == "signpost":
-        services.signpost(s, user, referral, form.reason.data, version)
-        message = "Referral closed: signposted."
-    elif action == "pause":
-        services.pause(s, user, referral, form.reason.data, version)
-        message = "The clock is paused."
-    elif action == "withdraw":
-        services.withdraw(s, user, referral, form.reason.data, version)
-        message = "Referral withdrawn."
-    elif action == "escalate":
-        services.escalate_to_ot(s, user, referral, form.reason.data, version)
-        message = "Escalated to an occupational therapist."
-    else:
-        services.close(s, user, referral, form.outcome.data, form.reason.data or "", version)
-        message = "Referral closed."
-    return _render_row_or_page(referral, message)
+@bp.post("/referrals/<int:referral_id>/first-contact")
+@staff(*ACTION_ROLES["first_contact"])
+def first_contact(referral_id: int):
+    def perform(referral, form, version):
+        services.record_first_contact(db.session, current_user, referral, form.reason.data or "", version)
+        return f"First contact recorded for {referral.reference}."
+
+    return _act(referral_id, "first_contact", FirstContactForm(), perform)
 
 
 @bp.post("/referrals/<int:referral_id>/resume")
-@staff(*ASSESSORS)
+@staff(*ACTION_ROLES["resume"])
 def resume(referral_id: int):
-    referral = _referral(referral_id)
-    if not VersionedForm().validate_on_submit():
-        abort(400)
-    services.resume(db.session, current_user, referral, _version())
-    return _render_row_or_page(referral, "The clock has restarted.")
+    def perform(referral, form, version):
+        services.resume(db.session, current_user, referral, version)
+        return "The clock has restarted."
+
+    return _act(referral_id, "resume", VersionedForm(), perform)
+
+
+@bp.post("/referrals/<int:referral_id>/priority")
+@staff(*ACTION_ROLES["priority"])
+def priority(referral_id: int):
+    def perform(referral, form, version):
+        services.set_priority(db.session, current_user, referral, form.priority.data, form.reason.data, version)
+        return f"Priority set to {PRIORITIES[form.priority.data].lower()}."
+
+    return _act(referral_id, "priority", PriorityForm(prefix="priority"), perform)
+
+
+@bp.post("/referrals/<int:referral_id>/route")
+@staff(*ACTION_ROLES["route"])
+def route(referral_id: int):
+    def perform(referral, form, version):
+        level = int(form.ta_level_required.data) if form.ta_level_required.data else None
+        services.route(db.session, current_user, referral, route_to=form.route_to.data,
+                       complex_case=form.complex_case.data == "yes", reason=form.reason.data,
+                       ta_level_required=level, version=version)
+        return "Referral routed for assessment."
+
+    return _act(referral_id, "route", RouteForm(prefix="route"), perform)
+
+
+def _reason_action(referral_id: int, action: str, service, message: str):
+    def perform(referral, form, version):
+        service(db.session, current_user, referral, form.reason.data, version)
+        return message
+
+    return _act(referral_id, action, _reason_form(action), perform)
+
+
+@bp.post("/referrals/<int:referral_id>/decline")
+@staff(*ACTION_ROLES["decline"])
+def decline(referral_id: int):
+    return _reason_action(referral_id, "decline", services.decline, "Referral declined.")
+
+
+@bp.post("/referrals/<int:referral_id>/return", endpoint="return")
+@staff(*ACTION_ROLES["return"])
+def return_to_referrer(referral_id: int):
+    return _reason_action(referral_id, "return", services.return_to_referrer,
+                          "Returned to the referrer for more information. The clock is paused.")
+
+
+@bp.post("/referrals/<int:referral_id>/signpost")
+@staff(*ACTION_ROLES["signpost"])
+def signpost(referral_id: int):
+    return _reason_action(referral_id, "signpost", services.signpost, "Referral closed: signposted.")
+
+
+@bp.post("/referrals/<int:referral_id>/pause")
+@staff(*ACTION_ROLES["pause"])
+def pause(referral_id: int):
+    return _reason_action(referral_id, "pause", services.pause, "The clock is paused.")
+
+
+@bp.post("/referrals/<int:referral_id>/withdraw")
+@staff(*ACTION_ROLES["withdraw"])
+def withdraw(referral_id: int):
+    return _reason_action(referral_id, "withdraw", services.withdraw, "Referral withdrawn.")
+
+
+@bp.post("/referrals/<int:referral_id>/escalate")
+@staff(*ACTION_ROLES["escalate"])
+def escalate(referral_id: int):
+    return _reason_action(referral_id, "escalate", services.escalate_to_ot,
+                          "Escalated to an occupational therapist.")
+
+
+@bp.post("/referrals/<int:referral_id>/close")
+@staff(*ACTION_ROLES["close"])
+def close(referral_id: int):
+    def perform(referral, form, version):
+        services.close(db.session, current_user, referral, form.outcome.data, form.reason.data or "", version)
+        return "Referral closed."
+
+    return _act(referral_id, "close", CloseForm(prefix="close"), perform)
 
 
 @bp.post("/referrals/<int:referral_id>/reassign")
-@staff(TRIAGE_OFFICER, OCCUPATIONAL_THERAPIST, MANAGER)
+@staff(*ACTION_ROLES["reassign"])
 def reassign(referral_id: int):
+    def perform(referral, form, version):
+        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+        services.reassign(db.session, current_user, referral, assignee, version)
+        return "Referral reassigned."
+
     referral = _referral(referral_id)
-    form = _reassign_form(referral)
-    form.process(request.form)
-    form.assignee.choices = _reassign_form(referral).assignee.choices
-    if not form.validate_on_submit():
-        abort(400)
-    assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
-    services.reassign(db.session, current_user, referral, assignee, _version())
-    return _render_row_or_page(referral, "Referral reassigned.")
+    return _act(referral_id, "reassign", _reassign_form(referral, request.form), perform)
 
 
 @bp.post("/referrals/<int:referral_id>/link-person")
-@staff(TRIAGE_OFFICER)
+@staff(*ACTION_ROLES["link_person"])
 def link_person(referral_id: int):
-    referral = _referral(referral_id)
-    if not VersionedForm().validate_on_submit():
-        abort(400)
-    person_id = request.form.get("person_id", type=int)
-    if not person_id:
-        abort(400)
-    services.link_person(db.session, current_user, referral, person_id, _version())
-    return _render_row_or_page(referral, "Referral linked to the existing record.")
+    def perform(referral, form, version):
+        services.link_person(db.session, current_user, referral, form.person_id.data, version)
+        return "Referral linked to the existing record."
+
+    return _act(referral_id, "link_person", LinkPersonForm(), perform)
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -283,57 +382,73 @@ def new():
         existing = services.find_by_submission_key(db.session, form.submission_key.data or "")
         if existing is not None:
             return redirect(url_for("referrals.detail", referral_id=existing.id), 303)
-        person = people.find_by_nhs_number(db.session, form.nhs_number.data) or people.create_person(
-            db.session, current_user, given_name=form.given_name.data, family_name=form.family_name.data,
-            date_of_birth=form.date_of_birth.data, address_line_1=form.address_line_1.data,
-            town=form.town.data, postcode=form.postcode.data, nhs_number=form.nhs_number.data or None,
-            phone=form.phone.data, tenure=form.tenure.data, locality=form.locality.data or None,
-            communication_needs=form.communication_needs.data)
-        referral, _ = services.create_referral(
-            db.session, current_user, person=person, source=form.source.data, needs=form.needs.data,
-            help_wanted=form.help_wanted.data, submission_key=form.submission_key.data or services.new_submission_key(),
-            priority=form.priority.data, suggested_priority=form.priority.data,
-            discharge_date=form.discharge_date.data, risk_summary=form.risk_summary.data,
-            referrer_name=form.referrer_name.data, referrer_organisation=form.referrer_organisation.data,
-            referrer_phone=form.referrer_phone.data, consent_given=form.consent.data == "yes",
-            consent_note="Made in the person's best interest" if form.consent.data == "best_interest" else None)
-        db.session.commit()
-        flash(f"Referral {referral.reference} created.", "success")
-        return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
-    return render_template("referrals/new.html", form=form)
+        try:
+            referral = _create_from(form)
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Referral {referral.reference} created.", "success")
+            return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
+    return render_template("referrals/new.html", form=form), 422 if form.errors else 200
+
+
+def _create_from(form):
+    person = people.find_by_nhs_number(db.session, form.nhs_number.data) or people.create_person(
+        db.session, current_user, given_name=form.given_name.data, family_name=form.family_name.data,
+        date_of_birth=form.date_of_birth.data, address_line_1=form.address_line_1.data,
+        town=form.town.data, postcode=form.postcode.data, nhs_number=form.nhs_number.data or None,
+        phone=form.phone.data, tenure=form.tenure.data, locality=form.locality.data or None,
+        communication_needs=form.communication_needs.data)
+    referral, _ = services.create_referral(
+        db.session, current_user, person=person, source=form.source.data, needs=form.needs.data,
+        help_wanted=form.help_wanted.data, submission_key=form.submission_key.data or services.new_submission_key(),
+        priority=form.priority.data, suggested_priority=form.priority.data,
+        discharge_date=form.discharge_date.data, risk_summary=form.risk_summary.data,
+        referrer_name=form.referrer_name.data, referrer_organisation=form.referrer_organisation.data,
+        referrer_phone=form.referrer_phone.data, consent_given=form.consent.data == "yes",
+        consent_note="Made in the person's best interest" if form.consent.data == "best_interest" else None)
+    return referral
 
 
 @bp.get("/caseload")
 @staff(TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST)
 def caseload():
-    cases = services.caseload(db.session, current_user)
-    return render_template("referrals/caseload.html", cases=cases, now=utcnow(), form=VersionedForm())
+    now = utcnow()
+    cases = [(r, services.clock_reading(r, now)) for r in services.caseload(db.session, current_user)]
+    return render_template("referrals/caseload.html", cases=cases)
 
 
 @bp.route("/referrals/<int:referral_id>/assessment", methods=["GET", "POST"])
-@staff(TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST)
+@staff(*ACTION_ROLES["assessment"])
 def assessment(referral_id: int):
+    """The assessment form. Opening it when it is not yours to do goes back to the referral; a
+    sent form always reaches the service, so a refusal (someone assessed it meanwhile) keeps the answers."""
     referral = _referral(referral_id)
-    if referral.state != "awaiting_assessment" or not services._may_assess(current_user, referral):
-        flash("This referral is not waiting for an assessment you can do.", "info")
-        return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
     form = AssessmentForm()
     if request.method == "GET":
+        if "assessment" not in services.allowed_actions(current_user, referral):
+            flash("This referral is not waiting for an assessment you can do.", "info")
+            return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
         form.version.data = referral.version
-    if form.validate_on_submit():
-        services.complete_assessment(
-            db.session, current_user, referral, outcomes_wanted=form.outcomes_wanted.data,
-            strengths=form.strengths.data, needs_by_area=form.needs_by_area.data, risks=form.risks.data or "",
-            tecs_considered=form.tecs_considered.data == "yes", tecs_what=form.tecs_what.data,
-            tecs_why_not=form.tecs_why_not.data, recommendations=form.recommendations.data,
-            monitoring={"devices": form.monitoring_devices.data, "consent_by": form.consent_by.data,
-                        "capacity": form.capacity.data, "less_restrictive": form.less_restrictive.data}
-            if form.monitoring_devices.data else {},
-            version=_version())
-        db.session.commit()
-        flash("Assessment completed.", "success")
-        return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
-    return render_template("referrals/assessment.html", form=form, referral=referral)
+    elif form.validate_on_submit():
+        try:
+            services.complete_assessment(
+                db.session, current_user, referral, outcomes_wanted=form.outcomes_wanted.data,
+                strengths=form.strengths.data, needs_by_area=form.needs_by_area.data, risks=form.risks.data or "",
+                tecs_considered=form.tecs_considered.data == "yes", tecs_what=form.tecs_what.data,
+                tecs_why_not=form.tecs_why_not.data, recommendations=form.recommendations.data,
+                monitoring={"devices": form.monitoring_devices.data, "consent_by": form.consent_by.data,
+                            "capacity": form.capacity.data, "less_restrictive": form.less_restrictive.data}
+                if form.monitoring_devices.data else {},
+                version=_version(form))
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            flash("Assessment completed.", "success")
+            return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
+    return render_template("referrals/assessment.html", form=form, referral=referral), 422 if form.errors else 200
 
 
 @bp.app_template_filter("need_label")
@@ -350,20 +465,6 @@ def need_labels(needs) -> str:
 @bp.app_template_filter("source_label")
 def source_label(value: str) -> str:
     return SOURCES.get(value, value)
-
-
-@bp.app_template_global("clock_status")
-def _clock_status(due, now):
-    from portal.web.clocks import clock_status
-
-    return clock_status(due, now)
-
-
-@bp.app_template_global("describe_time_left")
-def _describe_time_left(due, now):
-    from portal.web.clocks import describe_time_left
-
-    return describe_time_left(due, now)
 
 
 @bp.app_template_filter("nhs")

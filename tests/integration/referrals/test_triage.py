@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, text
 
 from portal.audit.models import AuditEvent
-from portal.errors import Conflict, IllegalTransition, PortalError
+from portal.errors import IllegalTransition, NotAllowed, Refusal, VersionClash
 from portal.referrals import services
 from tests.conftest import csrf_from
 
@@ -49,9 +49,10 @@ def test_pause_pushes_the_deadline_back_and_is_excluded_from_the_wait(db_session
 def test_routing_rules(db_session, staff, make_referral):
     officer = staff.create("triage_officer")
     referral = make_referral(needs=("major_adaptation",))
-    with pytest.raises(PortalError, match="complex case must go to an occupational therapist"):
+    with pytest.raises(Refusal, match="complex case must go to an occupational therapist") as refused:
         services.route(db_session, officer, referral, route_to="trusted_assessor", complex_case=True,
                        reason="x", ta_level_required=3)
+    assert refused.value.field == "complex_case"
     # a major adaptation is not complex by itself: the triager may send it to a trusted assessor
     services.route(db_session, officer, referral, route_to="trusted_assessor", complex_case=False,
                    reason="Straightforward stair rail need", ta_level_required=4)
@@ -79,10 +80,13 @@ def test_illegal_transitions_raise_a_clear_error(db_session, staff, make_referra
     officer = staff.create("triage_officer")
     referral = make_referral()
     services.decline(db_session, officer, referral, "Not eligible")
-    with pytest.raises(IllegalTransition, match="declined"):
+    with pytest.raises(IllegalTransition, match="cannot set the priority of referral .* now: it is declined"):
         services.set_priority(db_session, officer, referral, "urgent", "why")
-    with pytest.raises(IllegalTransition):
-        services.close(db_session, officer, referral, "signposted")
+    with pytest.raises(NotAllowed, match="Your role cannot close a referral"):
+        services.close(db_session, officer, referral, "signposted")  # closing is the assessor's
+    ot = staff.create("occupational_therapist")
+    with pytest.raises(IllegalTransition, match="cannot close referral .* now: it is declined"):
+        services.close(db_session, ot, referral, "signposted")
 
 
 def test_stale_version_is_refused(db_session, staff, make_referral):
@@ -91,8 +95,9 @@ def test_stale_version_is_refused(db_session, staff, make_referral):
     seen = referral.version
     services.set_priority(db_session, officer, referral, "high", "Carer struggling", version=seen)
     db_session.flush()
-    with pytest.raises(Conflict, match="changed by someone else"):
+    with pytest.raises(VersionClash, match="changed by someone else") as clash:
         services.set_priority(db_session, officer, referral, "urgent", "Other view", version=seen)
+    assert (clash.value.entity_type, clash.value.entity_id) == ("referral", referral.id)
 
 
 def test_every_transition_is_audited(db_session, staff, make_referral):
@@ -147,10 +152,10 @@ def test_queue_count_stops_at_the_cap(client, staff, make_referral, monkeypatch)
     staff.login_as("triage_officer")
     for _ in range(5):
         make_referral()
-    monkeypatch.setattr(services, "COUNT_CAP", 3)
+    monkeypatch.setattr(services.queries, "COUNT_CAP", 3)
     page = client.get("/referrals")
     assert "More than 3 referrals, most urgent first" in page.text
-    monkeypatch.setattr(services, "COUNT_CAP", 5)
+    monkeypatch.setattr(services.queries, "COUNT_CAP", 5)
     assert "5 referrals, most urgent first" in client.get("/referrals").text
 
 
@@ -204,8 +209,10 @@ def test_invalid_action_shows_the_error_summary(client, staff, make_referral):
     page = client.get(f"/referrals/{referral.id}")
     resp = client.post(f"/referrals/{referral.id}/decline",
                        data={"csrf_token": csrf_from(page.text), "version": referral.version, "reason": ""})
-    assert resp.status_code == 200
+    assert resp.status_code == 422
     assert "There is a problem" in resp.text and "Enter a reason" in resp.text
+    assert 'href="#reason-decline"' in resp.text and 'id="reason-decline"' in resp.text
+    assert "<title>Error: " in resp.text
 
 
 def test_viewing_a_referral_audits_the_person_view(client, staff, make_referral, db_session):

@@ -1,0 +1,221 @@
+"""The triage queue and the caseloads: filtered, searched, keyset-paginated, read as plain rows."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+
+from portal.auth.models import User
+from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
+from portal.people.models import Person
+from portal.people.validators import normalise_nhs_number, normalise_postcode
+from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralState
+from portal.timeutil import utcnow
+
+
+@dataclass
+class QueueFilters:
+    states: list[str] = field(default_factory=lambda: list(OPEN_STATES))
+    priority: str | None = None
+    need: str | None = None
+    source: str | None = None
+    locality: str | None = None
+    assigned: str | None = None  # "me" | "unassigned" | None
+    overdue: bool = False
+    search: str = ""
+    route: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow(ReferralState):
+    """What a queue row shows, read as plain columns: loading 50 full referrals (with their people,
+    needs and assignees) as ORM objects was most of the queue page's cost. It carries the columns
+    that `allowed_actions` and `clock_reading` read, so a row offers what the referral page would."""
+
+    # the queue does not load assessments: the links they open are offered on the referral page
+    assessment = None
+
+    id: int
+    reference: str
+    source: str
+    priority: str | None
+    suggested_priority: str | None
+    received_at: datetime
+    next_due_at: datetime | None
+    first_contact_at: datetime | None
+    paused_since: datetime | None
+    pause_reason: str | None
+    state: str
+    version: int
+    assigned_to_id: int | None
+    route: str | None
+    complex: bool | None
+    ta_level_required: int | None
+    contact_due_at: datetime | None
+    assessment_due_at: datetime | None
+    assessed_at: datetime | None
+    given_name: str
+    family_name: str
+    postcode: str | None
+    assigned_name: str | None
+    needs: tuple[str, ...]
+
+    @classmethod
+    def of(cls, referral: Referral) -> "QueueRow":
+        return cls(**{name: getattr(referral, name) for name in _ROW_COLUMNS},
+                   given_name=referral.person.given_name, family_name=referral.person.family_name,
+                   postcode=referral.person.postcode, needs=tuple(referral.need_names),
+                   assigned_name=referral.assigned_to.name if referral.assigned_to else None)
+
+
+# the first fields of QueueRow, in order
+_ROW_COLUMNS = ("id", "reference", "source", "priority", "suggested_priority", "received_at", "next_due_at",
+                "first_contact_at", "paused_since", "pause_reason", "state", "version", "assigned_to_id", "route",
+                "complex", "ta_level_required", "contact_due_at", "assessment_due_at", "assessed_at")
+
+
+# The queue counts matches up to this many: counting every open referral on each page view cost
+# more than finding the page itself, and "more than 1,000" tells a triage officer what they need.
+COUNT_CAP = 1000
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+    total: int
+
+    @property
+    def more_than_cap(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def _search_condition(term: str):
+    term = term.strip()
+    if not term:
+        return None
+    upper = term.upper().replace(" ", "")
+    if upper.startswith("R-") or (len(upper) in (9, 10) and upper.startswith("R")):
+        ref = upper if upper.startswith("R-") else f"R-{upper[1:5]}-{upper[5:]}"
+        return Referral.reference == ref
+    digits = "".join(ch for ch in term if ch.isdigit())
+    if len(digits) == 10 and len(term.replace(" ", "")) == 10:
+        return Referral.person_id.in_(
+            select(Person.id).where(Person.nhs_number == normalise_nhs_number(digits)))
+    postcode = normalise_postcode(term)
+    if any(ch.isdigit() for ch in term) and 5 <= len(postcode) <= 8:
+        return Referral.person_id.in_(select(Person.id).where(Person.postcode == postcode))
+    # A prefix as a range, so both engines walk ix_referral_search_name (SQLite's LIKE is
+    # case-insensitive and PostgreSQL's needs text_pattern_ops: neither would use the index).
+    prefix = term.lower()
+    return and_(Referral.search_name >= prefix, Referral.search_name < prefix + "\U0010ffff")
+
+
+def _filtered(stmt, filters: QueueFilters, user: User, now: datetime):
+    if set(filters.states) == set(OPEN_STATES):
+        # open referrals are exactly those with a due time: this walks ix_referral_open in order
+        stmt = stmt.where(Referral.next_due_at.is_not(None))
+    else:
+        stmt = stmt.where(Referral.state.in_(filters.states))
+    if filters.priority:
+        stmt = stmt.where(func.coalesce(Referral.priority, Referral.suggested_priority) == filters.priority)
+    if filters.need:
+        # EXISTS, not IN: a lookup per queue row on the need's primary key, so the queue's index
+        # still leads (IN made the engine walk every referral with that need, open or closed)
+        stmt = stmt.where(select(ReferralNeed.referral_id).where(ReferralNeed.referral_id == Referral.id,
+                                                                 ReferralNeed.need == filters.need).exists())
+    if filters.source:
+        stmt = stmt.where(Referral.source == filters.source)
+    if filters.locality:
+        stmt = stmt.where(Referral.locality == filters.locality)
+    if filters.route:
+        stmt = stmt.where(Referral.route == filters.route)
+    if filters.assigned == "me":
+        stmt = stmt.where(Referral.assigned_to_id == user.id)
+    elif filters.assigned == "unassigned":
+        stmt = stmt.where(Referral.assigned_to_id.is_(None))
+    if filters.overdue:
+        # overdue now, as clock_reading says: a paused or assessed case has no running clock
+        # (next_due_at is NO_RUNNING_CLOCK), a closed one none at all
+        stmt = stmt.where(Referral.next_due_at < now, Referral.paused_since.is_(None))
+    condition = _search_condition(filters.search)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if not user.has_role(TRIAGE_OFFICER, MANAGER):
+        stmt = stmt.where(_caseload_scope(user))
+    return stmt
+
+
+def _caseload_scope(user: User):
+    """What an assessor may see: their own cases and the pool routed to their kind."""
+    allowed = [Referral.assigned_to_id == user.id]
+    if user.has_role(OCCUPATIONAL_THERAPIST):
+        allowed.append(Referral.route == "occupational_therapist")
+    if user.has_role(TRUSTED_ASSESSOR):
+        allowed.append(and_(Referral.route == "trusted_assessor", Referral.complex.is_(False),
+                            func.coalesce(Referral.ta_level_required, 3) <= (user.trusted_assessor_level or 0)))
+    return or_(*allowed)
+
+
+def encode_cursor(referral: Referral) -> str:
+    return f"{referral.next_due_at:%Y%m%d%H%M%S%f}.{referral.id}" if referral.next_due_at else f"x.{referral.id}"
+
+
+def _decode_cursor(cursor: str | None):
+    if not cursor or "." not in cursor:
+        return None
+    stamp, _, ident = cursor.partition(".")
+    try:
+        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+    except ValueError:
+        return None
+
+
+def queue(session, user: User, filters: QueueFilters, cursor: str | None = None, page_size: int = 50,
+          now: datetime | None = None) -> QueuePage:
+    """Open referrals in time-left order, keyset-paginated on (next_due_at, id)."""
+    now = now or utcnow()
+    columns = [getattr(Referral, name) for name in _ROW_COLUMNS]
+    stmt = (select(*columns, Person.given_name, Person.family_name, Person.postcode, User.name)
+            .join(Person, Person.id == Referral.person_id)
+            .outerjoin(User, User.id == Referral.assigned_to_id))
+    stmt = _filtered(stmt, filters, user, now)
+    after = _decode_cursor(cursor)
+    if after is not None:
+        due, ident = after
+        stmt = stmt.where(or_(Referral.next_due_at > due, and_(Referral.next_due_at == due, Referral.id > ident)))
+    stmt = stmt.order_by(Referral.next_due_at.asc(), Referral.id.asc()).limit(page_size + 1)
+    found = session.execute(stmt).all()
+    more = len(found) > page_size
+    found = found[:page_size]
+    needs: dict[int, list[str]] = {}
+    if found:
+        need_rows = session.execute(select(ReferralNeed.referral_id, ReferralNeed.need)
+                                    .where(ReferralNeed.referral_id.in_([row[0] for row in found]))
+                                    .order_by(ReferralNeed.referral_id, ReferralNeed.need))
+        for referral_id, need in need_rows:
+            needs.setdefault(referral_id, []).append(need)
+    rows = [QueueRow(*row, needs=tuple(needs.get(row[0], ()))) for row in found]
+    matches = _filtered(select(Referral.id), filters, user, now).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(matches))
+    return QueuePage(rows, encode_cursor(rows[-1]) if more and rows else None, total)
+
+
+def newer_than(session, user: User, filters: QueueFilters, since_id: int, now: datetime | None = None) -> int:
+    stmt = _filtered(select(func.count(Referral.id)), filters, user, now or utcnow())
+    return session.scalar(stmt.where(Referral.id > since_id))
+
+
+def latest_id(session) -> int:
+    return session.scalar(select(func.max(Referral.id))) or 0
+
+
+def caseload(session, user: User) -> list[Referral]:
+    stmt = (select(Referral).where(Referral.assigned_to_id == user.id, Referral.state.in_(OPEN_STATES))
+            .order_by(Referral.next_due_at, Referral.id))
+    return list(session.scalars(stmt).unique())
+
+
+def for_person(session, person_id: int) -> list[Referral]:
+    stmt = select(Referral).where(Referral.person_id == person_id).order_by(Referral.received_at.desc())
+    return list(session.scalars(stmt).unique())
