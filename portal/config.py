@@ -97,6 +97,12 @@ class BaseConfig:
     DFG_DUE_SOON_DAYS = 30
     DFG_UPLOAD_DIR = os.environ.get("DFG_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "dfg")
 
+    # Targets. Equipment: delivery and collection in working days, over the defaults
+    # {"urgent": 1, "standard": 7, "collection": 5}. Referrals: None keeps the defaults in
+    # portal/referrals/targets.py; a council gives the same shape to change them.
+    EQUIPMENT_TARGETS: dict = {}
+    REFERRAL_TARGETS = None
+
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"

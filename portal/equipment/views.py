@@ -58,6 +58,7 @@ from portal.sql import new_submission_key
 from portal.timeutil import now, today
 from portal.web.forms import ConfirmForm, refuse
 from portal.web.htmx import hx_redirect, render_page
+from portal.web.ids import id_arg
 from portal.web.security import has_role, staff
 
 STORES = (STORES_OFFICER,)
@@ -115,7 +116,7 @@ def queues():
     kind = request.args.get("queue", "deliveries")
     if kind not in services.QUEUES:
         kind = "deliveries"
-    store_id = request.args.get("store", type=int)
+    store_id = id_arg("store")
     day, moment = today(), now()
     rows = services.queue_rows(db.session, kind, day, store_id)
     return render_page("equipment/queues.html", "queue", kind=kind, queues=services.QUEUES, store_id=store_id,
@@ -384,8 +385,8 @@ def _order_form_choices(form):
 @bp.route("/orders/new", methods=["GET", "POST"])
 @staff(*PRESCRIBERS)
 def order_new():
-    person_id = request.args.get("person", type=int)
-    organisation_id = request.args.get("organisation", type=int)
+    person_id = id_arg("person")
+    organisation_id = id_arg("organisation")
     person = _get(Person, person_id) if person_id else None
     organisation = _get(BorrowerOrganisation, organisation_id) if organisation_id and not person else None
     if person is None and organisation is None:

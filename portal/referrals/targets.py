@@ -2,8 +2,7 @@
 
 A council can override them with the REFERRAL_TARGETS setting, in the same shape."""
 
-from flask import current_app, has_app_context
-
+from portal.config import setting
 from portal.web.clocks import Target
 
 DEFAULT_TARGETS = {
@@ -14,7 +13,5 @@ DEFAULT_TARGETS = {
 
 
 def targets() -> dict:
-    if has_app_context():
-        return current_app.config.get("REFERRAL_TARGETS") or DEFAULT_TARGETS
-    return DEFAULT_TARGETS
+    return setting("REFERRAL_TARGETS") or DEFAULT_TARGETS
 

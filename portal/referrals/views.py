@@ -27,6 +27,7 @@ from portal.referrals.services import ACTION_ROLES
 from portal.timeutil import utcnow
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, is_partial, render_page
+from portal.web.ids import id_arg
 from portal.web.security import background, staff
 
 QUEUE_ROLES = (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST, MANAGER)
@@ -51,7 +52,7 @@ def _filters_from_args() -> services.QueueFilters:
 
 def _queue_context(filters, cursor=None):
     page, now = services.queue(db.session, current_user, filters, cursor=cursor), utcnow()
-    args = {k: v for k, v in request.args.items() if k not in ("after",) and v}
+    args = {k: v for k, v in request.args.items() if k not in ("after", "since") and v}
     return {
         "page": page, "lines": [_queue_line(r, now) for r in page.rows], "filters": filters, "args": args,
         "latest_id": services.latest_id(db.session),
@@ -72,7 +73,7 @@ def queue():
 @staff(*QUEUE_ROLES)
 @background
 def new_count():
-    since = request.args.get("since", type=int) or 0
+    since = id_arg("since") or 0
     count = services.newer_than(db.session, current_user, _filters_from_args(), since)
     args = {k: v for k, v in request.args.items() if k not in ("since", "after") and v}
     if not is_partial():  # opened directly (not polled): the queue itself, not a bare fragment

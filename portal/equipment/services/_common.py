@@ -13,11 +13,7 @@ IN_STORE = ("available", "reserved", "awaiting_cleaning", "in_repair")
 
 def targets() -> dict:
     """Delivery and collection targets in working days; override with EQUIPMENT_TARGETS."""
-    try:
-        override = setting("EQUIPMENT_TARGETS")
-    except (AttributeError, KeyError):
-        override = None
-    return {**DEFAULT_TARGETS, **(override or {})}
+    return {**DEFAULT_TARGETS, **(setting("EQUIPMENT_TARGETS") or {})}
 
 
 def due_after(start: datetime, working_days: int) -> date:

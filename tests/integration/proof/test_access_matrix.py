@@ -162,7 +162,7 @@ REFERRAL_RECORD_ROUTES = [
     ("GET", "/referrals/{id}/assessment"),
     ("POST", "/referrals/{id}/claim"),
     ("POST", "/referrals/{id}/first-contact"),
-    ("POST", "/referrals/{id}/decline"),
+    ("POST", "/referrals/{id}/pause"),
     ("POST", "/referrals/{id}/resume"),
 ]
 

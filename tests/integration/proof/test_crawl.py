@@ -37,6 +37,8 @@ GET_FRAGMENTS = {
     ("reports/dashboard.html", "results"),
     ("reports/board.html", "report"),
     ("referrals/detail.html", "referral_actions"),
+    ("equipment/order.html", "order"),
+    ("equipment/asset.html", "asset"),
 }
 
 

@@ -10,10 +10,10 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event, func, select, text
 
+from portal.audit import services as audit_services
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.notify.models import Notification
-from portal.referrals import services as referral_services
 from portal.referrals.models import Referral
 from portal.timeutil import utcnow
 from tests.conftest import csrf_from
@@ -47,7 +47,7 @@ def test_connection_killed_during_a_request_gives_503_and_writes_nothing(real_ap
     sign_in(client, email)
     token = csrf_from(client.get(f"/referrals/{rid}").text)
     before = _state(real_app, rid)
-    original = referral_services.record
+    original = audit_services.record
 
     def kill_then_record(session, *args, **kwargs):
         session.flush()  # the referral's UPDATE has reached the server, not yet committed
@@ -56,7 +56,7 @@ def test_connection_killed_during_a_request_gives_503_and_writes_nothing(real_ap
             other.execute("SELECT pg_terminate_backend(%s)", (pid,))
         return original(session, *args, **kwargs)
 
-    monkeypatch.setattr(referral_services, "record", kill_then_record)
+    monkeypatch.setattr(audit_services, "record", kill_then_record)
     resp = client.post(f"/referrals/{rid}/claim", data={"csrf_token": token, "version": before[2]})
     monkeypatch.undo()
     assert resp.status_code == 503, resp.text[:500]
@@ -190,7 +190,7 @@ def test_a_crash_mid_transition_leaves_the_record_as_it_was(real_app, monkeypatc
         seen["in_memory"] = (referral.state, referral.assigned_to_id)
         raise RuntimeError("the audit store fell over")
 
-    monkeypatch.setattr(referral_services, "record", crash)
+    monkeypatch.setattr(audit_services, "record", crash)
     resp = client.post(f"/referrals/{rid}/{action}", data={"csrf_token": token, "version": before[2], **data})
     monkeypatch.undo()
     assert resp.status_code == 500
