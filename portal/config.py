@@ -103,6 +103,11 @@ class BaseConfig:
     EQUIPMENT_TARGETS: dict = {}
     REFERRAL_TARGETS = None
 
+    # A stocktake that would write off more than this share of a store's assets needs a manager.
+    EQUIPMENT_STOCKTAKE_APPROVAL_SHARE = 0.05
+    # An installer keeps access to a person's record this many days after their job is done.
+    TELECARE_ACCESS_DAYS = 14
+
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
