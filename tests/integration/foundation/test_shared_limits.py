@@ -23,7 +23,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from portal.extensions import db, limiter, write_intent
-from portal.web.rate_limits import DatabaseStorage, rate_limit
+from portal.web.rate_limits import DatabaseStorage, counters_engine, rate_limit
 from tests.conftest import BACKEND, PASSWORD, make_app
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,8 +40,7 @@ def _storage_app(tmp_path, url=None):
     app = make_app(url or f"sqlite:///{tmp_path / 'limits.db'}", RATELIMIT_STORAGE_URI="portaldb://")
     with app.app_context():
         upgrade(revision="heads")
-        with db.engine.begin() as conn:
-            conn.execute(rate_limit.delete())
+        DatabaseStorage().reset()
     return app
 
 
@@ -96,6 +95,20 @@ def test_concurrent_hits_are_all_counted(storage_app):
     assert errors == []
     with storage_app.app_context():
         assert DatabaseStorage().get("public-submission:203.0.113.9") == 200
+
+
+def test_a_sign_in_that_holds_the_database_lock_still_counts(storage_app):
+    """SQLite: the request's own write transaction must not block the counter (seen: "database is
+    locked" after a correct sign-in on `make run`)."""
+    from portal.extensions import write_intent as writing
+
+    with storage_app.app_context(), writing():
+        from portal.audit.services import record
+
+        record(db.session, "test", "thing.done", "thing", 1)
+        db.session.flush()  # the request now holds the write lock
+        assert DatabaseStorage().incr("sign-in:held", 300) == 1
+        db.session.rollback()
 
 
 def test_production_will_not_start_with_a_store_each_worker_keeps_apart(monkeypatch):
@@ -166,6 +179,6 @@ def test_two_gunicorn_workers_refuse_the_eleventh_wrong_password(tmp_path):
         server.terminate()
         server.wait(timeout=10)
     assert statuses == [200] * 10 + [429] * 5
-    with app.app_context():
-        keys = db.session.scalar(select(func.count()).select_from(rate_limit))
+    with app.app_context(), counters_engine().connect() as conn:
+        keys = conn.scalar(select(func.count()).select_from(rate_limit))
         assert keys >= 2  # the account's counter and the client's
