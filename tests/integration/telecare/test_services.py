@@ -292,3 +292,99 @@ def test_figures(db_session, world, installer):
                            "analogue_remaining"}
     north = services.figures(db_session, today() - timedelta(days=30), today(), locality="North")
     assert north["installs"] >= 1
+
+
+def test_the_test_call_comes_after_the_devices_and_no_device_is_fitted_after_it(db_session, world, installer):
+    user = installer()
+    job = _scheduled(db_session, world, user)
+    services.record_step(db_session, user, job.id, "arrived")
+    services.fit_device(db_session, user, job.id, world["assets"]["HUB1"].asset_tag)
+    with pytest.raises(IllegalTransition, match="Make the test call after the devices are fitted"):
+        services.record_step(db_session, user, job.id, "test_call_passed")
+    services.record_step(db_session, user, job.id, "devices_fitted")
+    with pytest.raises(IllegalTransition, match="All devices fitted is already recorded"):
+        services.fit_device(db_session, user, job.id, world["assets"]["PEN1"].asset_tag)
+    services.record_step(db_session, user, job.id, "test_call_passed")
+    assert db_session.get(Asset, world["assets"]["PEN1"].id).status == "available"
+
+
+def test_a_visit_booked_for_a_later_day_cannot_be_started(db_session, world, installer):
+    user = installer()
+    job, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="new_install",
+                                 priority="routine")
+    later = today() + timedelta(days=3)
+    services.schedule_job(db_session, "t", job.id, on=later, slot="am", installer_id=user.id)
+    assert services.allowed_actions(user, job) == frozenset()
+    with pytest.raises(IllegalTransition, match="This visit is booked for"):
+        services.record_step(db_session, user, job.id, "arrived")
+
+
+def test_another_installer_cannot_work_the_job(db_session, world, installer):
+    mine, theirs = installer("Ian Walsh"), installer("Other Installer")
+    job = _scheduled(db_session, world, mine)
+    with pytest.raises(NotAllowed, match="Only the installer job .* is assigned to"):
+        services.record_step(db_session, theirs, job.id, "arrived")
+    with pytest.raises(NotAllowed, match="Only the installer job .* is assigned to"):
+        services.fit_device(db_session, theirs, job.id, world["assets"]["HUB1"].asset_tag)
+    assert services.allowed_actions(theirs, job) == frozenset()
+
+
+def test_a_tap_from_an_earlier_visit_is_a_refusal_not_a_clash(db_session, world, installer):
+    user = installer()
+    job = _scheduled(db_session, world, user)
+    services.record_step(db_session, user, job.id, "arrived", visit=1)
+    services.no_access(db_session, user, job.id, "Nobody in", visit=1)
+    job = services.schedule_job(db_session, "t", job.id, on=today(), slot="pm", installer_id=user.id)
+    assert job.visit == 2
+    for late in (lambda: services.record_step(db_session, user, job.id, "consent_confirmed", visit=1),
+                 lambda: services.fit_device(db_session, user, job.id, world["assets"]["HUB1"].asset_tag, visit=1),
+                 lambda: services.complete_job(db_session, user, job.id, line_type="digital", visit=1),
+                 lambda: services.fail_job(db_session, user, job.id, "No signal", visit=1)):
+        with pytest.raises(IllegalTransition, match="That tap was for an earlier visit"):
+            late()
+    assert services.steps_done(db_session, job) == {}
+
+
+def test_a_new_install_needs_an_alarm_unit_and_the_line_type(db_session, world, installer):
+    user = installer()
+    job = _scheduled(db_session, world, user)
+    services.record_step(db_session, user, job.id, "arrived")
+    services.fit_device(db_session, user, job.id, world["assets"]["PEN1"].asset_tag)  # a pendant, no unit
+    for step in ("devices_fitted", "test_call_passed", "consent_confirmed", "smoke_heat_checked"):
+        services.record_step(db_session, user, job.id, step)
+    services.record_step(db_session, user, job.id, "responders_confirmed", {"service": True})
+    assert "completed" not in services.allowed_actions(user, job)
+    with pytest.raises(IllegalTransition, match="Fit an alarm unit"):
+        services.complete_job(db_session, user, job.id, line_type="digital")
+
+
+def test_a_switchover_completes_only_with_a_digital_unit_on_a_digital_line(db_session, world, installer):
+    user = installer()
+    _install(db_session, world, user, tags=("ANA1", "PEN1"))
+    services.connection_for(db_session, world["person"].id).line_type = "analogue"
+    db_session.flush()
+    switch, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="digital_switchover",
+                                    priority="routine")
+    services.schedule_job(db_session, "t", switch.id, on=today(), slot="am", installer_id=user.id)
+    services.record_step(db_session, user, switch.id, "arrived")
+    services.fit_device(db_session, user, switch.id, world["assets"]["ANA2"].asset_tag)  # another analogue unit
+    for step in ("devices_fitted", "test_call_passed", "responders_confirmed"):
+        services.record_step(db_session, user, switch.id, step)
+    assert "completed" not in services.allowed_actions(user, switch)
+    with pytest.raises(IllegalTransition, match="digital-capable unit"):
+        services.complete_job(db_session, user, switch.id)
+
+    again, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="digital_switchover",
+                                   priority="routine")
+    services.cancel_job(db_session, "t", switch.id, "Wrong unit taken")
+    services.schedule_job(db_session, "t", again.id, on=today(), slot="pm", installer_id=user.id)
+    services.record_step(db_session, user, again.id, "arrived")
+    services.fit_device(db_session, user, again.id, world["assets"]["HUB2"].asset_tag)
+    for step in ("devices_fitted", "test_call_passed", "responders_confirmed"):
+        services.record_step(db_session, user, again.id, step)
+    assert "completed" in services.allowed_actions(user, again)
+    with pytest.raises(Refusal, match="leaves the alarm on a digital line") as caught:
+        services.complete_job(db_session, user, again.id, line_type="analogue")
+    assert caught.value.field == "line_type"
+    job, created = services.complete_job(db_session, user, again.id, line_type="mobile")
+    assert created and services.connection_for(db_session, world["person"].id).line_type == "mobile"
