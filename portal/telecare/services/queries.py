@@ -32,7 +32,7 @@ def due_clock(job: Job, now: datetime | None = None) -> Reading | None:
     if job.state == "cancelled":
         return None
     stopped = job.completed_at if job.state == "completed" else None
-    return read_clock("Due by", job.due_date, now or utcnow(), stopped_at=stopped, due_soon_days=DUE_SOON_DAYS)
+    return read_clock("Target", job.due_date, now or utcnow(), stopped_at=stopped, due_soon_days=DUE_SOON_DAYS)
 
 
 def visit_clock(job: Job, now: datetime | None = None) -> Reading | None:
