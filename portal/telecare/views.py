@@ -39,6 +39,7 @@ from portal.timeutil import today as london_today
 from portal.timeutil import utcnow
 from portal.web.forms import refuse
 from portal.web.htmx import is_partial, render_page
+from portal.web.ids import id_arg
 from portal.web.security import has_role, staff
 
 
@@ -193,7 +194,7 @@ def failed(job_id: int):
 def jobs():
     state = request.args.get("state", "")
     job_type = request.args.get("type", "")
-    installer_id = request.args.get("installer", type=int)
+    installer_id = id_arg("installer")
     overdue = request.args.get("overdue") == "yes"
     rows = services.list_jobs(db.session, state=state if state in JOB_STATES else None,
                               job_type=job_type if job_type in JOB_TYPES else None,
@@ -208,7 +209,7 @@ def jobs():
 @bp.route("/jobs/new", methods=["GET", "POST"])
 @staff(*COORDINATORS)
 def new_job():
-    person_id = request.args.get("person", type=int)
+    person_id = id_arg("person")
     person = db.session.get(Person, person_id) if person_id else None
     if person is None:
         q = (request.args.get("q") or "").strip()[:100]
@@ -225,8 +226,8 @@ def new_job():
     form.referral_id.choices = [("", "No referral")] + [(r.id, r.reference) for r in referrals]
     if request.method == "GET":
         form.submission_key.data = new_submission_key()
-        if request.args.get("referral", type=int) in {r.id for r in referrals}:
-            form.referral_id.data = request.args.get("referral", type=int)
+        if id_arg("referral") in {r.id for r in referrals}:
+            form.referral_id.data = id_arg("referral")
     if form.validate_on_submit():
         try:
             job, created = services.create_job(
