@@ -9,8 +9,7 @@ from portal.telecare import views  # noqa: E402,F401
 
 def register(app: Flask) -> None:
     from portal.telecare.seed import seed_demo
-    from portal.telecare.services import person_section
-    from portal.telecare.views import COORDINATORS, INSTALLERS
+    from portal.telecare.services import COORDINATORS, INSTALLERS, person_section
 
     app.register_blueprint(bp)
     add_navigation(app, "Today's jobs", "telecare.today", INSTALLERS)

@@ -7,6 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -24,6 +25,14 @@ from portal.web.widgets import DateInput
 
 def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
+
+
+def _number_or_none(value):
+    """A hidden number (a version, a visit); anything that is not a number is treated as not sent."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
 
 class JobForm(FlaskForm):
     submission_key = HiddenField()
@@ -43,7 +52,7 @@ class JobForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    version = HiddenField()
+    version = HiddenField(filters=[_number_or_none])
     on = DateField("Date of the visit", widget=DateInput(), format="%d %m %Y",
                    validators=[InputRequired("Enter the date of the visit")])
     slot = SelectField("Time slot", choices=[("", "Select a slot")] + list(SLOTS.items()), widget=GovSelect(),
@@ -59,7 +68,7 @@ class ScheduleForm(FlaskForm):
     submit = SubmitField("Schedule visit", widget=GovSubmitInput())
 
 class CancelForm(FlaskForm):
-    version = HiddenField()
+    version = HiddenField(filters=[_number_or_none])
     reason = StringField("Reason for cancelling", widget=GovTextInput(),
                          validators=[InputRequired("Enter the reason for cancelling the job"), Length(max=300)])
     submit = SubmitField("Cancel job", widget=GovSubmitInput())
@@ -71,3 +80,50 @@ class BatchForm(FlaskForm):
                          validators=[InputRequired("Enter how many jobs to create"),
                                      NumberRange(min=1, max=500, message="Enter a number from 1 to 500")])
     submit = SubmitField("Create switchover jobs", widget=GovSubmitInput())
+
+
+# The installer's card. Each tap is its own small form; the services decide every rule (and name
+# the field a refusal is about), so these forms only read the answers and keep them for a re-render.
+
+class TapForm(FlaskForm):
+    """A one-button step. `visit` is the visit the card was showing when it was tapped."""
+
+    visit = HiddenField(filters=[_number_or_none])
+
+
+class FitForm(TapForm):
+    tag = StringField("Scan or type a device's asset tag", validators=[Length(max=80)])
+
+
+class RespondersForm(TapForm):
+    responder_1_name = StringField("Responder 1 name", validators=[Length(max=160)])
+    responder_1_phone = StringField("Responder 1 phone", validators=[Length(max=40)])
+    responder_1_relationship = StringField("Responder 1 relationship (optional)", validators=[Length(max=80)])
+    responder_2_name = StringField("Responder 2 name (optional)", validators=[Length(max=160)])
+    responder_2_phone = StringField("Responder 2 phone", validators=[Length(max=40)])
+    responder_2_relationship = StringField("Responder 2 relationship (optional)", validators=[Length(max=80)])
+    service = BooleanField("Use the responder service", false_values=("", "no"))
+
+    def details(self) -> dict:
+        return {"responders": [{"name": self[f"responder_{i}_name"].data,
+                                "phone": self[f"responder_{i}_phone"].data,
+                                "relationship": self[f"responder_{i}_relationship"].data} for i in (1, 2)],
+                "service": self.service.data}
+
+
+class KeySafeForm(TapForm):
+    present = StringField("Is there a key safe?")
+    location = StringField("Where it is (optional)", validators=[Length(max=200)])
+
+    def details(self) -> dict:
+        return {"present": {"yes": True, "no": False}.get(self.present.data), "location": self.location.data}
+
+
+class CompleteForm(TapForm):
+    line_type = StringField("Line the alarm uses")
+    telephone = StringField("Telephone or SIM number (optional)", validators=[Length(max=40)])
+    provider = StringField("Line provider (optional)", validators=[Length(max=80)])
+
+
+class ReasonForm(TapForm):
+    reason = StringField("Reason", validators=[Length(max=300)])

@@ -30,6 +30,8 @@ JOB_STATES = {
     "no_access": "No access",
     "cancelled": "Cancelled",
 }
+STATE_COLOURS = {"requested": "yellow", "scheduled": "blue", "completed": "green", "no_access": "red",
+                 "cancelled": "grey"}
 OPEN_JOB_STATES = ("requested", "scheduled", "no_access")
 SLOTS = {"am": "Morning", "pm": "Afternoon", "eve": "Evening"}
 STEPS = {
@@ -103,6 +105,10 @@ class Job(db.Model):
     @property
     def state_label(self) -> str:
         return JOB_STATES.get(self.state, self.state)
+
+    @property
+    def state_colour(self) -> str:
+        return STATE_COLOURS.get(self.state, "grey")
 
     @property
     def slot_label(self) -> str:

@@ -14,7 +14,8 @@ from portal.people.models import Person
 from portal.referrals.models import Referral, ReferralNeed
 from portal.telecare import services
 from portal.telecare.models import Connection, ConnectionDevice, Job, Responder
-from portal.timeutil import utcnow
+from portal.timeutil import london_date, utcnow
+from portal.timeutil import today as london_today
 
 CONNECTIONS = 400
 ANALOGUE_SHARE = 0.45
@@ -62,7 +63,7 @@ def seed_demo(session, *, connections: int = CONNECTIONS, seed: int = 11) -> Non
                               unit_serial=unit.serial, line_type=line,
                               telephone=f"01632 {rng.randint(100000, 999999)}" if line != "mobile" else
                               f"07700 {rng.randint(900000, 900999)}", provider=rng.choice(PROVIDERS),
-                              monitoring_start=installed.date(), status="active",
+                              monitoring_start=london_date(installed), status="active",
                               key_safe_present=(ks := rng.random() < 0.6),
                               key_safe_location=rng.choice(KEY_SAFES) if ks else None, created_at=installed,
                               updated_at=installed, version=1))
@@ -71,7 +72,7 @@ def seed_demo(session, *, connections: int = CONNECTIONS, seed: int = 11) -> Non
                              referral_id=ref.id if ref and ref.received_at < installed else None,
                              priority=rng.choice(["urgent", "routine", "routine"]), state="completed",
                              requested_at=installed - timedelta(days=rng.randint(2, 14)),
-                             due_date=(installed + timedelta(days=3)).date(), scheduled_date=installed.date(),
+                             due_date=london_date(installed + timedelta(days=3)), scheduled_date=london_date(installed),
                              slot=rng.choice(["am", "pm"]), installer_id=installer.id if installer else None,
                              visit=1, completed_at=installed, completed_by_id=installer.id if installer else None,
                              version=2))
@@ -131,7 +132,7 @@ def _assets(session, rng, stores, products, connections, now) -> dict:
                                                                          Asset.status == "available")) or 0
         for _ in range(max(0, count - have)):
             store = rng.choice(stores)
-            bought = (now - timedelta(days=rng.randint(800, 2600))).date()
+            bought = london_date(now - timedelta(days=rng.randint(800, 2600)))
             rows.append(dict(asset_tag=f"TC-{n:06d}", serial=f"{code[4:]}{rng.randint(10**7, 10**8 - 1)}",
                              product_id=product.id, store_id=store.id, status="available", loan_count=0,
                              purchased_on=bought, purchase_cost=product.unit_cost, created_at=now, version=1,
@@ -159,18 +160,19 @@ def _history(session, rng, now, installer, conn_ids) -> None:
     rows = []
     for i, conn in enumerate(rng.sample(digital, min(len(digital), 120))):
         done = now - timedelta(days=rng.randint(1, 540))
-        if done.date() < conn.monitoring_start:
+        if london_date(done) < conn.monitoring_start:
             continue
         rows.append(dict(submission_key=f"seed-switch-{i}", job_type="digital_switchover", person_id=conn.person_id,
                          priority="routine", state="completed", requested_at=done - timedelta(days=10),
-                         due_date=done.date(), scheduled_date=done.date(), slot="am", visit=1,
+                         due_date=london_date(done), scheduled_date=london_date(done), slot="am", visit=1,
                          installer_id=installer.id if installer else None, completed_at=done,
                          completed_by_id=installer.id if installer else None, version=2))
     for i, conn in enumerate(rng.sample(digital, 15)):
         when = now - timedelta(days=rng.randint(1, 200))
         rows.append(dict(submission_key=f"seed-fault-{i}", job_type="fault_visit", person_id=conn.person_id,
                          priority="urgent", state=rng.choice(["completed", "no_access", "cancelled"]),
-                         requested_at=when - timedelta(days=2), due_date=when.date(), scheduled_date=when.date(),
+                         requested_at=when - timedelta(days=2), due_date=london_date(when),
+                         scheduled_date=london_date(when),
                          slot="pm", visit=1, installer_id=installer.id if installer else None,
                          reason="Nobody home; card left", version=2))
     if rows:
@@ -181,7 +183,7 @@ def _open_jobs(session, rng, now, installer, spare, conn_ids) -> None:
     """Requested jobs for the coordinators, and today's and this week's visits for the installer."""
     if installer is None:
         return
-    today = services.today()
+    today = london_today()
     analogue = list(session.scalars(select(Connection).where(Connection.line_type == "analogue")
                                     .order_by(Connection.id).limit(30)))
     plan = []

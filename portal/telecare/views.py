@@ -1,125 +1,190 @@
 """Telecare pages: the installer's day (mobile-first, HTMX taps that also work as plain posts),
-and the coordinators' jobs list, job page, planner, connections, switchover and line register."""
+and the coordinators' jobs list, job page, planner, connections, switchover and line register.
+
+Every action on a job has its own route (the endpoint name is the action `allowed_actions` names)
+with its own role rule. A refusal comes back on the same card or page, on the field it names, with
+every answer kept; only a real version clash says "changed by someone else".
+"""
 
 import csv
 import io
-import uuid
 from datetime import date, timedelta
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from portal.auth.models import User
-from portal.auth.roles import ADMIN, MANAGER, TELECARE_INSTALLER, TRIAGE_OFFICER
-from portal.errors import NotFound, PortalError
+from portal.errors import NotFound, Refusal
 from portal.extensions import db
 from portal.people.models import Person
 from portal.referrals.models import Referral
+from portal.sql import new_submission_key
 from portal.telecare import bp, services
-from portal.telecare.forms import BatchForm, CancelForm, JobForm, ScheduleForm
+from portal.telecare.forms import (
+    BatchForm,
+    CancelForm,
+    CompleteForm,
+    FitForm,
+    JobForm,
+    KeySafeForm,
+    ReasonForm,
+    RespondersForm,
+    ScheduleForm,
+    TapForm,
+)
 from portal.telecare.models import JOB_STATES, JOB_TYPES, LINE_TYPES, STEPS, Job
+from portal.telecare.services import COORDINATORS, INSTALLERS
+from portal.timeutil import today as london_today
+from portal.timeutil import utcnow
+from portal.web.forms import refuse
 from portal.web.htmx import is_partial, render_page
+from portal.web.ids import id_arg
 from portal.web.security import has_role, staff
-
-INSTALLERS = (TELECARE_INSTALLER,)
-COORDINATORS = (TRIAGE_OFFICER, MANAGER, ADMIN)
-
 
 
 def _coordinator() -> bool:
     return has_role(current_user, COORDINATORS)
 
 
-def _visit() -> int | None:
-    raw = request.form.get("visit", "")
-    return int(raw) if raw.isdigit() else None
-
-
 # ---------------------------------------------------------------- the installer's day
 
-def _card_response(job_id: int, error: str | None = None, status: int = 200):
-    """HTMX: the job card alone (swapped in place). A plain post: PRG back to today's list."""
-    if is_partial():
-        job = services.job_for_installer(db.session, current_user, job_id)
-        c = services.card(db.session, job, current_user)
-        return render_page("telecare/card.html", "card", status=status, c=c, error=error, line_types=LINE_TYPES,
-                           steps=STEPS)
-    if error:
-        flash(error, "error")
-    return redirect(url_for("telecare.today") + f"#job-{job_id}", 303)
+def _card_page(job: Job, status: int = 200, posted: dict | None = None):
+    """The job card: alone for HTMX (swapped in place), else on its own page."""
+    c = services.card(db.session, job, current_user)
+    return render_page("telecare/card.html", "card", status=status, c=c, posted=posted, partial=is_partial(),
+                       line_types=LINE_TYPES, steps=STEPS)
 
 
-def _tap(job_id: int, action):
-    """Run one installer action on one of the installer's own jobs, commit, return the card."""
-    services.job_for_installer(db.session, current_user, job_id)  # another installer's job: 404
-    try:
-        message = action()
-    except NotFound:
-        raise
-    except PortalError as exc:
-        db.session.rollback()
-        return _card_response(job_id, exc.message, 409 if exc.status == 409 else 422)
-    db.session.commit()
-    if message and not is_partial():
-        flash(message, "success")
-    return _card_response(job_id)
+def _tap(job_id: int, action: str, form_class, run, id_infix: str = ""):
+    """One installer action on one of the installer's own jobs (any other job is not found).
+
+    `run(form)` calls the service and returns the message for a plain post. A refusal shows the
+    same card again with the message on its field and what was typed still in the inputs.
+    """
+    job = services.job_for_installer(db.session, current_user, job_id)
+    form = form_class()
+    for field in form:  # the ids the card gives its inputs, so the error summary links to them
+        field.id = f"{field.name}-{id_infix}-{job_id}" if id_infix else f"{field.name}-{job_id}"
+    if form.validate_on_submit():
+        try:
+            message = run(form)
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            if is_partial():
+                return _card_page(job)
+            flash(message, "success")
+            if job.scheduled_date == london_today():
+                return redirect(url_for("telecare.today") + f"#job-{job_id}", 303)
+            return redirect(url_for("telecare.job", job_id=job_id), 303)
+    job = services.job_for_installer(db.session, current_user, job_id)
+    return _card_page(job, 422, posted={"job": job_id, "action": action, "form": form})
+
+
+def _step(job_id: int, step: str, form_class=TapForm, details=None):
+    def run(form):
+        _, created = services.record_step(db.session, current_user, job_id, step,
+                                          details(form) if details else None, visit=form.visit.data)
+        return f"{STEPS[step]}: saved." if created else f"{STEPS[step]} was already saved."
+
+    return _tap(job_id, step, form_class, run)
 
 
 @bp.get("/today")
 @staff(*INSTALLERS)
 def today():
-    day = services.today()
+    day = london_today()
     jobs = services.day_jobs(db.session, current_user.id, day)
     cards = [services.card(db.session, job, current_user) for job in jobs]
     return render_template("telecare/today.html", cards=cards, day=day, line_types=LINE_TYPES, steps=STEPS,
-                           error=None)
+                           posted=None, partial=False)
 
 
-@bp.post("/jobs/<int:job_id>/steps/<step>")
+@bp.post("/jobs/<int:job_id>/steps/arrived")
 @staff(*INSTALLERS)
-def step(job_id: int, step: str):
-    if step not in STEPS:
-        abort(404)
-    details: dict = {}
-    if step == "responders_confirmed":
-        details = {"responders": [{"name": request.form.get(f"responder_{i}_name", ""),
-                                   "phone": request.form.get(f"responder_{i}_phone", ""),
-                                   "relationship": request.form.get(f"responder_{i}_relationship", "")}
-                                  for i in (1, 2)],
-                   "service": request.form.get("service") == "yes"}
-    elif step == "key_safe_checked":
-        present = request.form.get("present")
-        details = {"present": {"yes": True, "no": False}.get(present), "location": request.form.get("location", "")}
-
-    def action():
-        if step == "completed":
-            services.complete_job(db.session, current_user, job_id, line_type=request.form.get("line_type"),
-                                  telephone=request.form.get("telephone"), provider=request.form.get("provider"),
-                                  visit=_visit())
-            return f"Job {job_id} completed."
-        if step == "no_access":
-            services.no_access(db.session, current_user, job_id, request.form.get("reason", ""), visit=_visit())
-            return f"Job {job_id} marked as no access. The coordinator will rebook it."
-        if step == "failed":
-            services.fail_job(db.session, current_user, job_id, request.form.get("reason", ""), visit=_visit())
-            return f"Job {job_id} marked as failed. The coordinator will rebook it."
-        services.record_step(db.session, current_user, job_id, step, details, visit=_visit())
-        return f"{STEPS[step]}: saved."
-
-    return _tap(job_id, action)
+def arrived(job_id: int):
+    return _step(job_id, "arrived")
 
 
 @bp.post("/jobs/<int:job_id>/devices")
 @staff(*INSTALLERS)
 def fit(job_id: int):
-    tag = request.form.get("tag", "")
-
-    def action():
-        asset, created = services.fit_device(db.session, current_user, job_id, tag, visit=_visit())
+    def run(form):
+        asset, created = services.fit_device(db.session, current_user, job_id, form.tag.data or "",
+                                             visit=form.visit.data)
         return f"Device {asset.asset_tag} fitted." if created else f"Device {asset.asset_tag} was already fitted."
 
-    return _tap(job_id, action)
+    return _tap(job_id, "fit", FitForm, run)
+
+
+@bp.post("/jobs/<int:job_id>/steps/devices_fitted")
+@staff(*INSTALLERS)
+def devices_fitted(job_id: int):
+    return _step(job_id, "devices_fitted")
+
+
+@bp.post("/jobs/<int:job_id>/steps/test_call_passed")
+@staff(*INSTALLERS)
+def test_call_passed(job_id: int):
+    return _step(job_id, "test_call_passed")
+
+
+@bp.post("/jobs/<int:job_id>/steps/consent_confirmed")
+@staff(*INSTALLERS)
+def consent_confirmed(job_id: int):
+    return _step(job_id, "consent_confirmed")
+
+
+@bp.post("/jobs/<int:job_id>/steps/responders_confirmed")
+@staff(*INSTALLERS)
+def responders_confirmed(job_id: int):
+    return _step(job_id, "responders_confirmed", RespondersForm, lambda form: form.details())
+
+
+@bp.post("/jobs/<int:job_id>/steps/smoke_heat_checked")
+@staff(*INSTALLERS)
+def smoke_heat_checked(job_id: int):
+    return _step(job_id, "smoke_heat_checked")
+
+
+@bp.post("/jobs/<int:job_id>/steps/key_safe_checked")
+@staff(*INSTALLERS)
+def key_safe_checked(job_id: int):
+    return _step(job_id, "key_safe_checked", KeySafeForm, lambda form: form.details())
+
+
+@bp.post("/jobs/<int:job_id>/steps/completed")
+@staff(*INSTALLERS)
+def completed(job_id: int):
+    def run(form):
+        _, created = services.complete_job(db.session, current_user, job_id, line_type=form.line_type.data,
+                                           telephone=form.telephone.data, provider=form.provider.data,
+                                           visit=form.visit.data)
+        return f"Job {job_id} completed." if created else f"Job {job_id} was already completed."
+
+    return _tap(job_id, "completed", CompleteForm, run)
+
+
+@bp.post("/jobs/<int:job_id>/steps/no_access")
+@staff(*INSTALLERS)
+def no_access(job_id: int):
+    def run(form):
+        services.no_access(db.session, current_user, job_id, form.reason.data, visit=form.visit.data)
+        return f"Job {job_id} marked as no access. The coordinator will rebook it."
+
+    return _tap(job_id, "no_access", ReasonForm, run)
+
+
+@bp.post("/jobs/<int:job_id>/steps/failed")
+@staff(*INSTALLERS)
+def failed(job_id: int):
+    def run(form):
+        services.fail_job(db.session, current_user, job_id, form.reason.data, visit=form.visit.data)
+        return f"Job {job_id} marked as failed. The coordinator will rebook it."
+
+    return _tap(job_id, "failed", ReasonForm, run, id_infix="failed")
 
 
 # ---------------------------------------------------------------- coordinators: jobs
@@ -129,20 +194,22 @@ def fit(job_id: int):
 def jobs():
     state = request.args.get("state", "")
     job_type = request.args.get("type", "")
-    installer_id = request.args.get("installer", type=int)
+    installer_id = id_arg("installer")
     overdue = request.args.get("overdue") == "yes"
     rows = services.list_jobs(db.session, state=state if state in JOB_STATES else None,
                               job_type=job_type if job_type in JOB_TYPES else None,
                               installer_id=installer_id, overdue=overdue)
+    now = utcnow()
     return render_page("telecare/jobs.html", "results", rows=rows, state=state, job_type=job_type,
                        installer_id=installer_id, overdue=overdue, states=JOB_STATES, types=JOB_TYPES,
-                       installers=services.installers(db.session), today=services.today())
+                       installers=services.installers(db.session),
+                       clocks={j.id: services.due_clock(j, now) for j in rows})
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])
 @staff(*COORDINATORS)
 def new_job():
-    person_id = request.args.get("person", type=int)
+    person_id = id_arg("person")
     person = db.session.get(Person, person_id) if person_id else None
     if person is None:
         q = (request.args.get("q") or "").strip()[:100]
@@ -158,59 +225,38 @@ def new_job():
                                    .order_by(Referral.received_at.desc())).all()
     form.referral_id.choices = [("", "No referral")] + [(r.id, r.reference) for r in referrals]
     if request.method == "GET":
-        form.submission_key.data = str(uuid.uuid4())
-        if request.args.get("referral", type=int) in {r.id for r in referrals}:
-            form.referral_id.data = request.args.get("referral", type=int)
+        form.submission_key.data = new_submission_key()
+        if id_arg("referral") in {r.id for r in referrals}:
+            form.referral_id.data = id_arg("referral")
     if form.validate_on_submit():
         try:
             job, created = services.create_job(
                 db.session, current_user, person_id=person.id, job_type=form.job_type.data,
                 priority=form.priority.data, referral_id=form.referral_id.data, access_notes=form.access_notes.data,
                 to_fit=form.to_fit.data, submission_key=form.submission_key.data or None)
-        except PortalError as exc:
-            db.session.rollback()
-            form.job_type.errors = list(form.job_type.errors) + [exc.message]
+        except Refusal as exc:
+            refuse(form, exc)
         else:
             db.session.commit()
             if created:
                 flash(f"Job {job.id} requested. Due by {job.due_date.strftime('%-d %B %Y')}.", "success")
             return redirect(url_for("telecare.job", job_id=job.id), 303)
-    return render_template("telecare/job_new.html", form=form, person=person)
+    return make_response(render_template("telecare/job_new.html", form=form, person=person),
+                         422 if form.errors else 200)
 
 
 def _schedule_form(job: Job, form: ScheduleForm | None = None) -> ScheduleForm:
-    form = form or ScheduleForm(formdata=None)
+    """The schedule form: the one posted, or a fresh one showing the visit as it is booked now."""
+    if form is None:
+        form = ScheduleForm(formdata=None, version=job.version, on=job.scheduled_date,
+                            installer_id=job.installer_id, route_order=job.route_order)
+        if job.slot in ("am", "pm", "eve"):
+            form.slot.data = job.slot
+        elif job.slot:
+            form.start_time.data = job.slot
     form.installer_id.choices = [("", "Select an installer")] + [(u.id, u.name) for u in
                                                                  services.installers(db.session)]
-    if form.version.data in (None, ""):
-        form.version.data = job.version
     return form
-
-
-@bp.get("/jobs/<int:job_id>")
-@staff(*INSTALLERS, *COORDINATORS)
-def job(job_id: int):
-    if not _coordinator():
-        try:
-            own = services.job_for_installer(db.session, current_user, job_id)
-        except NotFound:
-            abort(404)
-        return render_page("telecare/card.html", "card", c=services.card(db.session, own, current_user),
-                           error=None, line_types=LINE_TYPES, steps=STEPS)
-    try:
-        job = services.get_job(db.session, job_id)
-    except NotFound:
-        abort(404)
-    schedule = _schedule_form(job)
-    if job.scheduled_date:
-        schedule.on.data = job.scheduled_date
-        schedule.installer_id.data = job.installer_id
-        schedule.route_order.data = job.route_order
-        if job.slot in ("am", "pm", "eve"):
-            schedule.slot.data = job.slot
-        else:
-            schedule.start_time.data = job.slot
-    return _job_page(job, schedule, CancelForm(formdata=None, version=job.version))
 
 
 def _job_page(job: Job, schedule: ScheduleForm, cancel: CancelForm, status: int = 200):
@@ -218,8 +264,17 @@ def _job_page(job: Job, schedule: ScheduleForm, cancel: CancelForm, status: int 
     installer = db.session.get(User, job.installer_id) if job.installer_id else None
     return make_response(render_template(
         "telecare/job.html", job=job, steps=steps, schedule=schedule, cancel=cancel, installer=installer,
-        devices=services.fitted_devices(db.session, job), missing=services.missing_steps(db.session, job),
-        today=services.today(), step_labels=STEPS), status)
+        devices=services.fitted_devices(db.session, job), allowed=services.allowed_actions(current_user, job),
+        due=services.due_clock(job), visit=services.visit_clock(job)), status)
+
+
+@bp.get("/jobs/<int:job_id>")
+@staff(*INSTALLERS, *COORDINATORS)
+def job(job_id: int):
+    if not _coordinator():
+        return _card_page(services.job_for_installer(db.session, current_user, job_id))
+    job = services.get_job(db.session, job_id)
+    return _job_page(job, _schedule_form(job), CancelForm(formdata=None, version=job.version))
 
 
 @bp.post("/jobs/<int:job_id>/schedule")
@@ -228,16 +283,13 @@ def schedule(job_id: int):
     job = services.get_job(db.session, job_id)
     form = _schedule_form(job, ScheduleForm())
     if form.validate_on_submit():
-        slot = (form.start_time.data or "").strip() or form.slot.data
+        start_time = (form.start_time.data or "").strip()
         try:
-            services.schedule_job(db.session, current_user, job_id, on=form.on.data, slot=slot,
+            services.schedule_job(db.session, current_user, job_id, on=form.on.data, slot=start_time or form.slot.data,
                                   installer_id=form.installer_id.data, route_order=form.route_order.data,
-                                  expected_version=form.version.data or None)
-        except PortalError as exc:
-            if exc.status == 409:
-                raise
-            db.session.rollback()
-            form.slot.errors = list(form.slot.errors) + [exc.message]
+                                  expected_version=form.version.data)
+        except Refusal as exc:
+            refuse(form, exc, fields={"slot": "start_time"} if start_time else None)
         else:
             db.session.commit()
             flash("Visit scheduled.", "success")
@@ -249,14 +301,19 @@ def schedule(job_id: int):
 @bp.post("/jobs/<int:job_id>/cancel")
 @staff(*COORDINATORS)
 def cancel(job_id: int):
-    job = services.get_job(db.session, job_id)
+    services.get_job(db.session, job_id)
     form = CancelForm()
     if form.validate_on_submit():
-        services.cancel_job(db.session, current_user, job_id, form.reason.data,
-                            expected_version=form.version.data or None)
-        db.session.commit()
-        flash(f"Job {job_id} cancelled.", "success")
-        return redirect(url_for("telecare.job", job_id=job_id), 303)
+        try:
+            services.cancel_job(db.session, current_user, job_id, form.reason.data,
+                                expected_version=form.version.data)
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Job {job_id} cancelled.", "success")
+            return redirect(url_for("telecare.job", job_id=job_id), 303)
+    job = services.get_job(db.session, job_id)
     return _job_page(job, _schedule_form(job), form, 422)
 
 
@@ -267,12 +324,12 @@ def planner():
     try:
         start = date.fromisoformat(raw)
     except ValueError:
-        start = services.today()
+        start = london_today()
     start = start - timedelta(days=start.weekday())
     plan = services.planner(db.session, start)
     return render_page("telecare/planner.html", "grid", plan=plan, start=start,
                        previous=start - timedelta(days=7), following=start + timedelta(days=7),
-                       today=services.today())
+                       today=london_today())
 
 
 # ---------------------------------------------------------------- connections, switchover, line register
@@ -281,11 +338,8 @@ def planner():
 @staff(*INSTALLERS, *COORDINATORS)
 def connection(person_id: int):
     if not _coordinator() and not services.installer_may_see_person(db.session, current_user, person_id):
-        abort(404)
-    try:
-        conn = services.view_connection(db.session, current_user, person_id)
-    except NotFound:
-        abort(404)
+        raise NotFound("There is no telecare connection for that person in your list.")
+    conn = services.view_connection(db.session, current_user, person_id)
     person = db.session.get(Person, person_id)
     devices = services.devices_for_person(db.session, person_id)
     jobs = services.jobs_for_person(db.session, person_id)
@@ -304,20 +358,19 @@ def switchover():
     form.locality.choices = [("", "Select a locality")] + [(r["locality"], f"{r['locality']} ({r['to_book']} "
                                                            "to book)") for r in rows]
     if request.method == "GET":
-        form.batch_key.data = str(uuid.uuid4())
+        form.batch_key.data = new_submission_key()
     if form.validate_on_submit():
         try:
             created = services.create_switchover_batch(db.session, current_user, form.locality.data, form.limit.data,
                                                        batch_key=form.batch_key.data or None)
-        except (PortalError, ValueError) as exc:
-            db.session.rollback()
-            form.locality.errors = list(form.locality.errors) + [getattr(exc, "message", "Try again.")]
+        except Refusal as exc:
+            refuse(form, exc)
         else:
             db.session.commit()
             flash(f"{created} switchover job{'s' if created != 1 else ''} created for {form.locality.data}.",
                   "success")
             return redirect(url_for("telecare.switchover"), 303)
-    since = services.today().replace(day=1) - timedelta(days=540)
+    since = london_today().replace(day=1) - timedelta(days=540)
     progress = services.switchover_progress(db.session, since)
     total = sum(r["analogue"] for r in rows)
     return make_response(render_template("telecare/switchover.html", rows=rows, form=form, progress=progress,
@@ -326,7 +379,7 @@ def switchover():
 
 
 @bp.get("/line-register.csv")
-@staff(MANAGER, ADMIN, TRIAGE_OFFICER)
+@staff(*COORDINATORS)
 def line_register():
     rows = services.export_line_register(db.session, current_user)
     db.session.commit()
@@ -340,7 +393,7 @@ def line_register():
                          _cell(r["postcode"]), _cell(r["unit_model"]), _cell(r["unit_serial"])])
     resp = make_response(out.getvalue())
     resp.headers["Content-Type"] = "text/csv; charset=utf-8"
-    resp.headers["Content-Disposition"] = f"attachment; filename=telecare-line-register-{services.today()}.csv"
+    resp.headers["Content-Disposition"] = f"attachment; filename=telecare-line-register-{london_today()}.csv"
     return resp
 
 

@@ -1,11 +1,14 @@
 """Telecare pages through the real app: the installer's day with HTMX and plain posts, object-level
 access, key-safe privacy, and the coordinators' screens."""
 
+import re
+
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.telecare import services
 from portal.telecare.models import Connection, JobStep
+from portal.timeutil import today
 from tests.conftest import csrf_from
 
 KEY_SAFE = "Behind the blue drainpipe"
@@ -14,7 +17,7 @@ KEY_SAFE = "Behind the blue drainpipe"
 def _job_for(session, world, user, job_type="new_install"):
     job, _ = services.create_job(session, "t", person_id=world["person"].id, job_type=job_type, priority="urgent",
                                  access_notes="Ring twice", to_fit="Hub and pendant")
-    return services.schedule_job(session, "t", job.id, on=services.today(), slot="am", installer_id=user.id,
+    return services.schedule_job(session, "t", job.id, on=today(), slot="am", installer_id=user.id,
                                  route_order=1)
 
 
@@ -51,16 +54,21 @@ def test_installer_day_and_replayed_step_posts_record_once(client, staff, db_ses
     fit = client.post(f"/telecare/jobs/{job.id}/devices", data={**data, "tag": tag.lower()},
                       headers={**htmx_headers, "HX-Target": f"job-{job.id}"})
     assert fit.status_code == 200 and tag in fit.text
+    # A mistyped tag is a refusal on the tag input of the same card, with what was typed kept.
     bad = client.post(f"/telecare/jobs/{job.id}/devices", data={**data, "tag": "NOPE-1"},
                       headers={**htmx_headers, "HX-Target": f"job-{job.id}"})
-    assert bad.status_code == 404
+    assert bad.status_code == 422 and bad.text.lstrip().startswith('<article class="app-job-card"')
+    assert "No device has the asset tag NOPE-1" in bad.text
+    assert re.search(rf'id="tag-{job.id}-error"', bad.text)
+    assert re.search(rf'govuk-input--error" id="tag-{job.id}" name="tag"[^>]*value="NOPE-1"', bad.text)
     # A rule broken over HTMX comes back as the card with the message (swapped in place).
     early = client.post(f"/telecare/jobs/{job.id}/steps/completed", data=data,
                         headers={**htmx_headers, "HX-Target": f"job-{job.id}"})
-    assert early.status_code == 409 and "Before completing" in early.text and "data-job-card" in early.text
-    # ...and as a flash message after a plain post.
-    plain = client.post(f"/telecare/jobs/{job.id}/steps/completed", data=data, follow_redirects=True)
-    assert "Before completing" in plain.text
+    assert early.status_code == 422 and "Before completing" in early.text and "data-job-card" in early.text
+    # ...and after a plain post, the card's page with the GOV.UK error summary (no redirect: nothing is lost).
+    plain = client.post(f"/telecare/jobs/{job.id}/steps/completed", data=data)
+    assert plain.status_code == 422 and "There is a problem" in plain.text and "Before completing" in plain.text
+    assert plain.text.count("<h1") == 1
 
 
 def test_installers_see_only_their_jobs_and_people(client, staff, db_session, world, installer):
@@ -116,8 +124,6 @@ def test_coordinator_pages_and_actions(client, staff, db_session, world, install
     frag = client.get("/telecare/?state=requested", headers={**htmx_headers, "HX-Target": "results"})
     assert frag.text.lstrip().startswith('<div id="results">')
     page = client.get(f"/telecare/jobs/new?person={world['person'].id}")
-    import re
-
     key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page.text).group(1)
     data = {"csrf_token": csrf_from(page.text), "submission_key": key, "job_type": "new_install",
             "priority": "urgent", "referral_id": "", "to_fit": "Hub", "access_notes": ""}
@@ -129,10 +135,10 @@ def test_coordinator_pages_and_actions(client, staff, db_session, world, install
     page = client.get(job_url)
     assert "Schedule the visit" in page.text
     version = re.search(r'name="version"[^>]*value="(\d+)"', page.text).group(1)
-    today = services.today()
+    day = today()
     resp = client.post(job_url + "/schedule", data={
-        "csrf_token": csrf_from(page.text), "version": version, "on": [str(today.day), str(today.month),
-        str(today.year)], "slot": "am", "start_time": "", "installer_id": fitter.id, "route_order": "2"})
+        "csrf_token": csrf_from(page.text), "version": version, "on": [str(day.day), str(day.month),
+        str(day.year)], "slot": "am", "start_time": "", "installer_id": fitter.id, "route_order": "2"})
     assert resp.status_code == 303, resp.text[:3000]
     assert "Ian Walsh" in client.get("/telecare/planner").text
     bad = client.post(job_url + "/schedule", data={"csrf_token": csrf_from(page.text), "version": version})

@@ -1,0 +1,75 @@
+"""Telecare rules: jobs and their state machine, the installer's steps, fitting and returning
+devices (through the equipment ledger), connections, responders, the switchover and figures.
+
+- Who may do what to a job is decided once, in `allowed_actions` (access); every service that
+  performs an action checks it there first.
+- Every job transition is one conditional UPDATE on the state and version that were read, with
+  an audit row; an action not open now raises IllegalTransition with a plain-English message.
+- A step is one row per (job, visit, step), inserted with ON CONFLICT DO NOTHING: a double tap or a
+  replayed POST finds the existing row and records nothing new.
+- Key safe codes are never stored: only "present: yes/no" and where it is. The location is shown
+  only to the installer assigned to the job.
+
+The public names are re-exported here: `from portal.telecare import services; services.create_job(...)`.
+"""
+
+from portal.telecare.services._common import (
+    COORDINATORS,
+    FIT_TYPES,
+    INSTALLERS,
+    OPTIONAL_STEPS,
+    REQUIRED_STEPS,
+    TERMINAL_STEPS,
+    connection_for,
+    fitted_devices,
+    get_job,
+    installers,
+    is_digital_unit,
+    is_unit,
+    job_for_installer,
+    missing_steps,
+    slot_sort_key,
+    steps_done,
+    targets,
+    unit_codes,
+    valid_slot,
+)
+from portal.telecare.services.access import (
+    ACTIONS,
+    COORDINATOR_ACTIONS,
+    INSTALLER_ACTIONS,
+    allowed_actions,
+    completion_blockers,
+    installer_may_see_person,
+)
+from portal.telecare.services.completion import complete_job
+from portal.telecare.services.devices import fit_device
+from portal.telecare.services.figures import figures
+from portal.telecare.services.jobs import cancel_job, create_job, due_after, schedule_job
+from portal.telecare.services.queries import (
+    card,
+    day_jobs,
+    devices_for_person,
+    due_clock,
+    export_line_register,
+    jobs_for_person,
+    line_register,
+    list_jobs,
+    person_section,
+    planner,
+    view_connection,
+    visit_clock,
+)
+from portal.telecare.services.steps import fail_job, no_access, record_step
+from portal.telecare.services.switchover import analogue_by_locality, create_switchover_batch, switchover_progress
+
+__all__ = [
+    "ACTIONS", "COORDINATORS", "COORDINATOR_ACTIONS", "FIT_TYPES", "INSTALLERS", "INSTALLER_ACTIONS",
+    "OPTIONAL_STEPS", "REQUIRED_STEPS", "TERMINAL_STEPS", "allowed_actions", "analogue_by_locality", "cancel_job",
+    "card", "complete_job", "completion_blockers", "connection_for", "create_job", "create_switchover_batch",
+    "day_jobs", "devices_for_person", "due_after", "due_clock", "export_line_register", "fail_job", "figures",
+    "fit_device", "fitted_devices", "get_job", "installer_may_see_person", "installers", "is_digital_unit",
+    "is_unit", "job_for_installer", "jobs_for_person", "line_register", "list_jobs", "missing_steps", "no_access",
+    "person_section", "planner", "record_step", "schedule_job", "slot_sort_key", "steps_done",
+    "switchover_progress", "targets", "unit_codes", "valid_slot", "view_connection", "visit_clock",
+]

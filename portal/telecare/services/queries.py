@@ -1,0 +1,157 @@
+"""Reading jobs for the pages: the installer's day and card, the coordinators' list and planner,
+a person's devices and connection, the line register, and the jobs' clocks."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from portal.audit.services import record
+from portal.equipment.models import Asset, Product
+from portal.errors import NotFound
+from portal.people.models import Person
+from portal.telecare.models import OPEN_JOB_STATES, Connection, ConnectionDevice, Job
+from portal.telecare.services._common import (
+    FIT_TYPES,
+    OPTIONAL_STEPS,
+    REQUIRED_STEPS,
+    connection_for,
+    fitted_devices,
+    installers,
+    slot_sort_key,
+    steps_done,
+)
+from portal.telecare.services.access import allowed_actions, completion_blockers
+from portal.timeutil import today, utcnow
+from portal.web.clocks import Reading, read_clock
+
+DUE_SOON_DAYS = 1
+
+
+def due_clock(job: Job, now: datetime | None = None) -> Reading | None:
+    """The job's target date: met or missed once completed, none once cancelled."""
+    if job.state == "cancelled":
+        return None
+    stopped = job.completed_at if job.state == "completed" else None
+    return read_clock("Target", job.due_date, now or utcnow(), stopped_at=stopped, due_soon_days=DUE_SOON_DAYS)
+
+
+def visit_clock(job: Job, now: datetime | None = None) -> Reading | None:
+    """The booked visit: due today, in n days, or overdue while still scheduled; met or missed once done."""
+    if job.scheduled_date is None or job.state not in ("scheduled", "completed"):
+        return None
+    stopped = job.completed_at if job.state == "completed" else None
+    return read_clock("Visit", job.scheduled_date, now or utcnow(), stopped_at=stopped)
+
+
+def day_jobs(session, installer_id: int, day: date) -> list[Job]:
+    jobs = list(session.scalars(select(Job).where(Job.installer_id == installer_id, Job.scheduled_date == day,
+                                                  Job.state.in_(("scheduled", "completed", "no_access")))))
+    jobs.sort(key=lambda j: (j.route_order is None, j.route_order or 0, slot_sort_key(j.slot), j.id))
+    return jobs
+
+
+def card(session, job: Job, viewer) -> dict:
+    """Everything the installer's job card shows, with the actions open to the viewer. The key
+    safe location only for the assigned installer."""
+    connection = connection_for(session, job.person_id)
+    done = steps_done(session, job)
+    required = REQUIRED_STEPS[job.job_type]
+    optional = OPTIONAL_STEPS.get(job.job_type, ())
+    assigned = viewer is not None and job.installer_id == getattr(viewer, "id", None)
+    key_safe = None
+    if assigned and connection is not None and connection.key_safe_present:
+        key_safe = connection.key_safe_location or "Present (no location noted)"
+    devices = fitted_devices(session, job)
+    return {
+        "job": job, "person": job.person, "done": done, "steps": required + optional, "required": required,
+        "devices": devices, "connection": connection,
+        "responders": list(connection.responders) if connection else [],
+        "blockers": completion_blockers(session, job, done, devices) if job.state == "scheduled" else [],
+        "fits": job.job_type in FIT_TYPES, "key_safe": key_safe, "needs_line_type": job.job_type == "new_install",
+        "allowed": allowed_actions(viewer, job), "visit_clock": visit_clock(job),
+    }
+
+
+def list_jobs(session, *, state: str | None = None, job_type: str | None = None, installer_id: int | None = None,
+              overdue: bool = False, on: date | None = None, limit: int = 200) -> list[Job]:
+    stmt = select(Job).join(Person, Person.id == Job.person_id)
+    if state:
+        stmt = stmt.where(Job.state == state)
+    if job_type:
+        stmt = stmt.where(Job.job_type == job_type)
+    if installer_id:
+        stmt = stmt.where(Job.installer_id == installer_id)
+    if overdue:
+        stmt = stmt.where(Job.state.in_(OPEN_JOB_STATES), Job.due_date < (on or today()))
+    stmt = stmt.order_by(case((Job.state.in_(OPEN_JOB_STATES), 0), else_=1), Job.due_date, Job.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def planner(session, week_start: date) -> dict:
+    """A week grid (Monday to Friday) per installer: jobs in route order in each cell."""
+    days = [week_start + timedelta(days=i) for i in range(5)]
+    people = installers(session)
+    jobs = session.scalars(select(Job).where(Job.scheduled_date >= days[0], Job.scheduled_date <= days[-1],
+                                             Job.state != "cancelled", Job.installer_id.is_not(None)))
+    grid: dict = {(u.id, d): [] for u in people for d in days}
+    for job in jobs:
+        grid.setdefault((job.installer_id, job.scheduled_date), []).append(job)
+    for cell in grid.values():
+        cell.sort(key=lambda j: (j.route_order is None, j.route_order or 0, slot_sort_key(j.slot), j.id))
+    unscheduled = session.scalar(select(func.count()).select_from(Job)
+                                 .where(Job.state.in_(("requested", "no_access"))))
+    return {"days": days, "installers": people, "grid": grid, "unscheduled": unscheduled}
+
+
+def devices_for_person(session, person_id: int, include_removed: bool = True) -> list[dict]:
+    stmt = (select(ConnectionDevice.fitted_at, ConnectionDevice.removed_at, ConnectionDevice.job_id,
+                   ConnectionDevice.removed_job_id, Asset.id.label("asset_id"), Asset.asset_tag, Asset.serial,
+                   Asset.status, Product.name)
+            .join(Asset, Asset.id == ConnectionDevice.asset_id).join(Product, Product.id == Asset.product_id)
+            .where(ConnectionDevice.person_id == person_id)
+            .order_by(ConnectionDevice.removed_at.is_not(None), ConnectionDevice.fitted_at.desc()))
+    if not include_removed:
+        stmt = stmt.where(ConnectionDevice.removed_at.is_(None))
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def jobs_for_person(session, person_id: int) -> list[Job]:
+    return list(session.scalars(select(Job).where(Job.person_id == person_id).order_by(Job.requested_at.desc())))
+
+
+def person_section(session, person) -> list:
+    """For the person record page: the connection and open jobs."""
+    from flask import url_for
+
+    items = []
+    connection = connection_for(session, person.id)
+    if connection is not None:
+        items.append((f"Telecare connection ({connection.line_label.lower()}, {connection.status_label.lower()})",
+                      url_for("telecare.connection", person_id=person.id), connection.unit_model or ""))
+    for job in jobs_for_person(session, person.id)[:5]:
+        items.append((f"Job {job.id}: {job.type_label}", url_for("telecare.job", job_id=job.id), job.state_label))
+    return items
+
+
+def view_connection(session, actor, person_id: int) -> Connection | None:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("There is no person with that id.")
+    record(session, actor, "telecare.connection_viewed", "person", person_id)
+    return connection_for(session, person_id)
+
+
+def line_register(session) -> list[dict]:
+    rows = session.execute(
+        select(Connection.telephone, Connection.provider, Connection.line_type, Connection.unit_model,
+               Connection.unit_serial, Person.id.label("person_id"), Person.given_name, Person.family_name,
+               Person.address_line_1, Person.postcode)
+        .join(Person, Person.id == Connection.person_id)
+        .where(Connection.status != "ended").order_by(Connection.line_type, Person.family_name, Person.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def export_line_register(session, actor) -> list[dict]:
+    rows = line_register(session)
+    record(session, actor, "telecare.line_register_exported", "telecare_connection", "all", rows=len(rows))
+    return rows
