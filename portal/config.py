@@ -103,6 +103,12 @@ class BaseConfig:
     EQUIPMENT_TARGETS: dict = {}
     REFERRAL_TARGETS = None
 
+    # Telecare: install targets in working days per priority, over {"urgent": 2, "urgent_all": 5,
+    # "routine": 10}; the catalogue codes of alarm units, and which of them are analogue only.
+    TELECARE_TARGETS: dict = {}
+    TELECARE_UNIT_CODES = ("TEL-HUB", "TEL-ANA", "TEL-MOB")
+    TELECARE_ANALOGUE_UNIT_CODES = ("TEL-ANA",)
+
     # A stocktake that would write off more than this share of a store's assets needs a manager.
     EQUIPMENT_STOCKTAKE_APPROVAL_SHARE = 0.05
     # An installer keeps access to a person's record this many days after their job is done.

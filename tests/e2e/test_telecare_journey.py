@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db, write_intent
 from portal.telecare import services
+from portal.timeutil import today
 from tests.e2e.conftest import sign_in
 from tests.integration.telecare.conftest import make_world
 
@@ -27,7 +28,7 @@ def telecare_job(live_app):
         installer = db.session.scalar(select(User).where(User.email == "installer@demo.council.example"))
         job, _ = services.create_job(db.session, "e2e", person_id=w["person"].id, job_type="new_install",
                                      priority="urgent", access_notes="Side door", to_fit="Hub and pendant")
-        services.schedule_job(db.session, "e2e", job.id, on=services.today(), slot="am", installer_id=installer.id,
+        services.schedule_job(db.session, "e2e", job.id, on=today(), slot="am", installer_id=installer.id,
                               route_order=1)
         ids = {"job": job.id, "hub": w["assets"]["HUB1"].asset_tag, "pendant": w["assets"]["PEN1"].asset_tag}
         db.session.commit()

@@ -3,12 +3,12 @@ loading a job, and the one conditional UPDATE every job transition goes through.
 
 from datetime import datetime
 
-from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from portal.audit.services import actor_label
 from portal.auth.models import User, UserRole
 from portal.auth.roles import ADMIN, MANAGER, TELECARE_INSTALLER, TRIAGE_OFFICER
+from portal.config import setting
 from portal.equipment.models import Asset, Product
 from portal.errors import IllegalTransition, NotFound, VersionClash
 from portal.telecare.models import SLOTS, STEPS, Connection, ConnectionDevice, Job, JobStep
@@ -38,21 +38,15 @@ SLOT_ORDER = {"am": 0, "pm": 2, "eve": 3}
 
 def targets() -> dict:
     """Working-day targets per priority; override with TELECARE_TARGETS."""
-    if has_app_context():
-        return {**DEFAULT_TARGETS, **(current_app.config.get("TELECARE_TARGETS") or {})}
-    return dict(DEFAULT_TARGETS)
+    return {**DEFAULT_TARGETS, **(setting("TELECARE_TARGETS") or {})}
 
 
 def unit_codes() -> tuple:
-    if has_app_context():
-        return tuple(current_app.config.get("TELECARE_UNIT_CODES") or DEFAULT_UNIT_CODES)
-    return DEFAULT_UNIT_CODES
+    return tuple(setting("TELECARE_UNIT_CODES") or DEFAULT_UNIT_CODES)
 
 
 def analogue_unit_codes() -> tuple:
-    if has_app_context():
-        return tuple(current_app.config.get("TELECARE_ANALOGUE_UNIT_CODES") or DEFAULT_ANALOGUE_UNIT_CODES)
-    return DEFAULT_ANALOGUE_UNIT_CODES
+    return tuple(setting("TELECARE_ANALOGUE_UNIT_CODES") or DEFAULT_ANALOGUE_UNIT_CODES)
 
 
 def is_unit(product: Product) -> bool:

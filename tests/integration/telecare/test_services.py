@@ -53,7 +53,7 @@ def test_due_dates_follow_the_working_day_targets(db_session, world, app):
                                        priority="urgent", now=friday)
         assert again.due_date.isoformat() == "2026-03-09"
     finally:
-        app.config.pop("TELECARE_TARGETS")
+        app.config["TELECARE_TARGETS"] = {}
 
 
 def test_a_repeated_submission_key_makes_one_job(db_session, world):
