@@ -3,8 +3,10 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.errors import VersionClash
 
 
 def _dialect(session) -> str:
@@ -43,3 +45,18 @@ def month_keys(start: date, end: date) -> list[str]:
 def new_submission_key() -> str:
     """A form's idempotency key: the same form sent twice makes one record (a unique column)."""
     return uuid.uuid4().hex
+
+
+def move_state(session, thing, to_state: str, label: str, **values):
+    """Move a versioned record to `to_state` with one conditional UPDATE on the state and version
+    that were read: if anyone changed it in between, no row matches and that is a version clash,
+    never a silent overwrite. `label` names the record as the person knows it ("Order 12")."""
+    model = type(thing)
+    stmt = (update(model).where(model.id == thing.id, model.state == thing.state, model.version == thing.version)
+            .values(state=to_state, version=model.version + 1, **values)
+            .returning(model.id).execution_options(synchronize_session="fetch"))
+    if session.execute(stmt).first() is None:
+        raise VersionClash(f"{label} was changed by someone else just now. Your change was not saved.",
+                           entity_type=model.__tablename__, entity_id=thing.id)
+    session.refresh(thing)
+    return thing

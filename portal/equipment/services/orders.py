@@ -35,7 +35,7 @@ from portal.equipment.services.ledger import actor_id, asset_move, change_level,
 from portal.equipment.services.stock import clean_counted
 from portal.errors import NotFound, OutOfStock, Refusal, VersionClash, check_version
 from portal.people.models import Person
-from portal.sql import insert_ignore, new_submission_key
+from portal.sql import insert_ignore, move_state, new_submission_key
 from portal.timeutil import london_date, today, utcnow
 
 
@@ -62,15 +62,8 @@ def _load(session, actor, order_id: int, action: str, expected_version: int | No
 
 
 def _order_move(session, order: Order, to_state: str, **values) -> Order:
-    """One conditional UPDATE on the state read, so two people can never both move the order."""
-    stmt = (update(Order).where(Order.id == order.id, Order.state == order.state)
-            .values(state=to_state, version=Order.version + 1, **values)
-            .returning(Order.id).execution_options(synchronize_session="fetch"))
-    if session.execute(stmt).first() is None:
-        raise VersionClash(f"Order {order.id} was changed by someone else just now. Your change was not saved.",
-                           entity_type=Order.__tablename__, entity_id=order.id)
-    session.refresh(order)
-    return order
+    """Two people can never both move the order."""
+    return move_state(session, order, to_state, f"Order {order.id}", **values)
 
 
 def raise_order(session, actor, *, store_id: int, priority: str, lines: list[LineRequest] | None = None,

@@ -3,14 +3,15 @@ loading a job, and the one conditional UPDATE every job transition goes through.
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from portal.audit.services import actor_label
 from portal.auth.models import User, UserRole
 from portal.auth.roles import ADMIN, MANAGER, TELECARE_INSTALLER, TRIAGE_OFFICER
 from portal.config import setting
 from portal.equipment.models import Asset, Product
-from portal.errors import IllegalTransition, NotFound, VersionClash
+from portal.errors import IllegalTransition, NotFound
+from portal.sql import move_state
 from portal.telecare.models import SLOTS, STEPS, Connection, ConnectionDevice, Job, JobStep
 
 INSTALLERS = (TELECARE_INSTALLER,)
@@ -144,11 +145,4 @@ def transition(session, job: Job, from_states: tuple[str, ...], to_state: str, *
     if job.state not in from_states:
         raise IllegalTransition(f"Job {job.id} is {job.state_label.lower()}, so it cannot be "
                                 f"{to_state.replace('_', ' ')} now.")
-    stmt = (update(Job).where(Job.id == job.id, Job.state == job.state, Job.version == job.version)
-            .values(state=to_state, version=Job.version + 1, **values)
-            .returning(Job.id).execution_options(synchronize_session="fetch"))
-    if session.execute(stmt).first() is None:
-        raise VersionClash(f"Telecare job {job.id} was changed by someone else just now. Your change was not saved.",
-                           entity_type=Job.__tablename__, entity_id=job.id)
-    session.refresh(job)
-    return job
+    return move_state(session, job, to_state, f"Telecare job {job.id}", **values)
