@@ -1,9 +1,9 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from portal.people.models import CONTACT_ROLES
+from portal.people.models import CONTACT_ROLES, NHS_NUMBER_OWNERS
 
 
 class ContactForm(FlaskForm):
@@ -33,3 +33,24 @@ class ConsentForm(FlaskForm):
                                   description="How capacity was judged, or the best-interest decision",
                                   validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Record consent", widget=GovSubmitInput())
+
+
+class IdentitySameForm(FlaskForm):
+    version = HiddenField()
+    referral = HiddenField()
+    same_reason = TextAreaField("How you know (optional)", widget=GovTextArea(),
+                                description="For example, confirmed the address with the person on the phone",
+                                validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Same person: join the records", widget=GovSubmitInput())
+
+
+class IdentityDifferentForm(FlaskForm):
+    version = HiddenField()
+    referral = HiddenField()
+    nhs_number_owner = RadioField("Whose NHS number is it?", choices=list(NHS_NUMBER_OWNERS.items()),
+                                  widget=GovRadioInput(),
+                                  validators=[InputRequired("Select whose NHS number it is")])
+    reason = TextAreaField("How you know they are different people", widget=GovTextArea(),
+                           validators=[InputRequired("Enter how you know they are different people"),
+                                       Length(max=2000)])
+    submit = SubmitField("Different people: keep the records apart", widget=GovSubmitInput())

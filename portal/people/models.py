@@ -33,6 +33,18 @@ CONTACT_ROLES = {
     "referrer": "Person who asked for help",
 }
 
+IDENTITY_STATES = {
+    "open": "Identity to check",
+    "same_person": "Same person: records joined",
+    "different_people": "Different people: records kept apart",
+}
+
+# Who the NHS number quoted on a request belongs to, when the two records are different people.
+NHS_NUMBER_OWNERS = {
+    "existing": "The record we already had: the new record has no NHS number until it is checked",
+    "new": "The new record: it moves from the record we already had",
+}
+
 
 class Person(db.Model):
     """Someone the service helps. NHS number is unique when given."""
@@ -61,6 +73,8 @@ class Person(db.Model):
     communication_needs: Mapped[list] = mapped_column(JSON, default=list)
     interpreter_language: Mapped[str | None] = mapped_column(String(80))
     notes: Mapped[str | None] = mapped_column(Text)
+    # set when an identity check found this record was someone already known: their record holds it all
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -116,3 +130,44 @@ class Consent(db.Model):
     recorded_by: Mapped[str] = mapped_column(String(160))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     person: Mapped[Person] = relationship(back_populates="consents")
+
+
+class IdentityCheck(db.Model):
+    """A request quoted an NHS number we already hold, with a different name or date of birth.
+
+    The request went onto a new record without the NHS number (`person_id`); a person decides
+    whether it is the same person as the record that holds it (`existing_person_id`).
+    """
+
+    __tablename__ = "identity_check"
+    __table_args__ = (
+        CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in IDENTITY_STATES) + ")", name="state"),
+        CheckConstraint("nhs_number_owner IS NULL OR nhs_number_owner IN ('existing', 'new')",
+                        name="nhs_number_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    existing_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    nhs_number: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    nhs_number_owner: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    existing_person: Mapped[Person] = relationship(foreign_keys=[existing_person_id])
+    decided_by = relationship("User")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def state_label(self) -> str:
+        return IDENTITY_STATES[self.state]

@@ -3,13 +3,19 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal.auth.roles import ASSESSORS, DFG_CASEWORKER, MANAGER, STORES_OFFICER
-from portal.errors import NotFound
+from portal.auth.roles import ASSESSORS, DFG_CASEWORKER, MANAGER, OCCUPATIONAL_THERAPIST, STORES_OFFICER, TRIAGE_OFFICER
+from portal.errors import NotFound, Refusal
 from portal.extensions import db
 from portal.people import bp, services
-from portal.people.forms import ConsentForm, ContactForm
+from portal.people.forms import ConsentForm, ContactForm, IdentityDifferentForm, IdentitySameForm
+from portal.people.models import Person
+from portal.people.timeline import timeline
+from portal.web.forms import refuse
+from portal.web.ids import MAX_ID
 from portal.web.registry import registry
 from portal.web.security import staff
+
+IDENTITY_READERS = (TRIAGE_OFFICER, OCCUPATIONAL_THERAPIST, MANAGER)
 
 
 def _person(person_id: int, purpose: str = "view"):
@@ -26,7 +32,10 @@ def _render(person, contact_form=None, consent_form=None):
 
     referrals = for_person(db.session, person.id)
     sections = [(title, fn(db.session, person)) for title, fn in registry().person_sections]
+    merged_into = db.session.get(Person, person.merged_into_id) if person.merged_into_id else None
     return render_template("people/record.html", person=person, referrals=referrals, sections=sections,
+                           events=timeline(db.session, person), merged_into=merged_into,
+                           identity=identity_panel(person),
                            duplicates=services.possible_duplicates(db.session, person),
                            contact_form=contact_form or ContactForm(prefix="contact"),
                            consent_form=consent_form or ConsentForm(prefix="consent"),
@@ -70,3 +79,91 @@ def add_consent(person_id: int):
     db.session.commit()
     flash("Consent recorded.", "success")
     return redirect(url_for("people.record", person_id=person.id), 303)
+
+
+# ---------------------------------------------------------------- the identity check
+
+def identity_panel(person, *, referral_id: int | None = None, forms: dict | None = None) -> dict | None:
+    """What the referral page and the person page show while a new record waits on an identity
+    check: both records side by side, and the decision forms the user may use."""
+    check = services.open_identity_check(db.session, person)
+    if check is None:
+        return None
+    blank = {"identity_same": IdentitySameForm(None, version=check.version, referral=referral_id or ""),
+             "identity_different": IdentityDifferentForm(None, version=check.version, referral=referral_id or "")}
+    return {"check": check, "allowed": services.identity_check_actions(current_user, check),
+            "forms": {**blank, **(forms or {})}}
+
+
+def _id_field(raw) -> int | None:
+    """A hidden id or version field as a number, or None when it is missing or out of range."""
+    value = int(raw) if raw and str(raw).isdigit() else None
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def _check(check_id: int):
+    try:
+        check = services.get_identity_check(db.session, check_id)
+    except NotFound:
+        abort(404)
+    for person_id in (check.person_id, check.existing_person_id):
+        if not services.may_view(db.session, current_user, person_id):
+            abort(404)
+    return check
+
+
+def _render_check(check, forms=None, status=200):
+    for person in (check.person, check.existing_person):
+        services.view_person(db.session, current_user, person.id, purpose=f"identity check {check.id}")
+    allowed = services.identity_check_actions(current_user, check)
+    identity = {"check": check, "allowed": allowed, "forms": forms or {
+        "identity_same": IdentitySameForm(None, version=check.version),
+        "identity_different": IdentityDifferentForm(None, version=check.version)}}
+    page = render_template("people/identity_check.html", check=check, identity=identity,
+                           page_error=status != 200), status
+    db.session.commit()
+    return page
+
+
+@bp.get("/identity-checks/<int:check_id>")
+@staff(*IDENTITY_READERS)
+def identity_check(check_id: int):
+    return _render_check(_check(check_id))
+
+
+def _decide(check_id: int, action: str, form, decide):
+    check = _check(check_id)
+    if form.validate_on_submit():
+        version = _id_field(form.version.data)
+        try:
+            person = decide(check, form, version)
+        except Refusal as exc:
+            refuse(form, exc, fields={"reason": "same_reason"} if action == "identity_same" else None)
+        else:
+            db.session.commit()
+            flash("Records joined: the referral is now on the record we already had." if action == "identity_same"
+                  else "Records kept apart. The decision is noted on the referral.", "success")
+            referral_id = _id_field(form.referral.data)
+            if referral_id is not None:
+                return redirect(url_for("referrals.detail", referral_id=referral_id), 303)
+            return redirect(url_for("people.record", person_id=person.id), 303)
+    check = _check(check_id)  # refuse() rolled the session back
+    blank = {"identity_same": IdentitySameForm(None, version=check.version, referral=form.referral.data),
+             "identity_different": IdentityDifferentForm(None, version=check.version, referral=form.referral.data)}
+    return _render_check(check, forms={**blank, action: form}, status=422)
+
+
+@bp.post("/identity-checks/<int:check_id>/same")
+@staff(*services.IDENTITY_ACTION_ROLES["identity_same"])
+def identity_same(check_id: int):
+    return _decide(check_id, "identity_same", IdentitySameForm(), lambda check, form, version: (
+        services.confirm_same_person(db.session, current_user, check, version=version,
+                                     reason=form.same_reason.data)))
+
+
+@bp.post("/identity-checks/<int:check_id>/different")
+@staff(*services.IDENTITY_ACTION_ROLES["identity_different"])
+def identity_different(check_id: int):
+    return _decide(check_id, "identity_different", IdentityDifferentForm(), lambda check, form, version: (
+        services.keep_apart(db.session, current_user, check, nhs_number_owner=form.nhs_number_owner.data,
+                            reason=form.reason.data, version=version)))

@@ -122,13 +122,17 @@ def _submit(journey: dict, submission_key: str):
     who, details, contact, help_ = journey["who"], journey["details"], journey["contact"], journey["help"]
     helper = _staff_helper()
     actor = helper or "public"
-    person = people.create_person(
+    on_behalf = who["who"] == "someone"
+    # the contact details are those of whoever filled in the form: the person's own, or the carer's
+    yours = {"phone": (contact.get("phone") or "").strip() or None,
+             "email": (contact.get("email") or "").strip().lower() or None}
+    match = people.match_or_create(
         db.session, actor, given_name=details["given_name"], family_name=details["family_name"],
         date_of_birth=date.fromisoformat(details["date_of_birth"]), address_line_1=details["address_line_1"],
         address_line_2=details.get("address_line_2"), town=details.get("town"), postcode=details["postcode"],
-        nhs_number=details.get("nhs_number") or None, phone=contact.get("phone"), email=contact.get("email"),
-        communication_needs=contact.get("communication_needs") or [],
-        interpreter_language=contact.get("interpreter_language"))
+        nhs_number=details.get("nhs_number") or None, communication_needs=contact.get("communication_needs") or [],
+        interpreter_language=contact.get("interpreter_language"), **({} if on_behalf else yours))
+    person = match.person
     report_id = None
     if journey.get("report"):
         from portal.advice.services import completed_report, mark_asked_for_help
@@ -137,7 +141,6 @@ def _submit(journey: dict, submission_key: str):
         if report is not None:
             mark_asked_for_help(db.session, report)
             report_id = report.id
-    on_behalf = who["who"] == "someone"
     source = "self_assessment" if report_id else ("carer" if on_behalf else "self")
     risks = [label for key, label in (("hospital", "In hospital waiting to come home"),
                                       ("fallen_recently", "Fallen in the last 3 months"),
@@ -149,14 +152,18 @@ def _submit(journey: dict, submission_key: str):
         risk_summary="; ".join(risks) or None,
         referrer_name=who.get("your_name") if on_behalf else None,
         referrer_relationship=who.get("relationship") if on_behalf else None,
+        referrer_phone=yours["phone"] if on_behalf else None, referrer_email=yours["email"] if on_behalf else None,
         consent_given=not on_behalf or who.get("consent") == "yes",
         consent_note="Asked for in the person's best interest"
         if on_behalf and who.get("consent") == "cannot" else None,
         advice_report_id=report_id, completed_by=helper)
     if not created:
-        db.session.delete(person)  # the same form won a race a moment ago: keep one record
-    elif person.email:
-        services.notify_person(db.session, referral, "referral_received")
+        people.discard(db.session, match)  # the same form won a race a moment ago: keep one record
+        return referral
+    if on_behalf:
+        people.add_requester_contact(db.session, actor, person, name=who.get("your_name") or "",
+                                     relationship=who.get("relationship"), **yours)
+    services.notify_person(db.session, referral, "referral_received")
     return referral
 
 

@@ -8,6 +8,7 @@ from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, T
 from portal.errors import NotFound, Refusal
 from portal.extensions import db
 from portal.people import services as people
+from portal.people.views import identity_panel
 from portal.referrals import bp, services
 from portal.referrals.forms import (
     RECOMMENDATIONS,
@@ -197,6 +198,7 @@ def _detail_context(referral, failed_action=None, forms=None):
         "contact_clock": services.contact_reading(referral, now),
         "assessment_clock": services.assessment_reading(referral, now),
         "duplicates": people.possible_duplicates(db.session, person) if referral.is_open else [],
+        "identity": identity_panel(person, referral_id=referral.id),
         "assessment": referral.assessment,
         "history": _history(referral),
         "report": _advice_report(referral),
@@ -384,32 +386,37 @@ def new():
         if existing is not None:
             return redirect(url_for("referrals.detail", referral_id=existing.id), 303)
         try:
-            referral = _create_from(form)
+            referral, match = _create_from(form)
         except Refusal as exc:
             refuse(form, exc)
         else:
             db.session.commit()
-            flash(f"Referral {referral.reference} created.", "success")
+            if match.check is not None:
+                flash(f"Referral {referral.reference} created. Its NHS number is on another record with a "
+                      "different name or date of birth, so it is on a new record until a triage officer "
+                      "checks who it is for.", "warning")
+            else:
+                flash(f"Referral {referral.reference} created.", "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
     return render_template("referrals/new.html", form=form), 422 if form.errors else 200
 
 
 def _create_from(form):
-    person = people.find_by_nhs_number(db.session, form.nhs_number.data) or people.create_person(
+    match = people.match_or_create(
         db.session, current_user, given_name=form.given_name.data, family_name=form.family_name.data,
         date_of_birth=form.date_of_birth.data, address_line_1=form.address_line_1.data,
         town=form.town.data, postcode=form.postcode.data, nhs_number=form.nhs_number.data or None,
         phone=form.phone.data, tenure=form.tenure.data, locality=form.locality.data or None,
         communication_needs=form.communication_needs.data)
     referral, _ = services.create_referral(
-        db.session, current_user, person=person, source=form.source.data, needs=form.needs.data,
+        db.session, current_user, person=match.person, source=form.source.data, needs=form.needs.data,
         help_wanted=form.help_wanted.data, submission_key=form.submission_key.data or services.new_submission_key(),
         priority=form.priority.data, suggested_priority=form.priority.data,
         discharge_date=form.discharge_date.data, risk_summary=form.risk_summary.data,
         referrer_name=form.referrer_name.data, referrer_organisation=form.referrer_organisation.data,
         referrer_phone=form.referrer_phone.data, consent_given=form.consent.data == "yes",
         consent_note="Made in the person's best interest" if form.consent.data == "best_interest" else None)
-    return referral
+    return referral, match
 
 
 @bp.get("/caseload")

@@ -58,12 +58,13 @@ def public_status(session, reference: str, date_of_birth: date) -> PublicStatus 
 
 
 def notify_person(session, referral: Referral, template: str = "referral_update") -> None:
-    """Tell the person (when they gave an email address) where their request has got to."""
+    """Tell whoever asked (the carer who asked on the person's behalf, or the person) where the
+    request has got to, when they gave an email address."""
     from flask import url_for
 
     from portal.notify.services import send
 
-    email = referral.person.email
+    email = referral.referrer_email or referral.person.email
     if not email:
         return
     send(session, template, email, {

@@ -1,0 +1,88 @@
+"""One record, the whole story: the dated events of a person's record, newest first (MOJ timeline).
+
+Each source is a function `(session, person) -> list[Event]`. The people feature provides the
+referral side (self-assessments, referrals, assessments), consent and identity checks; other
+features add theirs through the registry's `person_events` once it has one (see the lead's note).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import url_for
+from sqlalchemy import select
+
+from portal.people.models import IDENTITY_STATES, Consent, IdentityCheck, Person
+from portal.web.registry import registry
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime | date  # a stored UTC time, or a date
+    title: str
+    href: str | None = None
+    who: str | None = None
+    detail: str | None = None
+
+    @property
+    def sort_key(self) -> datetime:
+        return self.at if isinstance(self.at, datetime) else datetime(self.at.year, self.at.month, self.at.day)
+
+
+def referral_events(session, person: Person) -> list[Event]:
+    """Each referral, its self-assessment (when it came from one) and its assessment."""
+    from portal.advice.models import AdviceReport
+    from portal.referrals.models import NEEDS, OUTCOMES, SOURCES, Assessment, Referral
+
+    events = []
+    for referral in session.scalars(select(Referral).where(Referral.person_id == person.id)).unique():
+        href = url_for("referrals.detail", referral_id=referral.id)
+        needs = ", ".join(NEEDS[n] for n in referral.need_names)
+        detail = f"{referral.state_label}: {OUTCOMES[referral.outcome].lower()}" if referral.outcome \
+            else referral.state_label
+        who = referral.referrer_name or SOURCES[referral.source]
+        events.append(Event(referral.received_at, f"Referral {referral.reference} ({needs})", href, who, detail))
+    rows = session.execute(
+        select(AdviceReport.completed_at, AdviceReport.reference, Referral.id)
+        .join(Referral, Referral.advice_report_id == AdviceReport.id)
+        .where(Referral.person_id == person.id, AdviceReport.completed_at.is_not(None)))
+    for completed_at, reference, referral_id in rows:
+        events.append(Event(completed_at, f"Self-assessment {reference}",
+                            url_for("referrals.detail", referral_id=referral_id), "Online self-assessment",
+                            "Answers attached to the referral"))
+    assessments = session.scalars(select(Assessment).join(Referral, Referral.id == Assessment.referral_id)
+                                  .where(Referral.person_id == person.id))
+    for a in assessments:
+        tecs = f"TECS considered: yes – {a.tecs_what}" if a.tecs_considered else \
+            f"TECS considered: no – {a.tecs_why_not}"
+        events.append(Event(a.completed_at, f"Assessment for referral {a.referral.reference}",
+                            url_for("referrals.detail", referral_id=a.referral_id), a.assessor.name, tecs))
+    return events
+
+
+def record_events(session, person: Person) -> list[Event]:
+    """Consent recorded, and identity checks this record was part of."""
+    href = url_for("people.record", person_id=person.id)
+    events = [Event(c.recorded_at, f"Consent: {c.what}", href, c.recorded_by,
+                    f"Given by {c.given_by}" + (f". Capacity: {c.capacity_note}" if c.capacity_note else ""))
+              for c in session.scalars(select(Consent).where(Consent.person_id == person.id))]
+    checks = session.scalars(select(IdentityCheck).where(
+        (IdentityCheck.person_id == person.id) | (IdentityCheck.existing_person_id == person.id)))
+    for check in checks:
+        link = url_for("people.identity_check", check_id=check.id)
+        events.append(Event(check.raised_at, "Identity check raised", link, None,
+                            f"A request quoted the NHS number of record {check.existing_person_id} "
+                            f"for new record {check.person_id}"))
+        if not check.is_open:
+            events.append(Event(check.decided_at, f"Identity check: {IDENTITY_STATES[check.state].lower()}",
+                                link, check.decided_by.name if check.decided_by else None, check.reason))
+    return events
+
+
+SOURCES = (referral_events, record_events)
+
+
+def timeline(session, person: Person) -> list[Event]:
+    """Every dated event on the record, newest first."""
+    providers = (*SOURCES, *getattr(registry(), "person_events", ()))
+    events = [event for provider in providers for event in provider(session, person)]
+    return sorted(events, key=lambda e: e.sort_key, reverse=True)
