@@ -1,6 +1,6 @@
 from flask import Blueprint, Flask
 
-from portal.web.registry import add_navigation, add_person_section, add_seeder
+from portal.web.registry import add_navigation, add_person_events, add_person_section, add_seeder
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
 
@@ -24,9 +24,11 @@ def _loans_section(session, person):
 def register(app: Flask) -> None:
     from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, STORES_OFFICER, TRUSTED_ASSESSOR
     from portal.equipment.seed import seed_demo
+    from portal.equipment.services import person_events
 
     app.register_blueprint(bp)
     add_navigation(app, "Equipment", "equipment.queues",
                    (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER))
     add_seeder(app, seed_demo)
     add_person_section(app, "Equipment on loan", _loans_section)
+    add_person_events(app, person_events)

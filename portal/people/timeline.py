@@ -2,30 +2,14 @@
 
 Each source is a function `(session, person) -> list[Event]`. The people feature provides the
 referral side (self-assessments, referrals, assessments), consent and identity checks; other
-features add theirs through the registry's `person_events` once it has one (see the lead's note).
+features add theirs through the registry's `person_events` in their `register(app)`.
 """
-
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from flask import url_for
 from sqlalchemy import select
 
 from portal.people.models import IDENTITY_STATES, Consent, IdentityCheck, Person
-from portal.web.registry import registry
-
-
-@dataclass(frozen=True)
-class Event:
-    at: datetime | date  # a stored UTC time, or a date
-    title: str
-    href: str | None = None
-    who: str | None = None
-    detail: str | None = None
-
-    @property
-    def sort_key(self) -> datetime:
-        return self.at if isinstance(self.at, datetime) else datetime(self.at.year, self.at.month, self.at.day)
+from portal.web.registry import Event, registry
 
 
 def referral_events(session, person: Person) -> list[Event]:
@@ -83,6 +67,6 @@ SOURCES = (referral_events, record_events)
 
 def timeline(session, person: Person) -> list[Event]:
     """Every dated event on the record, newest first."""
-    providers = (*SOURCES, *getattr(registry(), "person_events", ()))
+    providers = (*SOURCES, *registry().person_events)
     events = [event for provider in providers for event in provider(session, person)]
     return sorted(events, key=lambda e: e.sort_key, reverse=True)

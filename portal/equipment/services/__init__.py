@@ -74,6 +74,7 @@ from portal.equipment.services.queries import (
     loans_for_person,
     order_clocks,
     orders_for_person,
+    person_events,
     pick_list,
     product_stock,
     queue_clock,
@@ -92,6 +93,7 @@ from portal.equipment.services.stocktake import (
 from portal.timeutil import london_date
 
 __all__ = [
+    "person_events",
     "ASSET_ROLES", "DEFAULT_TARGETS", "INSPECTION_WARNING_DAYS", "IN_STORE", "MAX_KIT_ITEMS", "ORDER_ROLES",
     "PRODUCT_FIELDS", "QUEUES", "STOCKTAKE_EXPECTED", "WARRANTY_WARNING_DAYS", "LineRequest", "UnknownProducts",
     "add_asset", "adjust_stock", "allowed_asset_actions", "allowed_order_actions", "amnesty_candidates",

@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import url_for
 from sqlalchemy import case, func, select
 
 from portal import timeutil
@@ -20,6 +21,7 @@ from portal.errors import NotFound
 from portal.people.models import Person
 from portal.sql import month_key
 from portal.web.clocks import Reading, read_clock
+from portal.web.registry import Event
 
 
 def loans_for_person(session, person_id: int) -> list[dict]:
@@ -284,3 +286,16 @@ def order_clocks(order: Order, now: datetime) -> dict[str, Reading]:
         clocks["collection"] = read_clock("Collect by", order.collection_due, now, stopped_at=order.collected_at,
                                           due_soon_days=1)
     return clocks
+
+
+def person_events(session, person) -> list:
+    """The person record's timeline: each order raised, delivered and collected."""
+    events = []
+    for order in session.scalars(select(Order).where(Order.person_id == person.id)):
+        href = url_for("equipment.order", order_id=order.id)
+        events.append(Event(order.raised_at, f"Equipment order {order.id} raised", href, None, order.state_label))
+        if order.delivered_at:
+            events.append(Event(order.delivered_at, f"Equipment order {order.id} delivered", href))
+        if order.collected_at:
+            events.append(Event(order.collected_at, f"Equipment order {order.id} collected", href))
+    return events

@@ -55,6 +55,7 @@ from portal.telecare.services.queries import (
     jobs_for_person,
     line_register,
     list_jobs,
+    person_events,
     person_section,
     planner,
     view_connection,
@@ -64,6 +65,7 @@ from portal.telecare.services.steps import fail_job, no_access, record_step
 from portal.telecare.services.switchover import analogue_by_locality, create_switchover_batch, switchover_progress
 
 __all__ = [
+    "person_events",
     "ACTIONS", "COORDINATORS", "COORDINATOR_ACTIONS", "FIT_TYPES", "INSTALLERS", "INSTALLER_ACTIONS",
     "OPTIONAL_STEPS", "REQUIRED_STEPS", "TERMINAL_STEPS", "allowed_actions", "analogue_by_locality", "cancel_job",
     "card", "complete_job", "completion_blockers", "connection_for", "create_job", "create_switchover_batch",

@@ -3,6 +3,7 @@ a person's devices and connection, the line register, and the jobs' clocks."""
 
 from datetime import date, datetime, timedelta
 
+from flask import url_for
 from sqlalchemy import case, func, select
 
 from portal.audit.services import record
@@ -23,6 +24,7 @@ from portal.telecare.services._common import (
 from portal.telecare.services.access import allowed_actions, completion_blockers
 from portal.timeutil import today, utcnow
 from portal.web.clocks import Reading, read_clock
+from portal.web.registry import Event
 
 DUE_SOON_DAYS = 1
 
@@ -155,3 +157,15 @@ def export_line_register(session, actor) -> list[dict]:
     rows = line_register(session)
     record(session, actor, "telecare.line_register_exported", "telecare_connection", "all", rows=len(rows))
     return rows
+
+
+def person_events(session, person) -> list:
+    """The person record's timeline: each telecare job requested and completed."""
+    events = []
+    for job in session.scalars(select(Job).where(Job.person_id == person.id)):
+        href = url_for("telecare.job", job_id=job.id)
+        events.append(Event(job.requested_at, f"Telecare job {job.id}: {job.type_label.lower()}", href, None,
+                            job.state_label))
+        if job.completed_at:
+            events.append(Event(job.completed_at, f"Telecare job {job.id} completed", href))
+    return events

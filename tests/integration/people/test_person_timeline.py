@@ -34,3 +34,25 @@ def test_the_record_tells_the_story_in_time_order_with_links(client, staff, db_s
     assert "TECS considered: yes – Pendant alarm" in story and "by Olive Therapist" in story
     assert "Withdrawn" in story and "by Dr Lee" in story
     assert f'href="/referrals/{new.id}"' in story
+
+
+def test_equipment_orders_and_telecare_jobs_join_the_story(app, db_session):
+    """Other features add their events through the registry: an order and a telecare job appear."""
+    from portal.equipment import services as equipment
+    from portal.people.timeline import timeline
+    from portal.telecare import services as telecare
+    from tests.integration.equipment.conftest import make_world
+
+    world = make_world(db_session)
+    person = world["person"]
+    order, _ = equipment.raise_order(db_session, "test", store_id=world["north"].id, priority="standard",
+                                     lines=[equipment.LineRequest(product_id=world["commode"].id, quantity=1)],
+                                     person_id=person.id)
+    job, _ = telecare.create_job(db_session, "test", person_id=person.id, job_type="new_install", priority="routine")
+    db_session.flush()
+    with app.test_request_context():
+        titles = [event.title for event in timeline(db_session, person)]
+        hrefs = [event.href for event in timeline(db_session, person)]
+    assert f"Equipment order {order.id} raised" in titles
+    assert f"Telecare job {job.id}: new install" in titles
+    assert f"/equipment/orders/{order.id}" in hrefs and f"/telecare/jobs/{job.id}" in hrefs
