@@ -149,6 +149,11 @@ RECOMMENDATIONS = {
     "no_further_action": "No further action",
 }
 
+CAPACITY_DECISIONS = {
+    "has_capacity": "The person has capacity and consents",
+    "lacks_capacity_best_interest": "The person lacks capacity: best-interest decision recorded",
+    "not_applicable": "Not applicable",
+}
 MONITORING = {
     "gps": "GPS locator",
     "movement": "Movement or activity sensors",
@@ -178,10 +183,8 @@ class AssessmentForm(VersionedForm):
                                              validators=[Optional()])
     consent_by = StringField("Whose consent, or the best-interest decision", widget=GovTextInput(),
                              validators=[Optional(), Length(max=300)])
-    capacity = RadioField("Capacity decision", choices=[
-        ("has_capacity", "The person has capacity and consents"),
-        ("lacks_capacity_best_interest", "The person lacks capacity: best-interest decision recorded"),
-        ("not_applicable", "Not applicable")], widget=GovRadioInput(), validators=[Optional()])
+    capacity = RadioField("Capacity decision", choices=list(CAPACITY_DECISIONS.items()), widget=GovRadioInput(),
+                          validators=[Optional()])
     less_restrictive = TextAreaField("Less restrictive options considered", widget=GovTextArea(),
                                      validators=[Optional(), Length(max=2000)])
     recommendations = SelectMultipleField("Recommendations", choices=list(RECOMMENDATIONS.items()),

@@ -11,6 +11,8 @@ from portal.people import services as people
 from portal.people.views import identity_panel
 from portal.referrals import bp, services
 from portal.referrals.forms import (
+    CAPACITY_DECISIONS,
+    MONITORING,
     RECOMMENDATIONS,
     AssessmentForm,
     CloseForm,
@@ -487,6 +489,17 @@ def communication_label(value: str) -> str:
     from portal.people.models import COMMUNICATION_NEEDS
 
     return COMMUNICATION_NEEDS.get(value, value)
+
+
+@bp.app_template_filter("capacity_label")
+def capacity_label(value: str | None) -> str:
+    """"lacks_capacity_best_interest" as the words the assessor chose."""
+    return CAPACITY_DECISIONS.get(value or "", value or "")
+
+
+@bp.app_template_filter("monitoring_labels")
+def monitoring_labels(values) -> str:
+    return ", ".join(MONITORING.get(v, v) for v in values or [])
 
 
 @bp.app_template_filter("recommendation_label")

@@ -181,3 +181,23 @@ def test_public_status_gives_the_london_date_received(db_session, make_referral)
     referral = make_referral(received_at=datetime(2026, 7, 1, 23, 30))  # 00:30 on 2 July in London
     status = services.public_status(db_session, referral.reference, referral.person.date_of_birth)
     assert status.received.isoformat() == "2026-07-02"
+
+
+def test_the_monitoring_decision_reads_as_words_not_codes(client, staff, db_session, make_referral):
+    from portal.referrals import services
+
+    triage, ot = staff.create("triage_officer"), staff.create("occupational_therapist")
+    referral = make_referral()
+    services.route(db_session, triage, referral, route_to="occupational_therapist", complex_case=True, reason="OT")
+    services.claim(db_session, ot, referral)
+    services.complete_assessment(
+        db_session, ot, referral, outcomes_wanted="Stay safe at night", strengths="Daughter nearby",
+        needs_by_area="Wanders at night", risks="Leaves the house", tecs_considered=True, tecs_what="Door sensor",
+        tecs_why_not=None, recommendations=["telecare"],
+        monitoring={"devices": ["door_sensor"], "consent_by": "Daughter (LPA health and welfare)",
+                    "capacity": "lacks_capacity_best_interest", "less_restrictive": "Night-time visits"})
+    db_session.commit()
+    staff.login_as("triage_officer")
+    page = client.get(f"/referrals/{referral.id}").text
+    assert "The person lacks capacity: best-interest decision recorded" in page
+    assert "lacks_capacity_best_interest" not in page and "door_sensor" not in page
