@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from portal.dfg import services
 from portal.dfg.models import DfgCase
 from portal.timeutil import today as london_today
-from portal.timeutil import utcnow
 from portal.web.clocks import add_months
 from tests.integration.dfg.conftest import walk_to
 
@@ -27,13 +26,10 @@ def test_approval_sets_works_clock_and_payment_date_from_decision(db_session, ca
     assert c.payment_due_date == today + timedelta(days=200)
 
 
-def test_review_window_is_configurable(app, db_session, caseworker):
-    app.config["DFG_REVIEW_DAYS"] = 14
-    try:
-        c = walk_to(db_session, caseworker, "refused")
-        assert c.review_due_date == c.decision_date + timedelta(days=14)
-    finally:
-        del app.config["DFG_REVIEW_DAYS"]
+def test_review_window_is_configurable(app, db_session, caseworker, monkeypatch):
+    monkeypatch.setitem(app.config, "DFG_REVIEW_DAYS", 14)
+    c = walk_to(db_session, caseworker, "refused")
+    assert c.review_due_date == c.decision_date + timedelta(days=14)
 
 
 def test_clock_tags():
