@@ -187,7 +187,7 @@ def record_payment(session, actor, case_id: int, *, amount, paid_on: date, payee
             raise IllegalTransition("Payments can only be made once the works have started.")
         raise MoneyRuleBroken(f"This payment would take the total paid above the approved £{c.approved_total:,.2f}. "
                               f"£{c.left_to_pay:,.2f} is left to pay.", field="amount")
-    session.refresh(c, ["paid_total"])
+    session.refresh(c)  # the row is locked by our UPDATE now: read what any earlier payment committed
     by_id, by_label = actor_label(actor)
     p = DfgPayment(case_id=case_id, amount=amount, paid_on=paid_on, paid_by_id=by_id, paid_by=by_label[:160],
                    payee=payee or c.contractor, submission_key=submission_key)
