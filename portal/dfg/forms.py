@@ -1,7 +1,6 @@
 """DFG forms: the public enquiry (one question a page) and the caseworker's actions."""
 
 import re
-from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -27,9 +26,10 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from portal.dfg.models import DISCRETIONARY_REASONS, EVIDENCE_KINDS, TENURES, WORKS_TYPES
+from portal.people.validators import DateOfBirth, Postcode
+from portal.timeutil import today
 from portal.web.widgets import DateInput
 
-_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 _MONEY = re.compile(r"^£?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^£?\s*\d+(\.\d{1,2})?$")
 
 DIFFICULTIES = {
@@ -45,17 +45,6 @@ DIFFICULTIES = {
 }
 
 
-def normalise_postcode(raw: str | None) -> str:
-    compact = re.sub(r"\s+", "", (raw or "").upper())
-    return f"{compact[:-3]} {compact[-3:]}" if len(compact) >= 5 else compact
-
-
-class Postcode:
-    def __call__(self, form, field) -> None:
-        if field.data and not _POSTCODE.match(normalise_postcode(field.data)):
-            raise ValidationError("Enter a real postcode, like AA1 1AA")
-
-
 class Money:
     def __init__(self, message: str = "Enter an amount in pounds, like 4500 or 4500.50") -> None:
         self.message = message
@@ -66,7 +55,7 @@ class Money:
 
 
 def _past(form, field) -> None:
-    if field.data and field.data > date.today():
+    if field.data and field.data > today():
         raise ValidationError(f"{field.label.text} must be today or in the past")
 
 
@@ -108,14 +97,8 @@ class NameForm(FlaskForm):
 class DateOfBirthForm(FlaskForm):
     date_of_birth = DateField("What is their date of birth?", widget=DateInput(), format="%d %m %Y",
                               description="For example, 27 3 1950",
-                              validators=[InputRequired("Enter the date of birth")])
+                              validators=[InputRequired("Enter the date of birth"), DateOfBirth()])
     submit = SubmitField("Continue", widget=GovSubmitInput())
-
-    def validate_date_of_birth(self, field):
-        if field.data >= date.today():
-            raise ValidationError("Date of birth must be in the past")
-        if field.data.year < 1900:
-            raise ValidationError("Enter a real date of birth")
 
 
 class AddressForm(FlaskForm):
@@ -281,5 +264,5 @@ class EvidenceForm(FlaskForm):
     kind = SelectField("Type of evidence", widget=GovSelect(), choices=list(EVIDENCE_KINDS.items()),
                        validators=[InputRequired("Select the type of evidence")])
     description = StringField("Description (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
-    file = FileField("Upload a file", widget=GovFileInput(), description="PDF, JPG or PNG, smaller than 10MB")
+    file = FileField("Upload a file", widget=GovFileInput())  # the hint names the size limit: evidence_form()
     submit = SubmitField("Upload", widget=GovSubmitInput())

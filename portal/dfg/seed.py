@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from portal.config import setting
 from portal.dfg.models import (
     DfgCase,
     DfgPayment,
@@ -15,7 +16,8 @@ from portal.dfg.models import (
     DfgWorks,
 )
 from portal.people.models import Person
-from portal.timeutil import utcnow
+from portal.timeutil import london_date, utcnow
+from portal.web.clocks import add_months
 
 PRICES = {  # works type: (low, high) in pounds
     "stairlift": (3000, 6000), "level_access_shower": (6000, 10000), "ramp": (1500, 4500),
@@ -74,11 +76,8 @@ def seed_demo(session, count: int = 150) -> int:
         return 0
     rng = random.Random(2026)
     now = utcnow()
-    today = now.date()
-    from flask import current_app
-
-    localities = current_app.config.get("LOCALITIES") or ["North", "Central", "South"]
-    from portal.web.clocks import add_months
+    today = london_date(now)
+    localities = setting("LOCALITIES") or ["North", "Central", "South"]
 
     made = 0
     for i in range(count):

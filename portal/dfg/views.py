@@ -3,12 +3,13 @@
 import io
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.auth.models import User, UserRole
 from portal.auth.roles import DFG_CASEWORKER, MANAGER, OCCUPATIONAL_THERAPIST
+from portal.config import setting
 from portal.dfg import bp, forms, services
 from portal.dfg.models import (
     DISCRETIONARY_REASONS,
@@ -19,11 +20,14 @@ from portal.dfg.models import (
     TOR_RESULTS,
     WORKS_TYPES,
 )
-from portal.errors import PortalError
+from portal.errors import Refusal
 from portal.extensions import db, limiter
-from portal.timeutil import utcnow
+from portal.people.validators import normalise_postcode
+from portal.sql import new_submission_key
+from portal.timeutil import today as london_today
+from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, render_page
-from portal.web.security import has_role, public, staff
+from portal.web.security import public, staff
 
 READERS = (DFG_CASEWORKER, MANAGER)
 
@@ -76,7 +80,7 @@ def enquiry_step(step: str):
         if step == "date-of-birth":
             values["date_of_birth"] = values["date_of_birth"].isoformat()
         if step == "address":
-            values["postcode"] = forms.normalise_postcode(values["postcode"])
+            values["postcode"] = normalise_postcode(values["postcode"])
         if step == "contact":
             values["contact_done"] = True
         _save(values)
@@ -120,29 +124,33 @@ def enquiry_check():
         return redirect(url_for("dfg.enquiry_step", step=missing), 303)
     answers = _answers()
     form = forms.SubmitEnquiryForm()
+    status = 200
     if form.validate_on_submit():
         key = form.submission_key.data or ""
-        if not key or key != answers.get("submission_key"):
-            existing = services.find_by_submission_key(db.session, key)
-            if existing is None:
-                abort(400)
+        if key and key != answers.get("submission_key") and services.find_by_submission_key(db.session, key):
+            return redirect(url_for("dfg.enquiry_done"), 303)  # this enquiry was already sent
+        if key != answers.get("submission_key"):
+            form.form_errors.append("This page was out of date. Check your answers, then send the enquiry.")
+            status = 422
+        else:
+            c, _created = services.create_enquiry(
+                db.session, "public", submission_key=key, for_child=answers["who"] == "child",
+                tenure=answers["tenure"], difficulties=answers.get("difficulties", []),
+                difficulty_details=answers.get("details"), given_name=answers["given_name"],
+                family_name=answers["family_name"], date_of_birth=date.fromisoformat(answers["date_of_birth"]),
+                address_line_1=answers["address_line_1"], address_line_2=answers.get("address_line_2"),
+                town=answers.get("town"), postcode=answers["postcode"], phone=answers.get("phone"),
+                email=answers.get("email"))
+            db.session.commit()
+            session["dfg_done"] = c.reference
             return redirect(url_for("dfg.enquiry_done"), 303)
-        c, _created = services.create_enquiry(
-            db.session, "public", submission_key=key, for_child=answers["who"] == "child",
-            tenure=answers["tenure"], difficulties=answers.get("difficulties", []),
-            difficulty_details=answers.get("details"), given_name=answers["given_name"],
-            family_name=answers["family_name"], date_of_birth=date.fromisoformat(answers["date_of_birth"]),
-            address_line_1=answers["address_line_1"], address_line_2=answers.get("address_line_2"),
-            town=answers.get("town"), postcode=answers["postcode"], phone=answers.get("phone"),
-            email=answers.get("email"))
-        db.session.commit()
-        session["dfg_done"] = c.reference
-        return redirect(url_for("dfg.enquiry_done"), 303)
+    elif form.errors:
+        status = 422
     if not answers.get("submission_key"):
-        _save({"submission_key": services.new_submission_key()})
+        _save({"submission_key": new_submission_key()})
         answers = _answers()
     form.submission_key.data = answers["submission_key"]
-    return render_template("dfg/enquiry_check.html", form=form, rows=_summary(answers))
+    return render_template("dfg/enquiry_check.html", form=form, rows=_summary(answers)), status
 
 
 @bp.get("/enquiry/confirmation")
@@ -164,7 +172,7 @@ def _filters() -> services.QueueFilters:
         clock=a.get("clock") if a.get("clock") in ("breached", "due_soon") else None,
         works_type=a.get("works_type") if a.get("works_type") in WORKS_TYPES else None,
         tenure=a.get("tenure") if a.get("tenure") in TENURES else None,
-        locality=a.get("locality") if a.get("locality") in current_app.config["LOCALITIES"] else None,
+        locality=a.get("locality") if a.get("locality") in setting("LOCALITIES") else None,
         search=a.get("q", "")[:40],
     )
 
@@ -176,16 +184,26 @@ def queue():
     page = services.queue(db.session, filters, page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page("dfg/queue.html", "dfg_results", page=page, filters=filters, args=args, states=STATES,
-                       works_types=WORKS_TYPES, tenures=TENURES, localities=current_app.config["LOCALITIES"])
+                       works_types=WORKS_TYPES, tenures=TENURES, localities=setting("LOCALITIES"))
 
 
 # Case page -----------------------------------------------------------------------------------
 
-def _case(case_id: int):
-    try:
-        return services.get_case(db.session, case_id)
-    except PortalError:
-        abort(404)
+# Each action's form: its class and prefix. The one-button actions share VersionedForm.
+FORMS = {
+    "details": (forms.DetailsForm, "details"), "landlord": (forms.LandlordConsentForm, "landlord"),
+    "tor": (forms.TestOfResourcesForm, "tor"), "ot": (forms.OTRecommendationForm, "ot"),
+    "quote": (forms.QuoteForm, "quote"), "application": (forms.DateActionForm, "application"),
+    "approve": (forms.ApproveForm, "approve"), "refuse": (forms.ReasonForm, "refuse"),
+    "works": (forms.DateActionForm, "works"), "complete": (forms.CompleteForm, "complete"),
+    "payment": (forms.PaymentForm, "payment"), "withdraw": (forms.ReasonForm, "withdraw"),
+    "upload": (forms.EvidenceForm, "evidence"),
+}
+# A service's field name where the form calls it something else.
+FIELD_NAMES = {"landlord": {"on": "consent_date", "by": "consent_by"}}
+# The move that takes the case on from each stage: when it is not open yet, the page says why.
+NEXT_MOVE = {"eligibility": "request_ot", "ot_recommendation": "survey", "survey_and_quotes": "application",
+             "completed": "close_paid"}
 
 
 def _ot_choices():
@@ -194,220 +212,261 @@ def _ot_choices():
     return [("", "Not listed")] + [(str(u.id), u.name) for u in ots]
 
 
-def _case_context(c, **overrides) -> dict:
-    today = utcnow().date()
-    v = c.version
-    details = forms.DetailsForm(formdata=None, prefix="details", version=v, applicants=c.applicants,
-                                locality=c.locality or "", works_types=c.works_types,
-                                includes_tecs="yes" if c.includes_tecs else "no",
-                                contractor=c.contractor, landlord_name=c.landlord_name)
-    details.locality.choices = [("", "Not set")] + [(x, x) for x in current_app.config["LOCALITIES"]]
-    ot = forms.OTRecommendationForm(formdata=None, prefix="ot", version=v)
-    ot.ot.choices = _ot_choices()
-    ctx = {
-        "c": c, "person": c.person, "today": today, "clock": services.clock_for(c, today),
-        "payment_clock": services.payment_clock(c, today), "stages": services.stage_durations(c),
-        "can_edit": has_role(current_user, (DFG_CASEWORKER,)), "can": lambda s: services.can_move(c, s),
-        "grant_limit": services.grant_limit(c), "min_quotes": int(services.setting("DFG_MIN_QUOTES")),
-        "tenant": c.tenure in TENANT_TENURES,
-        "difficulty_text": ", ".join(forms.DIFFICULTIES.get(d, d) for d in c.difficulties or []),
-        "tor_results": TOR_RESULTS,
-        "discretionary_reasons": DISCRETIONARY_REASONS, "evidence_kinds": EVIDENCE_KINDS,
-        "action_form": forms.VersionedForm(formdata=None, version=v),
-        "details_form": details,
-        "landlord_form": forms.LandlordConsentForm(formdata=None, prefix="landlord", version=v),
-        "tor_form": forms.TestOfResourcesForm(formdata=None, prefix="tor", version=v),
-        "ot_form": ot,
-        "quote_form": forms.QuoteForm(formdata=None, prefix="quote"),
-        "application_form": forms.DateActionForm(formdata=None, prefix="application", version=v, on=today),
-        "approve_form": forms.ApproveForm(formdata=None, prefix="approve", version=v, decision_date=today),
-        "refuse_form": forms.ReasonForm(formdata=None, prefix="refuse", version=v),
-        "works_form": forms.DateActionForm(formdata=None, prefix="works", version=v, on=today),
-        "complete_form": forms.CompleteForm(formdata=None, prefix="complete", version=v),
-        "payment_form": forms.PaymentForm(formdata=None, prefix="payment",
-                                          submission_key=services.new_submission_key(),
-                                           paid_on=today),
-        "withdraw_form": forms.ReasonForm(formdata=None, prefix="withdraw", version=v),
-        "evidence_form": forms.EvidenceForm(formdata=None, prefix="evidence"),
-        "failed": None,
+def _with_choices(form):
+    """Set the choices a form's select lists take from the database or settings."""
+    if isinstance(form, forms.DetailsForm):
+        form.locality.choices = [("", "Not set")] + [(x, x) for x in setting("LOCALITIES")]
+    elif isinstance(form, forms.OTRecommendationForm):
+        form.ot.choices = _ot_choices()
+    elif isinstance(form, forms.EvidenceForm):
+        form.file.description = f"PDF, JPG or PNG, smaller than {services.upload_limit_mb()} MB"
+    return form
+
+
+def _blank_forms(c) -> dict:
+    """Every action's form as the page first shows it, filled from the case."""
+    today, v = london_today(), c.version
+    defaults = {
+        "details": {"version": v, "applicants": c.applicants, "locality": c.locality or "",
+                    "works_types": c.works_types, "includes_tecs": "yes" if c.includes_tecs else "no",
+                    "contractor": c.contractor, "landlord_name": c.landlord_name},
+        "application": {"version": v, "on": today}, "approve": {"version": v, "decision_date": today},
+        "works": {"version": v, "on": today},
+        "payment": {"submission_key": new_submission_key(), "paid_on": today},
     }
-    ctx.update(overrides)
-    return ctx
+    out = {}
+    for action, (form_cls, prefix) in FORMS.items():
+        data = defaults.get(action, {"version": v})
+        out[action] = _with_choices(form_cls(formdata=None, prefix=prefix, **data))
+    out["button"] = forms.VersionedForm(formdata=None, version=v)
+    return out
+
+
+def _case_page(c, failed: str | None = None, form=None, status: int = 200):
+    """The case page; after a refusal, with the failing form as it was sent and its errors."""
+    page_forms = _blank_forms(c)
+    if failed:
+        page_forms["button" if failed not in FORMS else failed] = form
+    allowed = services.allowed_actions(current_user, c)
+    move = NEXT_MOVE.get(c.state)
+    ctx = {
+        "c": c, "person": c.person, "allowed": allowed, "clocks": services.case_clocks(c),
+        "stages": services.stage_durations(c), "grant_limit": services.grant_limit(c),
+        "min_quotes": int(setting("DFG_MIN_QUOTES")), "tenant": c.tenure in TENANT_TENURES,
+        "waiting_for": services.why_not(current_user, c, move) if move and move not in allowed else None,
+        "difficulty_text": ", ".join(forms.DIFFICULTIES.get(d, d) for d in c.difficulties or []),
+        "tor_results": TOR_RESULTS, "discretionary_reasons": DISCRETIONARY_REASONS, "evidence_kinds": EVIDENCE_KINDS,
+        "forms": page_forms, "failed_form": form if failed else None,
+    }
+    return render_template("dfg/case.html", **ctx), status
 
 
 @bp.get("/cases/<int:case_id>")
 @staff(*READERS)
 def case(case_id: int):
-    c = _case(case_id)
+    c = services.get_case(db.session, case_id)
     services.record_case_view(db.session, current_user, c)
     db.session.commit()
-    return render_template("dfg/case.html", **_case_context(c))
+    return _case_page(c)
 
 
-def _version():
-    """The hidden version field, whatever prefix its form has."""
-    raw = next((v for k, v in request.form.items() if k == "version" or k.endswith("-version")), "")
-    return int(raw) if raw.isdigit() else None
+def _version(form) -> int | None:
+    raw = form.version.data if "version" in form else None
+    return int(raw) if raw and str(raw).isdigit() else None
 
 
-def _invalid(c, name: str, form, message: str | None = None):
-    """Show the case page again with the failing form and its errors (nothing typed is lost)."""
-    db.session.rollback()
-    c = _case(c.id)
-    if message:
-        target = getattr(form, _ERROR_FIELD.get(name, ""), None)
-        if target is not None:
-            target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
+def _act(case_id: int, action: str, perform, message):
+    """Load the case, check the action's form, let the service do it. A refusal (or a form error)
+    shows the case page again with that form, every answer kept and the message on its field (422).
+    `message` is the success message, or a function of the case that makes it."""
+    c = services.get_case(db.session, case_id)
+    form_cls, prefix = FORMS.get(action, (forms.VersionedForm, ""))
+    form = _with_choices(form_cls(prefix=prefix))
+    if form.validate_on_submit():
+        try:
+            perform(c, form)
+        except Refusal as exc:
+            refuse(form, exc, FIELD_NAMES.get(action))
         else:
-            form.form_errors.append(message)
-    return render_template("dfg/case.html", **_case_context(c, **{f"{name}_form": form, "failed": name})), 422
+            db.session.commit()
+            flash(message(c) if callable(message) else message, "success")
+            return hx_redirect(url_for("dfg.case", case_id=c.id))
+    return _case_page(services.get_case(db.session, case_id), action, form, 422)
 
 
-_ERROR_FIELD = {"approve": "grant", "payment": "amount", "tor": "weekly_income", "quote": "amount",
-                "evidence": "file", "application": "on", "complete": "inspected_on", "works": "on",
-                "landlord": "consent_date", "ot": "ot_name", "details": "works_types"}
-
-_SIMPLE = {
-    "eligibility": (services.start_eligibility, "Eligibility checks started."),
-    "request-ot": (services.request_ot, "The case is waiting for the OT recommendation."),
-    "survey": (services.start_survey, "The case has moved to survey and quotes."),
-    "close-paid": (services.close_as_paid, "The case is closed as paid."),
-}
+def _me():
+    return db.session, current_user
 
 
-def _done(c, message: str):
-    db.session.commit()
-    flash(message, "success")
-    return hx_redirect(url_for("dfg.case", case_id=c.id))
-
-
-@bp.post("/cases/<int:case_id>/<any(eligibility, 'request-ot', survey, 'close-paid', review):action>")
+@bp.post("/cases/<int:case_id>/eligibility")
 @staff(DFG_CASEWORKER)
-def simple_action(case_id: int, action: str):
-    c = _case(case_id)
-    if not forms.VersionedForm().validate_on_submit():
-        abort(400)
-    if action == "review":
-        services.receive_application(db.session, current_user, c, on=utcnow().date(), version=_version())
-        return _done(c, "The refusal is under review: the case is back at full application received.")
-    fn, message = _SIMPLE[action]
-    fn(db.session, current_user, c, version=_version())
-    return _done(c, message)
+def eligibility(case_id: int):
+    return _act(case_id, "eligibility", lambda c, f: services.start_eligibility(*_me(), c, version=_version(f)),
+                "Eligibility checks started.")
 
 
-@bp.post("/cases/<int:case_id>/<any(details, landlord, tor, ot, quote, application, approve, refuse, works, "
-         "complete, payment, withdraw):action>")
+@bp.post("/cases/<int:case_id>/tor")
 @staff(DFG_CASEWORKER)
-def form_action(case_id: int, action: str):
-    c = _case(case_id)
-    form_cls = {"details": forms.DetailsForm, "landlord": forms.LandlordConsentForm,
-                "tor": forms.TestOfResourcesForm, "ot": forms.OTRecommendationForm, "quote": forms.QuoteForm,
-                "application": forms.DateActionForm, "approve": forms.ApproveForm, "refuse": forms.ReasonForm,
-                "works": forms.DateActionForm, "complete": forms.CompleteForm, "payment": forms.PaymentForm,
-                "withdraw": forms.ReasonForm}[action]
-    form = form_cls(prefix=action)
-    if action == "details":
-        form.locality.choices = [("", "Not set")] + [(x, x) for x in current_app.config["LOCALITIES"]]
-    if action == "ot":
-        form.ot.choices = _ot_choices()
-    if not form.validate_on_submit():
-        return _invalid(c, action, form)
-    s, me, v = db.session, current_user, _version()
-    d = form.data
-    try:
-        if action == "details":
-            services.update_details(s, me, c, version=v, applicants=d["applicants"], locality=d["locality"],
-                                    works_types=d["works_types"], includes_tecs=d["includes_tecs"] == "yes",
-                                    contractor=d["contractor"], landlord_name=d["landlord_name"])
-            message = "Case details saved."
-        elif action == "landlord":
-            services.record_landlord_consent(s, me, c, version=v, on=d["consent_date"], by=d["consent_by"])
-            message = "Landlord consent recorded."
-        elif action == "tor":
-            services.record_test_of_resources(
-                s, me, c, version=v, passported=d["passported"] == "yes", benefit=d["benefit"],
-                weekly_income=d["weekly_income"] or "0", weekly_allowances=d["weekly_allowances"] or "0",
-                savings=d["savings"] or "0")
-            message = f"Test of resources recorded: contribution £{c.contribution:,.2f}."
-        elif action == "ot":
-            services.record_ot_recommendation(
-                s, me, c, version=v, what=d["what"], why=d["why"],
-                necessary_appropriate=d["necessary_appropriate"] == "yes",
-                ot_user_id=int(d["ot"]) if d["ot"] else None, ot_name=d["ot_name"])
-            message = "OT recommendation recorded."
-        elif action == "quote":
-            services.add_quote(s, me, c, contractor=d["contractor"], amount=d["amount"], received_on=d["received_on"])
-            message = "Quote added."
-        elif action == "application":
-            services.receive_application(s, me, c, on=d["on"], version=v)
-            message = f"Full application received. Decision due by {c.decision_due_date:%-d %B %Y}."
-        elif action == "approve":
-            reason = d["discretionary_reason"] or None
-            services.approve(s, me, c, grant=d["grant"], discretionary=d["discretionary"] or "0",
-                             discretionary_reason=reason, decision_date=d["decision_date"],
-                             payment_due=d["payment_due"], version=v)
-            message = f"Grant approved: £{c.approved_total:,.2f}."
-        elif action == "refuse":
-            services.refuse(s, me, c, reason=d["reason"], version=v)
-            message = "The application has been refused."
-        elif action == "works":
-            services.start_works(s, me, c, on=d["on"], version=v)
-            message = "Works started."
-        elif action == "complete":
-            services.complete(s, me, c, completed_on=d["completed_on"], inspected_on=d["inspected_on"], version=v)
-            message = "Completion and inspection recorded."
-        elif action == "payment":
-            services.record_payment(s, me, c.id, amount=d["amount"], paid_on=d["paid_on"], payee=d["payee"],
-                                    submission_key=d["submission_key"] or None)
-            message = "Payment recorded."
-        else:
-            services.withdraw(s, me, c, reason=d["reason"], version=v)
-            message = "The case has been withdrawn."
-    except (services.MoneyRuleBroken, services.UploadRejected) as exc:
-        return _invalid(c, action, form, exc.message)
-    except PortalError as exc:
-        if exc.status in (400, 422):
-            return _invalid(c, action, form, exc.message)
-        raise
-    return _done(c, message)
+def tor(case_id: int):
+    def perform(c, f):
+        services.record_test_of_resources(
+            *_me(), c, version=_version(f), passported=f.passported.data == "yes", benefit=f.benefit.data,
+            weekly_income=f.weekly_income.data or "0", weekly_allowances=f.weekly_allowances.data or "0",
+            savings=f.savings.data or "0")
+    return _act(case_id, "tor", perform, lambda c: f"Test of resources recorded: contribution £{c.contribution:,.2f}.")
+
+
+@bp.post("/cases/<int:case_id>/request-ot")
+@staff(DFG_CASEWORKER)
+def request_ot(case_id: int):
+    return _act(case_id, "request_ot", lambda c, f: services.request_ot(*_me(), c, version=_version(f)),
+                "The case is waiting for the OT recommendation.")
+
+
+@bp.post("/cases/<int:case_id>/ot")
+@staff(DFG_CASEWORKER)
+def ot(case_id: int):
+    def perform(c, f):
+        services.record_ot_recommendation(
+            *_me(), c, version=_version(f), what=f.what.data, why=f.why.data,
+            necessary_appropriate=f.necessary_appropriate.data == "yes",
+            ot_user_id=int(f.ot.data) if f.ot.data else None, ot_name=f.ot_name.data)
+    return _act(case_id, "ot", perform, "OT recommendation recorded.")
+
+
+@bp.post("/cases/<int:case_id>/survey")
+@staff(DFG_CASEWORKER)
+def survey(case_id: int):
+    return _act(case_id, "survey", lambda c, f: services.start_survey(*_me(), c, version=_version(f)),
+                "The case has moved to survey and quotes.")
+
+
+@bp.post("/cases/<int:case_id>/quote")
+@staff(DFG_CASEWORKER)
+def quote(case_id: int):
+    def perform(c, f):
+        services.add_quote(*_me(), c, contractor=f.contractor.data, amount=f.amount.data,
+                           received_on=f.received_on.data)
+    return _act(case_id, "quote", perform, "Quote added.")
 
 
 @bp.post("/cases/<int:case_id>/quotes/<int:quote_id>/choose")
 @staff(DFG_CASEWORKER)
 def choose_quote(case_id: int, quote_id: int):
-    c = _case(case_id)
-    if not forms.VersionedForm().validate_on_submit():
-        abort(400)
-    services.choose_quote(db.session, current_user, c, quote_id, version=_version())
-    return _done(c, "Quote chosen.")
+    return _act(case_id, "choose_quote",
+                lambda c, f: services.choose_quote(*_me(), c, quote_id, version=_version(f)), "Quote chosen.")
+
+
+@bp.post("/cases/<int:case_id>/landlord")
+@staff(DFG_CASEWORKER)
+def landlord(case_id: int):
+    def perform(c, f):
+        services.record_landlord_consent(*_me(), c, version=_version(f), on=f.consent_date.data,
+                                         by=f.consent_by.data)
+    return _act(case_id, "landlord", perform, "Landlord consent recorded.")
+
+
+@bp.post("/cases/<int:case_id>/application")
+@staff(DFG_CASEWORKER)
+def application(case_id: int):
+    return _act(case_id, "application",
+                lambda c, f: services.receive_application(*_me(), c, on=f.on.data, version=_version(f)),
+                lambda c: f"Full application received. Decision due by {c.decision_due_date:%-d %B %Y}.")
+
+
+@bp.post("/cases/<int:case_id>/approve")
+@staff(DFG_CASEWORKER)
+def approve(case_id: int):
+    def perform(c, f):
+        services.approve(*_me(), c, grant=f.grant.data, discretionary=f.discretionary.data or "0",
+                         discretionary_reason=f.discretionary_reason.data or None,
+                         decision_date=f.decision_date.data, payment_due=f.payment_due.data, version=_version(f))
+    return _act(case_id, "approve", perform, lambda c: f"Grant approved: £{c.approved_total:,.2f}.")
+
+
+@bp.post("/cases/<int:case_id>/refuse", endpoint="refuse")
+@staff(DFG_CASEWORKER)
+def refuse_application(case_id: int):
+    return _act(case_id, "refuse",
+                lambda c, f: services.refuse(*_me(), c, reason=f.reason.data, version=_version(f)),
+                "The application has been refused.")
+
+
+@bp.post("/cases/<int:case_id>/review")
+@staff(DFG_CASEWORKER)
+def review(case_id: int):
+    return _act(case_id, "review", lambda c, f: services.request_review(*_me(), c, version=_version(f)),
+                "The refusal is under review: the case is back at full application received.")
+
+
+@bp.post("/cases/<int:case_id>/works")
+@staff(DFG_CASEWORKER)
+def works(case_id: int):
+    return _act(case_id, "works", lambda c, f: services.start_works(*_me(), c, on=f.on.data, version=_version(f)),
+                "Works started.")
+
+
+@bp.post("/cases/<int:case_id>/complete")
+@staff(DFG_CASEWORKER)
+def complete(case_id: int):
+    def perform(c, f):
+        services.complete(*_me(), c, completed_on=f.completed_on.data, inspected_on=f.inspected_on.data,
+                          version=_version(f))
+    return _act(case_id, "complete", perform, "Completion and inspection recorded.")
+
+
+@bp.post("/cases/<int:case_id>/payment")
+@staff(DFG_CASEWORKER)
+def payment(case_id: int):
+    def perform(c, f):
+        services.record_payment(*_me(), c.id, amount=f.amount.data, paid_on=f.paid_on.data, payee=f.payee.data,
+                                submission_key=f.submission_key.data or None)
+    return _act(case_id, "payment", perform, "Payment recorded.")
+
+
+@bp.post("/cases/<int:case_id>/close-paid")
+@staff(DFG_CASEWORKER)
+def close_paid(case_id: int):
+    return _act(case_id, "close_paid", lambda c, f: services.close_as_paid(*_me(), c, version=_version(f)),
+                "The case is closed as paid.")
+
+
+@bp.post("/cases/<int:case_id>/details")
+@staff(DFG_CASEWORKER)
+def details(case_id: int):
+    def perform(c, f):
+        services.update_details(*_me(), c, version=_version(f), applicants=f.applicants.data,
+                                locality=f.locality.data, works_types=f.works_types.data,
+                                includes_tecs=f.includes_tecs.data == "yes", contractor=f.contractor.data,
+                                landlord_name=f.landlord_name.data)
+    return _act(case_id, "details", perform, "Case details saved.")
+
+
+@bp.post("/cases/<int:case_id>/withdraw")
+@staff(DFG_CASEWORKER)
+def withdraw(case_id: int):
+    return _act(case_id, "withdraw",
+                lambda c, f: services.withdraw(*_me(), c, reason=f.reason.data, version=_version(f)),
+                "The case has been withdrawn.")
 
 
 @bp.post("/cases/<int:case_id>/evidence")
 @staff(DFG_CASEWORKER)
 def upload(case_id: int):
-    c = _case(case_id)
-    form = forms.EvidenceForm(prefix="evidence")
-    if not form.validate_on_submit():
-        return _invalid(c, "evidence", form)
-    storage = form.file.data
-    data = storage.read(services.MAX_EVIDENCE_BYTES + 1) if storage else b""
-    try:
-        services.store_evidence(db.session, current_user, c, filename=storage.filename if storage else None,
-                                data=data, kind=form.kind.data, description=form.description.data)
-    except services.UploadRejected as exc:
-        return _invalid(c, "evidence", form, exc.message)
-    return _done(c, "File uploaded.")
+    def perform(c, f):
+        storage = f.file.data
+        data = storage.read(services.upload_limit_bytes() + 1) if storage else b""  # never more than the limit
+        services.store_evidence(*_me(), c, filename=storage.filename if storage else None, data=data,
+                                kind=f.kind.data, description=f.description.data)
+    return _act(case_id, "upload", perform, "File uploaded.")
 
 
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @staff(*READERS)
 def download(case_id: int, evidence_id: int):
-    try:
-        ev, path = services.evidence_for_download(db.session, current_user, case_id, evidence_id)
-    except PortalError:
-        abort(404)
+    ev, path = services.evidence_for_download(db.session, current_user, case_id, evidence_id)
     db.session.commit()
-    data = path.read_bytes()  # at most 10 MiB; read whole so no file handle outlives the request
+    data = path.read_bytes()  # at most the upload limit; read whole so no file handle outlives the request
     resp = send_file(io.BytesIO(data), mimetype=ev.content_type, as_attachment=True, download_name=ev.original_name,
                      max_age=0, conditional=False, etag=False)
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -420,10 +479,10 @@ def download(case_id: int, evidence_id: int):
 @bp.get("/budget")
 @staff(*READERS)
 def budget():
-    today = utcnow().date()
+    today = london_today()
     locality = request.args.get("locality")
-    locality = locality if locality in current_app.config["LOCALITIES"] else None
+    locality = locality if locality in setting("LOCALITIES") else None
     start = date(today.year - 1, today.month, 1)
     return render_template("dfg/budget.html", b=services.budget(db.session, today, locality=locality),
                            f=services.figures(db.session, start, today, locality=locality), states=STATES,
-                           locality=locality, localities=current_app.config["LOCALITIES"])
+                           locality=locality, localities=setting("LOCALITIES"))

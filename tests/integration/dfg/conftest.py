@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pytest
 
 from portal.dfg import services
-from portal.timeutil import utcnow
+from portal.sql import new_submission_key
+from portal.timeutil import today as london_today
 
 ORDER = ["enquiry", "eligibility", "ot_recommendation", "survey_and_quotes", "application_received",
          "approved", "works", "completed", "paid"]
@@ -15,7 +16,7 @@ ORDER = ["enquiry", "eligibility", "ot_recommendation", "survey_and_quotes", "ap
 def caseworker(db_session):
     from portal.auth.services import create_user
 
-    user = create_user(db_session, "test", email=f"dfg-{services.new_submission_key()[:6]}@test.council.example",
+    user = create_user(db_session, "test", email=f"dfg-{new_submission_key()[:6]}@test.council.example",
                        name="Dee Caseworker", password="correct horse battery staple", roles=["dfg_caseworker"])
     db_session.flush()
     return user
@@ -31,7 +32,7 @@ def upload_folder(app, tmp_path):
 
 def new_case(session, actor="public", *, tenure="owner_occupier", child=False, key=None):
     c, created = services.create_enquiry(
-        session, actor, submission_key=key or services.new_submission_key(), for_child=child, tenure=tenure,
+        session, actor, submission_key=key or new_submission_key(), for_child=child, tenure=tenure,
         difficulties=["stairs"], difficulty_details=None, given_name="Ada", family_name="Lovelace",
         date_of_birth=date(1950, 3, 27), address_line_1="1 High Street", address_line_2=None, town="Ashdown",
         postcode="AB1 2CD", phone="01632 960001", email=None, locality="North")
@@ -46,7 +47,7 @@ def walk_to(session, actor, state, *, tenure="owner_occupier", child=False, cont
     target = state
     path = ORDER[: ORDER.index("application_received") + 1] if state == "refused" else ORDER[: ORDER.index(
         state) + 1] if state in ORDER else ORDER[:1]
-    today = utcnow().date()
+    today = london_today()
     for step in path[1:]:
         if step == "eligibility":
             services.start_eligibility(session, actor, c)

@@ -5,16 +5,18 @@ PORTAL_TEST_BACKEND=postgresql) a freshly created database next to TEST_DATABASE
 
 import os
 import threading
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
+from portal.auth.models import User
+from portal.auth.services import create_user
 from portal.dfg import services
 from portal.dfg.models import DfgCase, DfgPayment
 from portal.extensions import db, write_intent
+from portal.timeutil import today as london_today
 from tests.conftest import make_app
 from tests.integration.dfg.conftest import walk_to
 
@@ -50,9 +52,11 @@ def race_app(request, tmp_path):
 
 def test_concurrent_payments_never_exceed_approval(race_app):
     with race_app.app_context(), write_intent():
-        c = walk_to(db.session, "test", "works", grant="4800")
+        user = create_user(db.session, "test", email="race@test.council.example", name="Race Caseworker",
+                           password="correct horse battery staple", roles=["dfg_caseworker"])
+        c = walk_to(db.session, user, "works", grant="4800")
         db.session.commit()
-        case_id, approved = c.id, c.approved_total
+        case_id, approved, user_id = c.id, c.approved_total, user.id
     barrier = threading.Barrier(THREADS)
     outcomes: list[str] = []
 
@@ -60,7 +64,8 @@ def test_concurrent_payments_never_exceed_approval(race_app):
         with race_app.app_context(), write_intent():
             barrier.wait()
             try:
-                services.record_payment(db.session, "test", case_id, amount="1000", paid_on=date.today())
+                actor = db.session.get(User, user_id)
+                services.record_payment(db.session, actor, case_id, amount="1000", paid_on=london_today())
                 db.session.commit()
                 outcomes.append("paid")
             except services.MoneyRuleBroken:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.dfg import services
 from portal.dfg.models import DfgCase
 from portal.errors import IllegalTransition
-from portal.timeutil import utcnow
+from portal.timeutil import today as london_today
 from tests.integration.dfg.conftest import walk_to
 
 pence = st.integers(min_value=0, max_value=6_000_000).map(lambda p: Decimal(p) / 100)
@@ -49,11 +49,11 @@ def test_payments_never_exceed_the_approval(db_session, caseworker, payments):
         paid = Decimal(0)
         for amount in payments:
             if paid + amount <= approved:
-                services.record_payment(db_session, caseworker, c.id, amount=amount, paid_on=utcnow().date())
+                services.record_payment(db_session, caseworker, c.id, amount=amount, paid_on=london_today())
                 paid += amount
             else:
-                with pytest.raises(services.MoneyRuleBroken):
-                    services.record_payment(db_session, caseworker, c.id, amount=amount, paid_on=utcnow().date())
+                with pytest.raises(services.MoneyRuleBroken, match="above the approved|has been paid"):
+                    services.record_payment(db_session, caseworker, c.id, amount=amount, paid_on=london_today())
             db_session.refresh(c)
             assert c.paid_total == paid <= approved
     finally:
@@ -74,7 +74,7 @@ def test_grant_above_limit_is_refused_with_a_message(db_session, caseworker):
 
 def test_grant_and_discretionary_cannot_exceed_the_chosen_quote(db_session, caseworker):
     c = walk_to(db_session, caseworker, "application_received", quotes=("5000", "5400"))
-    with pytest.raises(services.MoneyRuleBroken, match="chosen quote"):
+    with pytest.raises(services.MoneyRuleBroken, match="chosen quote less the contribution"):
         services.approve(db_session, caseworker, c, grant="4800", discretionary="300", discretionary_reason="tecs")
 
 
@@ -84,16 +84,14 @@ def test_discretionary_needs_a_policy_reason(db_session, caseworker):
         services.approve(db_session, caseworker, c, grant="4000", discretionary="500")
 
 
-def test_maximum_is_configurable(app, db_session, caseworker):
-    app.config["DFG_MAX_GRANT"] = 4000
-    try:
-        c = walk_to(db_session, caseworker, "application_received")
-        with pytest.raises(services.MoneyRuleBroken):
-            services.approve(db_session, caseworker, c, grant="4000.01")
-        services.approve(db_session, caseworker, c, grant="4000")
-        assert c.grant_maximum == Decimal("4000.00")
-    finally:
-        del app.config["DFG_MAX_GRANT"]
+def test_maximum_is_configurable(app, db_session, caseworker, monkeypatch):
+    monkeypatch.setitem(app.config, "DFG_MAX_GRANT", 4000)
+    c = walk_to(db_session, caseworker, "application_received")
+    with pytest.raises(services.MoneyRuleBroken, match=r"more than £4,000\.00") as refused:
+        services.approve(db_session, caseworker, c, grant="4000.01")
+    assert refused.value.field == "grant"
+    services.approve(db_session, caseworker, c, grant="4000")
+    assert c.grant_maximum == Decimal("4000.00")
 
 
 def test_land_charge_only_for_owner_occupiers_over_threshold(db_session, caseworker):
@@ -106,32 +104,35 @@ def test_land_charge_only_for_owner_occupiers_over_threshold(db_session, casewor
     assert tenant.land_charge is False
 
 
-def test_fractions_of_a_penny_and_nonsense_are_refused(db_session, caseworker):
+@pytest.mark.parametrize("bad,message", [("12.345", "no more than 2 decimal places"), ("NaN", "Enter an amount"),
+                                         ("Infinity", "Enter an amount"), ("abc", "Enter an amount"),
+                                         ("-5", "cannot be negative")])
+def test_fractions_of_a_penny_and_nonsense_are_refused(db_session, caseworker, bad, message):
     c = walk_to(db_session, caseworker, "application_received")
-    for bad in ("12.345", "NaN", "Infinity", "abc", "-5"):
-        with pytest.raises(services.MoneyRuleBroken):
-            services.approve(db_session, caseworker, c, grant=bad)
+    with pytest.raises(services.MoneyRuleBroken, match=message) as refused:
+        services.approve(db_session, caseworker, c, grant=bad)
+    assert refused.value.field == "grant"
 
 
 def test_payment_before_works_is_refused(db_session, caseworker):
     c = walk_to(db_session, caseworker, "approved")
-    with pytest.raises(IllegalTransition):
-        services.record_payment(db_session, caseworker, c.id, amount="100", paid_on=utcnow().date())
+    with pytest.raises(IllegalTransition, match="once the works have started"):
+        services.record_payment(db_session, caseworker, c.id, amount="100", paid_on=london_today())
 
 
 def test_full_payment_on_completion_closes_the_case(db_session, caseworker):
     c = walk_to(db_session, caseworker, "completed", grant="4800")
-    services.record_payment(db_session, caseworker, c.id, amount="4000", paid_on=utcnow().date())
+    services.record_payment(db_session, caseworker, c.id, amount="4000", paid_on=london_today())
     assert c.state == "completed"
-    services.record_payment(db_session, caseworker, c.id, amount="800", paid_on=utcnow().date())
+    services.record_payment(db_session, caseworker, c.id, amount="800", paid_on=london_today())
     assert c.state == "paid" and c.paid_total == Decimal("4800.00")
 
 
 def test_same_payment_submitted_twice_is_recorded_once(db_session, caseworker):
     c = walk_to(db_session, caseworker, "works")
-    p1 = services.record_payment(db_session, caseworker, c.id, amount="100", paid_on=utcnow().date(),
+    p1 = services.record_payment(db_session, caseworker, c.id, amount="100", paid_on=london_today(),
                                  submission_key="k-1")
-    p2 = services.record_payment(db_session, caseworker, c.id, amount="100", paid_on=utcnow().date(),
+    p2 = services.record_payment(db_session, caseworker, c.id, amount="100", paid_on=london_today(),
                                  submission_key="k-1")
     db_session.refresh(c)
     assert p1.id == p2.id and c.paid_total == Decimal("100.00")
@@ -145,6 +146,6 @@ def test_database_refuses_overpayment_and_grant_above_maximum(db_session, casewo
                 "INSERT INTO dfg_payment (case_id, amount, paid_on, paid_by, recorded_at) "
                 "VALUES (:id, -1, '2025-01-01', 'x', '2025-01-01 00:00:00')"):
         nested = db_session.begin_nested()
-        with pytest.raises(IntegrityError):
+        with pytest.raises(IntegrityError, match="(?i)constraint"):
             db_session.execute(text(sql), {"id": c.id})
         nested.rollback()

@@ -2,13 +2,15 @@
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.dfg import services
-from portal.dfg.models import DfgCase, DfgEvidence
+from portal.dfg.models import MAX_EVIDENCE_BYTES, DfgCase, DfgEvidence
+from portal.timeutil import today as london_today
 from tests.conftest import csrf_from
 from tests.integration.dfg.conftest import walk_to
 
@@ -117,13 +119,118 @@ def test_approval_amount_is_validated_on_the_page(client, staff, db_session, cas
     assert resp.status_code == 422 and "The grant cannot be more than" in resp.text
 
 
-def test_stale_form_is_a_conflict(client, staff, db_session, caseworker):
+def test_stale_form_is_a_clash_that_names_the_latest_change(client, staff, db_session, caseworker):
     c = walk_to(db_session, caseworker, "enquiry")
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{c.id}")
-    resp = client.post(f"/dfg/cases/{c.id}/eligibility", data={"csrf_token": csrf_from(page.text),
-                                                                 "version": str(c.version - 1)})
+    services.start_eligibility(db_session, caseworker, c)  # someone else moves the case on meanwhile
+    db_session.commit()
+    resp = client.post(f"/dfg/cases/{c.id}/withdraw", data={
+        "withdraw-csrf_token": csrf_from(page.text), "withdraw-version": re.search(
+            r'name="withdraw-version"[^>]*value="(\d+)"', page.text).group(1), "withdraw-reason": "Moved"})
     assert resp.status_code == 409 and "changed by someone else" in resp.text
+    assert "The latest change: transition by Dee Caseworker" in resp.text
+    db_session.expire_all()
+    assert db_session.get(DfgCase, c.id).state == "eligibility"
+
+
+def _field_error(html: str, field_id: str) -> str:
+    match = re.search(rf'id="{field_id}-error" class="govuk-error-message">(.*?)</p>', html, re.S)
+    assert match, f"no error message on {field_id}"
+    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).replace("Error:", "").strip()
+
+
+def _date(d):
+    return [str(d.day), str(d.month), str(d.year)]
+
+
+@pytest.mark.parametrize("state,action,fields,field_id,message", [
+    ("application_received", "approve", {"grant": "30000.01"}, "approve-grant", "The grant cannot be more than"),
+    ("application_received", "approve", {"grant": "100", "discretionary": "50"}, "approve-discretionary_reason",
+     "Select the policy reason"),
+    ("application_received", "approve", {"grant": "4800", "discretionary": "300", "discretionary_reason": "tecs"},
+     "approve-grant", "chosen quote less the contribution"),
+    ("application_received", "approve", {"grant": "100", "decision_date": "long ago"}, "approve-decision_date",
+     "cannot be before the full application"),
+    ("works", "payment", {"amount": "4800.01"}, "payment-amount", "above the approved £4,800.00"),
+    ("works", "complete", {"completed_on": "today", "inspected_on": "yesterday"}, "complete-inspected_on",
+     "cannot be before the works were completed"),
+    ("survey_and_quotes", "quote", {"contractor": "Lift Co", "amount": "0"}, "quote-amount",
+     "must be more than £0"),
+    ("eligibility", "tor", {"passported": "no", "weekly_income": "100", "savings": "12.345"}, "tor-savings",
+     "Enter an amount"),
+])
+def test_a_refusal_comes_back_on_its_field(client, staff, db_session, caseworker, state, action, fields, field_id,
+                                           message):
+    """Each money or date rule re-renders the case page (422) with the message on the field it names and
+    every answer kept; nothing is saved."""
+    c = walk_to(db_session, caseworker, state)
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{c.id}")
+    today = london_today()
+    words = {"today": _date(today), "yesterday": _date(today - timedelta(days=1)),
+             "long ago": _date(today - timedelta(days=400))}
+    defaults = {"approve": {"decision_date": "today"}, "payment": {"paid_on": "today"},
+                "quote": {"received_on": "today"}, "tor": {}, "complete": {}}[action]
+    answers = {k: words.get(v, v) for k, v in {**defaults, **fields}.items()}
+    version, audits = c.version, _audits(db_session, c)
+    resp = client.post(f"/dfg/cases/{c.id}/{action}", data={
+        f"{action}-csrf_token": csrf_from(page.text), f"{action}-version": str(c.version),
+        **{f"{action}-{k}": v for k, v in answers.items()}})
+    assert resp.status_code == 422
+    assert message in _field_error(resp.text, field_id)
+    assert "There is a problem" in resp.text and f'href="#{field_id}"' in resp.text
+    for k, v in answers.items():
+        if isinstance(v, str) and k not in ("discretionary_reason", "passported"):
+            assert f'value="{v}"' in resp.text, k
+    db_session.expire_all()
+    assert (db_session.get(DfgCase, c.id).version, _audits(db_session, c)) == (version, audits)
+
+
+def _audits(session, c) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity_type == "dfg_case", AuditEvent.entity_id == str(c.id)))
+
+
+def test_an_action_not_open_now_is_refused_at_the_top_of_the_form(client, staff, db_session, caseworker):
+    c = walk_to(db_session, caseworker, "survey_and_quotes", quotes=("5000",))
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{c.id}")
+    assert "Policy needs at least 2 quotes before the full application; this case has 1." in page.text
+    assert f'action="/dfg/cases/{c.id}/application"' not in page.text
+    resp = client.post(f"/dfg/cases/{c.id}/application", data={
+        "application-csrf_token": csrf_from(page.text), "application-version": str(c.version),
+        "application-on": _date(london_today())})
+    assert resp.status_code == 422 and "There is a problem" in resp.text
+    assert "Policy needs at least 2 quotes" in resp.text
+    db_session.expire_all()
+    assert db_session.get(DfgCase, c.id).state == "survey_and_quotes"
+
+
+def test_a_one_button_action_with_a_bad_form_shows_the_page_again(client, staff, db_session, caseworker, app,
+                                                                 monkeypatch):
+    """No more abort(400): a one-button form that does not validate comes back on the case page."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_CHECK_DEFAULT", False)  # so the view's own check runs
+    c = walk_to(db_session, caseworker, "enquiry")
+    staff.login_as("dfg_caseworker")
+    resp = client.post(f"/dfg/cases/{c.id}/eligibility", data={"version": str(c.version)})
+    assert resp.status_code == 422 and "There is a problem" in resp.text and "<h1" in resp.text
+    db_session.expire_all()
+    assert db_session.get(DfgCase, c.id).state == "enquiry"
+
+
+def test_an_out_of_date_check_page_is_shown_again_not_a_400(client, db_session):
+    _fill_enquiry(client)
+    check = client.get("/dfg/enquiry/check")
+    before = db_session.scalar(select(func.count()).select_from(DfgCase))
+    resp = client.post("/dfg/enquiry/check", data={"csrf_token": csrf_from(check.text), "submission_key": "stale"})
+    assert resp.status_code == 422
+    assert "This page was out of date" in resp.text and "Grace Hopper" in resp.text
+    assert db_session.scalar(select(func.count()).select_from(DfgCase)) == before
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', resp.text).group(1)
+    sent = client.post("/dfg/enquiry/check", data={"csrf_token": csrf_from(resp.text), "submission_key": key})
+    assert sent.status_code == 303
+    assert db_session.scalar(select(func.count()).select_from(DfgCase)) == before + 1
 
 
 # Uploads -------------------------------------------------------------------------------------
@@ -138,13 +245,24 @@ def test_stale_form_is_a_conflict(client, staff, db_session, caseworker):
     ("..\\boot.pdf", PDF, "must not include folders"),
     (".hidden.pdf", PDF, "must not include folders"),
     ("empty.pdf", b"", "is empty"),
-    ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "smaller than 10MB"),
+    ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "smaller than 10 MB"),
     ("eicar.pdf", b"%PDF-1.4 X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*", "virus"),
     ("polyglot.pdf", b"%PDF-1.4\n<html><script>alert(1)</script>", "must be a PDF, JPG or PNG"),
 ])
 def test_upload_checks(name, data, message):
-    with pytest.raises(services.UploadRejected, match=message):
+    with pytest.raises(services.UploadRejected, match=message) as refused:
         services.check_upload(name, data)
+    assert refused.value.field == "file"
+
+
+def test_the_upload_limit_is_the_setting_and_the_database_agrees(app, db_session, monkeypatch):
+    assert services.upload_limit_mb() == app.config["MAX_UPLOAD_MB"] == 10
+    assert services.upload_limit_bytes() == MAX_EVIDENCE_BYTES  # the size CHECK on dfg_evidence
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 5)
+    with pytest.raises(services.UploadRejected, match="smaller than 5 MB"):
+        services.check_upload("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024))
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 50)  # never above what the database accepts
+    assert services.upload_limit_bytes() == MAX_EVIDENCE_BYTES
 
 
 def test_good_files_pass_and_names_are_sanitised():
@@ -194,14 +312,32 @@ def test_another_role_cannot_download(client, staff, db_session, case_in_works, 
     assert client.get(f"/dfg/cases/{case_in_works.id}/evidence/{ev.id}").status_code == 403
 
 
-def test_request_too_large_is_413(client, staff, case_in_works):
+def _multipart(token: str, size: int) -> tuple[bytes, str]:
+    boundary = "dfgboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-csrf_token\"\r\n\r\n{token}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-kind\"\r\n\r\nphoto\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-description\"\r\n\r\nThe stairs\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-file\"; "
+            f"filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + \
+        b"\x89PNG\r\n\x1a\n" + b"0" * size + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_file_over_the_limit_comes_back_on_the_evidence_form(client, staff, db_session, case_in_works):
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{case_in_works.id}")
-    boundary = "dfgboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-csrf_token\"\r\n\r\n"
-            f"{csrf_from(page.text)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"evidence-file\"; "
-            f"filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + \
-        b"\x89PNG\r\n\x1a\n" + b"0" * (13 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
-    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
-    assert resp.status_code == 413
+    assert "PDF, JPG or PNG, smaller than 10 MB" in page.text
+    body, content_type = _multipart(csrf_from(page.text), 13 * 1024 * 1024)
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body, content_type=content_type)
+    assert resp.status_code == 422
+    assert "must be smaller than 10 MB" in _field_error(resp.text, "evidence-file")
+    assert 'value="The stairs"' in resp.text and "PDF, JPG or PNG, smaller than 10 MB" in resp.text
+    assert db_session.scalar(select(func.count()).select_from(DfgEvidence)) == 0
+
+
+def test_a_body_over_four_times_the_limit_is_the_413_page(client, staff, case_in_works):
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{case_in_works.id}")
+    body, content_type = _multipart(csrf_from(page.text), 41 * 1024 * 1024)
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body, content_type=content_type)
+    assert resp.status_code == 413 and "must be smaller than 10 MB" in resp.text

@@ -1,0 +1,242 @@
+"""A DFG case from the enquiry to the decision and the works: details, OT, quotes and the stage moves.
+
+Plain functions `f(session, actor, case, ...)`: each action starts with `begin()`, which checks
+the person, the page's version and that the action is open now (`allowed_actions`).
+"""
+
+import secrets
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.audit.services import actor_label, record
+from portal.config import setting
+from portal.dfg.models import TENURES, WORKS_TYPES, DfgCase, DfgQuote, DfgStageHistory, DfgWorks
+from portal.dfg.services._common import ZERO, MoneyRuleBroken, flush, to_money
+from portal.dfg.services.money import ensure_child_nil
+from portal.dfg.services.workflow import begin, transition
+from portal.errors import NotFound, Refusal
+from portal.people.models import Person
+from portal.timeutil import utcnow
+from portal.web.clocks import add_months
+
+# Person.tenure uses the people feature's words.
+PERSON_TENURE = {"owner_occupier": "owner", "private_tenant": "private_tenant",
+                 "council_tenant": "council_tenant", "housing_association_tenant": "housing_association_tenant"}
+
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "DFG-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
+
+
+def find_by_submission_key(session, key: str) -> DfgCase | None:
+    return session.scalar(select(DfgCase).where(DfgCase.submission_key == key)) if key else None
+
+
+def create_enquiry(session, actor, *, submission_key: str, for_child: bool, tenure: str,
+                   difficulties: list[str], difficulty_details: str | None, given_name: str, family_name: str,
+                   date_of_birth: date, address_line_1: str, address_line_2: str | None, town: str | None,
+                   postcode: str, phone: str | None, email: str | None,
+                   locality: str | None = None) -> tuple[DfgCase, bool]:
+    """A public enquiry: a Person and a case in `enquiry`. The same submission_key twice → one case.
+
+    The Person is made with the model directly; move this to portal.people.services.create_person
+    once that service lands.
+    """
+    if tenure not in TENURES:
+        raise Refusal("Select who owns or rents the home", field="tenure")
+    existing = find_by_submission_key(session, submission_key)
+    if existing is not None:
+        return existing, False
+    person = Person(given_name=given_name.strip(), family_name=family_name.strip(), date_of_birth=date_of_birth,
+                    address_line_1=address_line_1.strip(), address_line_2=(address_line_2 or "").strip() or None,
+                    town=(town or "").strip() or None, postcode=postcode, tenure=PERSON_TENURE[tenure],
+                    phone=phone or None, email=email or None, locality=locality, communication_needs=[])
+    address = ", ".join(p for p in (address_line_1, address_line_2, town) if p)
+    c = DfgCase(reference=new_reference(), person=person, is_child=for_child, tenure=tenure,
+                applicants=f"{given_name} {family_name}" if not for_child else None,
+                property_address=address, property_postcode=postcode, difficulties=list(difficulties),
+                difficulty_details=difficulty_details or None, contact_phone=phone or None,
+                contact_email=email or None, locality=locality, state="enquiry",
+                submission_key=submission_key, discretionary_amount=ZERO, paid_total=ZERO)
+    try:
+        with session.begin_nested():
+            session.add(c)
+            session.flush()
+    except IntegrityError:
+        existing = find_by_submission_key(session, submission_key)
+        if existing is None:
+            raise
+        return existing, False
+    session.add(DfgStageHistory(case=c, seq=1, from_state=None, to_state="enquiry", at=c.created_at,
+                                by_label=actor_label(actor)[1][:200]))
+    record(session, actor, "person.created", "person", person.id, via="dfg enquiry")
+    record(session, actor, "dfg.created", "dfg_case", c.id, reference=c.reference, for_child=for_child,
+           tenure=tenure)
+    session.flush()
+    return c, True
+
+
+def record_case_view(session, actor, c: DfgCase) -> None:
+    record(session, actor, "dfg.case_viewed", "dfg_case", c.id, person_id=c.person_id)
+
+
+# Details, landlord, OT -------------------------------------------------------------------------
+
+def update_details(session, actor, c: DfgCase, *, version: int | None, applicants: str | None,
+                   locality: str | None, works_types: list[str], includes_tecs: bool, contractor: str | None,
+                   landlord_name: str | None, is_child: bool | None = None) -> None:
+    begin(actor, c, "details", version)
+    bad = [w for w in works_types if w not in WORKS_TYPES]
+    if bad:
+        raise Refusal("Select the type of works from the list", field="works_types")
+    if is_child is not None and is_child != c.is_child:
+        if c.state not in ("enquiry", "eligibility"):
+            raise Refusal("Whether the case is for a child can only change before the OT stage.")
+        if is_child and c.test_of_resources is not None:
+            session.delete(c.test_of_resources)
+            c.contribution = None
+        c.is_child = is_child
+    before = {"works": c.works_types, "locality": c.locality, "contractor": c.contractor}
+    c.applicants = applicants or None
+    c.locality = locality or None
+    wanted = set(works_types) | ({"tecs"} if includes_tecs else set())
+    for w in list(c.works):
+        if w.works_type not in wanted:
+            c.works.remove(w)
+    have = set(c.works_types)
+    for w in sorted(wanted - have):
+        c.works.append(DfgWorks(works_type=w))
+    c.includes_tecs = includes_tecs or "tecs" in wanted
+    c.contractor = contractor or None
+    c.landlord_name = landlord_name or None
+    record(session, actor, "dfg.details_changed", "dfg_case", c.id, before=before,
+           after={"works": sorted(wanted), "locality": c.locality, "contractor": c.contractor})
+    flush(session, c)
+
+
+def record_landlord_consent(session, actor, c: DfgCase, *, version: int | None, on: date, by: str) -> None:
+    begin(actor, c, "landlord", version)
+    c.landlord_consent_date = on
+    c.landlord_consent_by = by.strip()
+    record(session, actor, "dfg.landlord_consent", "dfg_case", c.id, on=on.isoformat(), by=c.landlord_consent_by)
+    flush(session, c)
+
+
+def record_ot_recommendation(session, actor, c: DfgCase, *, version: int | None, what: str, why: str,
+                             necessary_appropriate: bool, ot_user_id: int | None = None,
+                             ot_name: str | None = None) -> None:
+    begin(actor, c, "ot", version)
+    if not (ot_user_id or (ot_name and ot_name.strip())):
+        raise Refusal("Enter the name of the occupational therapist", field="ot_name")
+    c.ot_recommendation, c.ot_reason = what.strip(), why.strip()
+    c.ot_necessary_appropriate = necessary_appropriate
+    c.ot_user_id, c.ot_name = ot_user_id, (ot_name or "").strip() or None
+    c.ot_recorded_at = utcnow()
+    record(session, actor, "dfg.ot_recommendation", "dfg_case", c.id,
+           necessary_appropriate=necessary_appropriate, ot=c.ot_name or ot_user_id)
+    flush(session, c)
+
+
+# Quotes ----------------------------------------------------------------------------------------
+
+def add_quote(session, actor, c: DfgCase, *, contractor: str, amount, received_on: date) -> DfgQuote:
+    begin(actor, c, "quote")
+    amount = to_money(amount, field="amount")
+    if amount <= 0:
+        raise MoneyRuleBroken("The quote must be more than £0", field="amount")
+    q = DfgQuote(case=c, contractor=contractor.strip(), amount=amount, chosen=False, received_on=received_on,
+                 added_by_id=actor_label(actor)[0])
+    session.add(q)
+    session.flush()
+    record(session, actor, "dfg.quote_added", "dfg_case", c.id, quote_id=q.id, contractor=q.contractor,
+           amount=str(amount))
+    return q
+
+
+def choose_quote(session, actor, c: DfgCase, quote_id: int, *, version: int | None = None) -> DfgQuote:
+    begin(actor, c, "choose_quote", version)
+    chosen = next((q for q in c.quotes if q.id == quote_id), None)
+    if chosen is None:
+        raise NotFound("That quote is not on this case.")
+    for q in c.quotes:
+        if q.chosen and q.id != quote_id:
+            q.chosen = False
+    session.flush()  # clear the old choice first: the partial unique index allows one chosen quote
+    chosen.chosen = True
+    c.contractor = chosen.contractor
+    record(session, actor, "dfg.quote_chosen", "dfg_case", c.id, quote_id=quote_id, amount=str(chosen.amount))
+    flush(session, c)
+    return chosen
+
+
+# Stage moves -----------------------------------------------------------------------------------
+
+def start_eligibility(session, actor, c: DfgCase, *, version: int | None = None) -> None:
+    begin(actor, c, "eligibility", version)
+    transition(session, actor, c, "eligibility")
+
+
+def request_ot(session, actor, c: DfgCase, *, version: int | None = None) -> None:
+    begin(actor, c, "request_ot", version)
+    ensure_child_nil(session, c)
+    transition(session, actor, c, "ot_recommendation")
+
+
+def start_survey(session, actor, c: DfgCase, *, version: int | None = None) -> None:
+    begin(actor, c, "survey", version)
+    transition(session, actor, c, "survey_and_quotes")
+
+
+def receive_application(session, actor, c: DfgCase, *, on: date, version: int | None = None) -> None:
+    """The full application: the statutory 6-month decision clock starts on `on`."""
+    today = begin(actor, c, "application", version)
+    if on > today:
+        raise Refusal("The date the full application was received cannot be in the future", field="on")
+    c.full_application_date = on
+    c.decision_due_date = add_months(on, 6)
+    c.payment_due_date = add_months(on, 12)
+    transition(session, actor, c, "application_received", today=today, received=on.isoformat())
+
+
+def request_review(session, actor, c: DfgCase, *, version: int | None = None) -> None:
+    """A review of a refusal asked for inside the window: back to full application received, with the
+    original application date and decision clock."""
+    today = begin(actor, c, "review", version)
+    transition(session, actor, c, "application_received", today=today, review=True)
+    c.decision_date = None
+    c.review_due_date = None
+    flush(session, c)
+
+
+def refuse(session, actor, c: DfgCase, *, reason: str, decision_date: date | None = None,
+           version: int | None = None) -> None:
+    today = begin(actor, c, "refuse", version)
+    c.closed_reason = reason.strip()
+    c.decision_date = decision_date or today
+    c.review_due_date = c.decision_date + timedelta(days=int(setting("DFG_REVIEW_DAYS")))
+    transition(session, actor, c, "refused", today=today, reason=c.closed_reason)
+
+
+def start_works(session, actor, c: DfgCase, *, on: date, version: int | None = None) -> None:
+    begin(actor, c, "works", version)
+    c.works_started_date = on
+    transition(session, actor, c, "works", started=on.isoformat())
+
+
+def complete(session, actor, c: DfgCase, *, completed_on: date, inspected_on: date,
+             version: int | None = None) -> None:
+    begin(actor, c, "complete", version)
+    if inspected_on < completed_on:
+        raise Refusal("The inspection date cannot be before the works were completed", field="inspected_on")
+    c.completed_date, c.inspected_date = completed_on, inspected_on
+    transition(session, actor, c, "completed", completed=completed_on.isoformat())
+
+
+def withdraw(session, actor, c: DfgCase, *, reason: str, version: int | None = None) -> None:
+    begin(actor, c, "withdraw", version)
+    c.closed_reason = reason.strip()
+    transition(session, actor, c, "withdrawn", reason=c.closed_reason)
