@@ -96,6 +96,7 @@ class BaseConfig:
     DFG_ANNUAL_BUDGET = 2500000
     DFG_DUE_SOON_DAYS = 30
     DFG_UPLOAD_DIR = os.environ.get("DFG_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "dfg")
+    DFG_SCANNER = None  # a callable(bytes) -> bool (True: infected); None: the built-in EICAR check only
 
     # Targets. Equipment: delivery and collection in working days, over the defaults
     # {"urgent": 1, "standard": 7, "collection": 5}. Referrals: None keeps the defaults in

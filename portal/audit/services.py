@@ -43,9 +43,13 @@ def history(session, entity_type: str, entity_id, limit: int = 200) -> list[Audi
     return list(session.scalars(stmt))
 
 
+READS = ("_viewed", ".viewed", "_downloaded", ".downloaded", ".exported")
+
+
 def last_change(session, entity_type: str, entity_id) -> AuditEvent | None:
-    rows = history(session, entity_type, entity_id, limit=1)
-    return rows[0] if rows else None
+    """The newest change to a record, skipping reads (views, downloads, exports)."""
+    return next((e for e in history(session, entity_type, entity_id, limit=50)
+                 if not e.action.endswith(READS)), None)
 
 
 def recent(session, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:

@@ -27,6 +27,7 @@ from portal.sql import new_submission_key
 from portal.timeutil import today as london_today
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, render_page
+from portal.web.ids import id_arg
 from portal.web.security import public, staff
 
 READERS = (DFG_CASEWORKER, MANAGER)
@@ -181,7 +182,7 @@ def _filters() -> services.QueueFilters:
 @staff(*READERS)
 def queue():
     filters = _filters()
-    page = services.queue(db.session, filters, page=request.args.get("page", 1, type=int))
+    page = services.queue(db.session, filters, page=id_arg("page") or 1)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page("dfg/queue.html", "dfg_results", page=page, filters=filters, args=args, states=STATES,
                        works_types=WORKS_TYPES, tenures=TENURES, localities=setting("LOCALITIES"))

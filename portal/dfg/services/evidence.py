@@ -6,7 +6,6 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import current_app, has_app_context
 from werkzeug.utils import secure_filename
 
 from portal.audit.services import actor_label, record
@@ -39,7 +38,7 @@ def upload_limit_bytes() -> int:
 def scan_for_malware(data: bytes) -> bool:
     """The virus-scan hook (RELIABILITY F3). In production point DFG_SCANNER at a ClamAV client; the
     default only spots the EICAR test string. Returns True when the file is infected."""
-    scanner = current_app.config.get("DFG_SCANNER") if has_app_context() else None
+    scanner = setting("DFG_SCANNER")
     if scanner is not None:
         return bool(scanner(data))
     return EICAR in data
