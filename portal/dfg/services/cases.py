@@ -17,7 +17,7 @@ from portal.dfg.services._common import ZERO, MoneyRuleBroken, flush, to_money
 from portal.dfg.services.money import ensure_child_nil
 from portal.dfg.services.workflow import begin, transition
 from portal.errors import NotFound, Refusal
-from portal.people.models import Person
+from portal.people.services import match_or_create
 from portal.timeutil import utcnow
 from portal.web.clocks import add_months
 
@@ -41,29 +41,26 @@ def create_enquiry(session, actor, *, submission_key: str, for_child: bool, tenu
                    date_of_birth: date, address_line_1: str, address_line_2: str | None, town: str | None,
                    postcode: str, phone: str | None, email: str | None,
                    locality: str | None = None) -> tuple[DfgCase, bool]:
-    """A public enquiry: a Person and a case in `enquiry`. The same submission_key twice → one case.
-
-    The Person is made with the model directly; move this to portal.people.services.create_person
-    once that service lands.
-    """
+    """A public enquiry: the person (through the people feature's matching, so a known person is never
+    filed on silently) and a case in `enquiry`. The same submission_key twice → one case."""
     if tenure not in TENURES:
         raise Refusal("Select who owns or rents the home", field="tenure")
     existing = find_by_submission_key(session, submission_key)
     if existing is not None:
         return existing, False
-    person = Person(given_name=given_name.strip(), family_name=family_name.strip(), date_of_birth=date_of_birth,
-                    address_line_1=address_line_1.strip(), address_line_2=(address_line_2 or "").strip() or None,
-                    town=(town or "").strip() or None, postcode=postcode, tenure=PERSON_TENURE[tenure],
-                    phone=phone or None, email=email or None, locality=locality, communication_needs=[])
     address = ", ".join(p for p in (address_line_1, address_line_2, town) if p)
-    c = DfgCase(reference=new_reference(), person=person, is_child=for_child, tenure=tenure,
-                applicants=f"{given_name} {family_name}" if not for_child else None,
-                property_address=address, property_postcode=postcode, difficulties=list(difficulties),
-                difficulty_details=difficulty_details or None, contact_phone=phone or None,
-                contact_email=email or None, locality=locality, state="enquiry",
-                submission_key=submission_key, discretionary_amount=ZERO, paid_total=ZERO)
     try:
         with session.begin_nested():
+            person = match_or_create(
+                session, actor, given_name=given_name, family_name=family_name, date_of_birth=date_of_birth,
+                address_line_1=address_line_1, address_line_2=address_line_2, town=town, postcode=postcode,
+                tenure=PERSON_TENURE[tenure], phone=phone, email=email, locality=locality).person
+            c = DfgCase(reference=new_reference(), person=person, is_child=for_child, tenure=tenure,
+                        applicants=f"{given_name} {family_name}" if not for_child else None,
+                        property_address=address, property_postcode=postcode, difficulties=list(difficulties),
+                        difficulty_details=difficulty_details or None, contact_phone=phone or None,
+                        contact_email=email or None, locality=locality, state="enquiry",
+                        submission_key=submission_key, discretionary_amount=ZERO, paid_total=ZERO)
             session.add(c)
             session.flush()
     except IntegrityError:
@@ -73,7 +70,6 @@ def create_enquiry(session, actor, *, submission_key: str, for_child: bool, tenu
         return existing, False
     session.add(DfgStageHistory(case=c, seq=1, from_state=None, to_state="enquiry", at=c.created_at,
                                 by_label=actor_label(actor)[1][:200]))
-    record(session, actor, "person.created", "person", person.id, via="dfg enquiry")
     record(session, actor, "dfg.created", "dfg_case", c.id, reference=c.reference, for_child=for_child,
            tenure=tenure)
     session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.dfg import services
 from portal.dfg.models import MAX_EVIDENCE_BYTES, DfgCase, DfgEvidence
+from portal.people.models import Person
 from portal.timeutil import today as london_today
 from tests.conftest import csrf_from
 from tests.integration.dfg.conftest import walk_to
@@ -57,6 +58,21 @@ def test_public_enquiry_creates_one_case_even_when_sent_twice(client, db_session
     assert c.state == "enquiry" and c.person.family_name == "Hopper" and c.tenure == "owner_occupier"
     done = client.get(first.headers["Location"])
     assert c.reference in done.text and "Enquiry sent" in done.text
+    assert f"<br><strong>{c.reference}</strong>" in done.text and "&lt;strong&gt;" not in done.text
+    people = db_session.scalar(select(func.count()).select_from(Person).where(Person.family_name == "Hopper"))
+    assert people == 1  # the person is made once, through the people feature
+
+
+def test_the_enquiry_person_is_made_by_the_people_feature_and_audited(client, db_session):
+    _fill_enquiry(client)
+    check = client.get("/dfg/enquiry/check")
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', check.text).group(1)
+    client.post("/dfg/enquiry/check", data={"csrf_token": csrf_from(check.text), "submission_key": key})
+    c = db_session.scalar(select(DfgCase).where(DfgCase.submission_key == key))
+    assert c.person.postcode == "AD1 2BD" and c.person.tenure == "owner"
+    actions = set(db_session.scalars(select(AuditEvent.action).where(
+        AuditEvent.entity_type == "person", AuditEvent.entity_id == str(c.person_id))))
+    assert "person.created" in actions
 
 
 def test_enquiry_errors_use_govuk_wording(client):
