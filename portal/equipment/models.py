@@ -66,6 +66,8 @@ PRESCRIBER_LEVELS = {
     "trusted_assessor_4": "An occupational therapist or a trusted assessor of level 4",
     "occupational_therapist": "An occupational therapist only",
 }
+PRESCRIBER_SHORT = {"any": "Any prescriber", "trusted_assessor_4": "OT or trusted assessor level 4",
+                    "occupational_therapist": "OT only"}
 STOCKTAKE_STATES = {"open": "Open", "awaiting_approval": "Awaiting a manager's approval", "completed": "Completed"}
 MOVEMENT_KINDS = (
     "received", "reserve", "release", "deliver", "collection_requested", "collect", "clean",
@@ -115,6 +117,10 @@ class Product(db.Model):
     @property
     def prescriber_label(self) -> str:
         return PRESCRIBER_LEVELS.get(self.prescriber, self.prescriber)
+
+    @property
+    def prescriber_short(self) -> str:
+        return PRESCRIBER_SHORT.get(self.prescriber, self.prescriber)
 
     @property
     def serialised(self) -> bool:
