@@ -20,6 +20,7 @@ from portal.equipment.services.ledger import actor_id, asset_move, move
 from portal.errors import NotFound, Refusal
 from portal.sql import insert_ignore
 from portal.timeutil import utcnow
+from portal.web.filters import format_money
 
 STOCKTAKE_EXPECTED = ("available", "reserved", "awaiting_cleaning")
 WRITE_OFF = ("available", "awaiting_cleaning")  # missing reserved items are reported, not written off
@@ -149,11 +150,11 @@ def complete_stocktake(session, actor, stocktake_id: int, reason: str, *, confir
     result = stocktake_result(session, stocktake)
     off = result["write_off"]
     if off["count"] and confirmed_missing is None:
-        raise Refusal(f"Confirm that {_count(off['count'], 'missing item')}, worth £{off['value']:,.2f}, will be "
-                      "written off.", field="confirm")
+        raise Refusal(f"Confirm that {_count(off['count'], 'missing item')}, worth "
+                      f"{format_money(off['value'])}, will be written off.", field="confirm")
     if (confirmed_missing or 0) != off["count"]:
         raise Refusal(f"The count has changed since the page was shown: {_count(off['count'], 'item')}, worth "
-                      f"£{off['value']:,.2f}, would now be written off. Check the list and confirm again.",
+                      f"{format_money(off['value'])}, would now be written off. Check the list and confirm again.",
                       field="confirm")
     stocktake.reason = reason.strip()[:300]
     stocktake.missing_count, stocktake.missing_value = off["count"], off["value"]

@@ -41,6 +41,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.people.models import Person
 from portal.timeutil import now, today
+from portal.web.filters import format_money
 from portal.web.forms import ConfirmForm
 from portal.web.htmx import hx_redirect, render_page
 from portal.web.security import has_role, staff
@@ -287,11 +288,11 @@ def stocktake_complete(stocktake_id):
             confirmed_missing=form.missing.data if form.confirm.data else None))):
         summary = done[0]
         if summary["awaiting_approval"]:
-            return _done(f"{summary['missing']} missing items, worth £{summary['value']:,.2f}, are more than the "
-                         "store can write off without approval: a manager must approve the stocktake.",
+            return _done(f"{summary['missing']} missing items, worth {format_money(summary['value'])}, are more "
+                         "than the store can write off without approval: a manager must approve the stocktake.",
                          url_for("equipment.stocktake", stocktake_id=item.id))
         return _done(f"Stocktake completed: {summary['found']} found, {summary['moved']} moved to this store, "
-                     f"{summary['written_off']} written off as missing (£{summary['value']:,.2f}), "
+                     f"{summary['written_off']} written off as missing ({format_money(summary['value'])}), "
                      f"{summary['unexpected']} unexpected.", url_for("equipment.store", store_id=item.store_id))
     return _stocktake_page(item, form=form, status=422)
 
@@ -304,8 +305,8 @@ def stocktake_approve(stocktake_id):
     done = []
     if _attempt(form, lambda: done.append(services.approve_stocktake(db.session, current_user, item.id))):
         summary = done[0]
-        return _done(f"Write-off approved: {summary['written_off']} items (£{summary['value']:,.2f}) retired as "
-                     "missing.", url_for("equipment.stocktake", stocktake_id=item.id))
+        return _done(f"Write-off approved: {summary['written_off']} items ({format_money(summary['value'])}) "
+                     "retired as missing.", url_for("equipment.stocktake", stocktake_id=item.id))
     return _stocktake_page(item, form=form, status=422)
 
 
