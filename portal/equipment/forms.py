@@ -25,6 +25,7 @@ from portal.equipment.models import (
     CATEGORIES,
     COLLECTION_REASONS,
     ORGANISATION_KINDS,
+    PRESCRIBER_LEVELS,
     PRIORITIES,
     SUPPLY,
     TRACKING,
@@ -76,6 +77,10 @@ class ProductForm(FlaskForm):
     cleaning_required = BooleanField("Must be cleaned before re-issue", widget=GovCheckboxInput())
     unit_cost = DecimalField("Unit cost to the council, in pounds (optional)", widget=GovTextInput(), places=2,
                              validators=[Optional(), NumberRange(min=0, message="Enter a cost of 0 or more")])
+    prescriber = RadioField("Who may order it", choices=list(PRESCRIBER_LEVELS.items()), widget=GovRadioInput(),
+                            default="any", validators=[Optional()],
+                            description="Hoists, slings and bariatric equipment: an occupational therapist or a "
+                                        "trusted assessor of level 4")
     active = BooleanField("Available to order", widget=GovCheckboxInput(), default=True)
     submit = SubmitField("Save product", widget=GovSubmitInput())
 
@@ -123,6 +128,12 @@ class CollectionForm(VersionForm):
     submit = SubmitField("Request collection", widget=GovSubmitInput())
 
 
+class SwapForm(VersionForm):
+    """Pick another asset for one line of an order (or exchange the one on loan)."""
+
+    line_id = HiddenField(filters=[_version])
+
+
 class ReasonForm(VersionForm):
     reason = StringField("Reason", widget=GovTextInput(),
                          validators=[InputRequired("Enter the reason"), Length(max=300)])
@@ -161,9 +172,22 @@ class AssetForm(FlaskForm):
 
 
 class ScanForm(FlaskForm):
-    tag = StringField("Scan or type an asset tag", widget=GovTextInput(),
-                      validators=[InputRequired("Scan or enter an asset tag"), Length(max=200)])
+    tags = TextAreaField("Scan or type asset tags, one a line", widget=GovTextArea(),
+                         validators=[InputRequired("Scan or enter an asset tag"), Length(max=25000)],
+                         description="A scanner types each tag on its own line: scan a shelf, then press Add.")
     submit = SubmitField("Add", widget=GovSubmitInput())
+
+
+class CompleteStocktakeForm(FlaskForm):
+    reason = StringField("Reason for the adjustments", widget=GovTextInput(),
+                         validators=[InputRequired("Enter the reason for the adjustments"), Length(max=300)])
+    missing = HiddenField(filters=[_version])
+    confirm = BooleanField("I have checked the missing items: write them off", widget=GovCheckboxInput())
+
+
+class StocktakeReturnForm(FlaskForm):
+    reason = StringField("What should the stores check before completing again?", widget=GovTextInput(),
+                         validators=[InputRequired("Enter what the stores should check"), Length(max=300)])
 
 
 class AmnestyForm(FlaskForm):

@@ -59,6 +59,16 @@ COLLECTION_REASONS = {
     "care_home_amnesty": "Care home amnesty",
 }
 ORGANISATION_KINDS = {"care_home": "Care home", "supported_living": "Supported living", "other": "Other"}
+# Who may prescribe a product (DESIGN.md 4): moving-and-handling and bariatric equipment is for an
+# occupational therapist or a level-4 trusted assessor; some specialist items for an OT alone.
+PRESCRIBER_LEVELS = {
+    "any": "Any prescriber",
+    "trusted_assessor_4": "An occupational therapist or a trusted assessor of level 4",
+    "occupational_therapist": "An occupational therapist only",
+}
+PRESCRIBER_SHORT = {"any": "Any prescriber", "trusted_assessor_4": "OT or trusted assessor level 4",
+                    "occupational_therapist": "OT only"}
+STOCKTAKE_STATES = {"open": "Open", "awaiting_approval": "Awaiting a manager's approval", "completed": "Completed"}
 MOVEMENT_KINDS = (
     "received", "reserve", "release", "deliver", "collection_requested", "collect", "clean",
     "repair", "repaired", "retire", "inspect", "adjust", "transfer",
@@ -79,6 +89,7 @@ class Product(db.Model):
         CheckConstraint(_in("tracking", TRACKING), name="tracking"),
         CheckConstraint("inspection_months IS NULL OR inspection_months > 0", name="inspection_months"),
         CheckConstraint("warranty_months IS NULL OR warranty_months >= 0", name="warranty_months"),
+        CheckConstraint(_in("prescriber", PRESCRIBER_LEVELS), name="prescriber"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,10 +108,19 @@ class Product(db.Model):
     warranty_months: Mapped[int | None]
     cleaning_required: Mapped[bool] = mapped_column(Boolean, default=True)
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    prescriber: Mapped[str] = mapped_column(String(30), default="any", server_default="any")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def prescriber_label(self) -> str:
+        return PRESCRIBER_LEVELS.get(self.prescriber, self.prescriber)
+
+    @property
+    def prescriber_short(self) -> str:
+        return PRESCRIBER_SHORT.get(self.prescriber, self.prescriber)
 
     @property
     def serialised(self) -> bool:
@@ -169,6 +189,7 @@ class Asset(db.Model):
         CheckConstraint(_in("status", ASSET_STATUSES), name="status"),
         CheckConstraint("purchase_cost IS NULL OR purchase_cost >= 0", name="purchase_cost"),
         CheckConstraint("loan_count >= 0", name="loan_count"),
+        UniqueConstraint("product_id", "serial"),
         Index("ix_equipment_asset_store_status", "store_id", "status", "product_id"),
         Index("ix_equipment_asset_next_inspection_due", "next_inspection_due"),
         Index("ix_equipment_asset_warranty_end", "warranty_end"),
@@ -364,17 +385,31 @@ class Movement(db.Model):
 
 
 class Stocktake(db.Model):
+    """open → completed, or open → awaiting_approval → completed when the write-off is more than
+    EQUIPMENT_STOCKTAKE_APPROVAL_SHARE of the store's assets (a manager other than the submitter
+    approves, or returns it to open)."""
+
     __tablename__ = "equipment_stocktake"
-    __table_args__ = (CheckConstraint("state IN ('open', 'completed')", name="state"),)
+    __table_args__ = (CheckConstraint(_in("state", STOCKTAKE_STATES), name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"), index=True)
-    state: Mapped[str] = mapped_column(String(10), default="open")
+    state: Mapped[str] = mapped_column(String(20), default="open")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     completed_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(String(300))
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    missing_count: Mapped[int | None]
+    missing_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     store: Mapped[Store] = relationship()
+
+    @property
+    def state_label(self) -> str:
+        return STOCKTAKE_STATES.get(self.state, self.state)
 
 
 class StocktakeScan(db.Model):

@@ -1,5 +1,11 @@
 """Demo data for equipment: stores, the catalogue (catalogue.yaml when present), a few thousand
-assets and counted stock, borrower organisations, and a few hundred orders over 18 months."""
+assets and counted stock, borrower organisations, kits and a few hundred orders over 18 months.
+
+Realistic and safe: almost every asset that needs inspections was inspected within its interval;
+a handful are overdue (they show in the inspections queue) and none of those is reserved or on a
+loan made after it fell due, because the orders go through the services' safety rules. Serial
+numbers are unique per product. Hoists, slings and bariatric equipment are for an OT or a level-4
+trusted assessor; children's specialist equipment for an OT."""
 
 import random
 from datetime import timedelta
@@ -58,6 +64,32 @@ FALLBACK = [
 ]
 
 
+# Kits: products issued together for one purpose, every item from the same daily-living area.
+KITS = [
+    ("KIT-SHC", "Single-handed care kit", "bed_and_chair",
+     "A hoist with universal and in-situ slings so one carer can move someone safely",
+     [("HOIST-001", 1), ("HOIST-005", 1), ("HOIST-008", 1)]),
+    ("KIT-BTH", "Bathing kit", "bathing", "Getting in and out of the bath and washing seated",
+     [("BATH-001", 1), ("BATH-008", 1), ("BATH-014", 1)]),
+    ("KIT-TOI", "Toileting kit", "toilet", "Safer toileting, day and night",
+     [("TOIL-005", 1), ("TOIL-006", 1), ("RAIL-008", 1)]),
+    ("KIT-TEL", "Telecare starter kit", "telecare", "An alarm unit, a pendant and a linked smoke detector",
+     [("TEL-001", 1), ("TEL-002", 1), ("TEL-006", 1)]),
+]
+OVERDUE_SHARE = 0.01  # of the assets that need inspections: a few, not most
+
+
+def prescriber_for(code: str, name: str, area: str | None, tracking: str) -> str:
+    """Who may prescribe a catalogue product: moving-and-handling (hoists, slings) and bariatric
+    equipment needs an OT or a level-4 trusted assessor; children's specialist equipment an OT."""
+    lowered = name.lower()
+    if any(word in lowered for word in ("hoist", "sling", "bariatric")):
+        return "trusted_assessor_4"
+    if area == "send" and tracking == "serialised":
+        return "occupational_therapist"
+    return "any"
+
+
 def _catalogue_rows() -> list[dict]:
     if CATALOGUE_PATH.exists():
         return [product.as_dict() for product in default_catalogue().values()]
@@ -89,6 +121,7 @@ def load_catalogue(session) -> int:
             warranty_months=row.get("warranty_months") if row.get("warranty_months") is not None else None,
             cleaning_required=bool(row.get("cleaning_required", True)), unit_cost=_dec(row.get("unit_cost")),
             active=True, version=1))
+        rows[-1]["prescriber"] = prescriber_for(code, rows[-1]["name"], rows[-1]["area"], rows[-1]["tracking"])
     if rows:
         session.execute(insert(Product), rows)
     return len(rows)
@@ -119,11 +152,10 @@ def seed_demo(session, *, orders: int = 300, seed: int = 7) -> None:
         for _ in range(rng.randint(per_product // 2, per_product)):
             store = rng.choice(stores)
             bought = london_date(now - timedelta(days=rng.randint(30, 2000)))
-            last = bought + timedelta(days=rng.randint(0, 500)) if product.inspection_months else None
-            last = min(last, london_date(now)) if last else None
             status = rng.choices(["available", "awaiting_cleaning", "in_repair", "retired"], [85, 8, 3, 4])[0]
+            last = _last_inspection(rng, product, bought, london_date(now), may_be_overdue=status == "available")
             asset_rows.append(dict(
-                asset_tag=f"{store.code}-{n:06d}", serial=f"SN{rng.randint(10**7, 10**8 - 1)}", product_id=product.id,
+                asset_tag=f"{store.code}-{n:06d}", serial=f"SN{product.id:04d}{n:06d}", product_id=product.id,
                 store_id=store.id, status=status, loan_count=0, purchased_on=bought,
                 purchase_cost=product.unit_cost, last_inspected_on=last,
                 next_inspection_due=services.next_inspection(last or bought, product.inspection_months),
@@ -157,15 +189,39 @@ def seed_demo(session, *, orders: int = 300, seed: int = 7) -> None:
         session.execute(insert(StockLevel), level_rows)
     if move_rows:
         session.execute(insert(Movement), move_rows)
-    by_code = {p.code: p for p in products}
-    if serialised and counted:
-        kit = Kit(code="KIT-SHC", name="Single-handed care kit",
-                  description="Hoist, sling and a standing aid so one carer can help safely")
-        picks = [by_code.get("HOI-MOB") or serialised[0], by_code.get("SLI-UNI") or serialised[-1]]
-        kit.items = [KitItem(product_id=p.id, quantity=1) for p in {p.id: p for p in picks}.values()]
-        session.add(kit)
+    seed_kits(session)
     session.flush()
     _seed_orders(session, rng, now, stores, serialised, counted, orders)
+
+
+def _last_inspection(rng, product, bought, today, *, may_be_overdue: bool):
+    """The last inspection of an asset: within its interval, except a few (OVERDUE_SHARE) that are
+    overdue by up to six weeks and sit in the store for the inspections queue."""
+    if not product.inspection_months:
+        return None
+    interval = product.inspection_months * 30
+    if may_be_overdue and rng.random() < OVERDUE_SHARE:
+        days_ago = interval + rng.randint(3, 42)
+    else:
+        days_ago = rng.randint(0, interval - 10)
+    return max(bought, today - timedelta(days=days_ago))
+
+
+def seed_kits(session) -> list[Kit]:
+    """The demo kits whose products are all in the catalogue (KITS); each kit's items share its area."""
+    codes = {code for *_, items in KITS for code, _ in items}
+    found = dict(session.execute(select(Product.code, Product.id).where(Product.code.in_(codes))).all())
+    kits = []
+    for code, name, _purpose, description, items in KITS:
+        present = [(found[c], q) for c, q in items if c in found]
+        if len(present) < 2 or session.scalar(select(Kit.id).where(Kit.code == code)):
+            continue
+        kit = Kit(code=code, name=name, description=description)
+        kit.items = [KitItem(product_id=product_id, quantity=q) for product_id, q in present]
+        session.add(kit)
+        kits.append(kit)
+    session.flush()
+    return kits
 
 
 def _seed_orders(session, rng, now, stores, serialised, counted, count) -> None:

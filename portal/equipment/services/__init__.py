@@ -9,17 +9,24 @@ services; services.reserve_order(...)`.
 from portal.equipment.services._common import (
     DEFAULT_TARGETS,
     IN_STORE,
+    TAG_HINT,
+    clean_tag,
     due_after,
     next_inspection,
     targets,
+    valid_tag,
     warranty_end,
 )
 from portal.equipment.services.allowed import (
     ASSET_ROLES,
     ORDER_ROLES,
+    STOCKTAKE_ROLES,
     allowed_asset_actions,
     allowed_order_actions,
+    allowed_stocktake_actions,
     inspection_overdue,
+    may_prescribe,
+    unfit_reason,
 )
 from portal.equipment.services.amnesty import (
     amnesty_candidates,
@@ -59,10 +66,12 @@ from portal.equipment.services.orders import (
     clean_order_items,
     collect_order,
     deliver_order,
+    fit_day,
     get_order,
     raise_order,
     request_collection,
     reserve_order,
+    swap_line,
 )
 from portal.equipment.services.queries import (
     INSPECTION_WARNING_DAYS,
@@ -85,8 +94,13 @@ from portal.equipment.services.queries import (
 from portal.equipment.services.stock import adjust_stock, clean_counted, receive_stock, set_reorder_level
 from portal.equipment.services.stocktake import (
     STOCKTAKE_EXPECTED,
+    ScanReport,
+    approve_stocktake,
     complete_stocktake,
+    get_stocktake,
+    return_stocktake,
     scan,
+    scan_problem_message,
     start_stocktake,
     stocktake_result,
 )
@@ -94,18 +108,20 @@ from portal.timeutil import london_date
 
 __all__ = [
     "person_events",
-    "ASSET_ROLES", "DEFAULT_TARGETS", "INSPECTION_WARNING_DAYS", "IN_STORE", "MAX_KIT_ITEMS", "ORDER_ROLES",
-    "PRODUCT_FIELDS", "QUEUES", "STOCKTAKE_EXPECTED", "WARRANTY_WARNING_DAYS", "LineRequest", "UnknownProducts",
-    "add_asset", "adjust_stock", "allowed_asset_actions", "allowed_order_actions", "amnesty_candidates",
-    "amnesty_report", "amnesty_request_collections", "asset_history", "availability_on", "cancel_order",
-    "clean_asset", "clean_counted", "clean_order_items", "collect_order", "complete_stocktake", "create_kit",
-    "create_organisation", "create_product", "create_store", "current_order_id", "deliver_order", "due_after",
-    "figures",
-    "find_asset_by_tag", "fit_asset", "get_asset", "get_order", "inspection_clock", "inspection_overdue",
-    "kits_with_items", "ledger_discrepancies", "loans_for_person", "london_date", "next_inspection",
-    "order_clocks", "orders_for_person", "pick_list", "product_stock", "queue_clock", "queue_counts", "queue_rows",
-    "raise_order", "receive_stock", "record_inspection", "request_collection", "reserve_order",
-    "retire_asset", "return_fitted_asset", "return_from_repair", "scan", "send_to_repair",
-    "set_reorder_level", "start_amnesty", "start_stocktake", "stocktake_result", "stores_overview", "targets",
-    "update_organisation", "update_product", "warranty_end",
+    "ASSET_ROLES", "DEFAULT_TARGETS", "INSPECTION_WARNING_DAYS", "IN_STORE", "LineRequest", "MAX_KIT_ITEMS",
+    "ORDER_ROLES", "PRODUCT_FIELDS", "QUEUES", "STOCKTAKE_EXPECTED", "STOCKTAKE_ROLES", "ScanReport",
+    "TAG_HINT", "UnknownProducts", "WARRANTY_WARNING_DAYS", "add_asset", "adjust_stock",
+    "allowed_asset_actions", "allowed_order_actions", "allowed_stocktake_actions", "amnesty_candidates",
+    "amnesty_report", "amnesty_request_collections", "approve_stocktake", "asset_history", "availability_on",
+    "cancel_order", "clean_asset", "clean_counted", "clean_order_items", "clean_tag", "collect_order",
+    "complete_stocktake", "create_kit", "create_organisation", "create_product", "create_store",
+    "current_order_id", "deliver_order", "due_after", "figures", "find_asset_by_tag", "fit_asset", "fit_day",
+    "get_asset", "get_order", "get_stocktake", "inspection_clock", "inspection_overdue", "kits_with_items",
+    "ledger_discrepancies", "loans_for_person", "london_date", "may_prescribe", "next_inspection",
+    "order_clocks", "orders_for_person", "pick_list", "product_stock", "queue_clock", "queue_counts",
+    "queue_rows", "raise_order", "receive_stock", "record_inspection", "request_collection", "reserve_order",
+    "retire_asset", "return_fitted_asset", "return_from_repair", "return_stocktake", "scan",
+    "scan_problem_message", "send_to_repair", "set_reorder_level", "start_amnesty", "start_stocktake",
+    "stocktake_result", "stores_overview", "swap_line", "targets", "unfit_reason", "update_organisation",
+    "update_product", "valid_tag", "warranty_end",
 ]

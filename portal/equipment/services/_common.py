@@ -1,5 +1,6 @@
 """Small rules shared by the equipment services: targets, due dates and inspection dates."""
 
+import re
 from datetime import date, datetime
 
 from portal.config import setting
@@ -9,6 +10,18 @@ from portal.web.clocks import add_months, add_working_days
 
 DEFAULT_TARGETS = {"urgent": 1, "standard": 7, "collection": 5}  # working days
 IN_STORE = ("available", "reserved", "awaiting_cleaning", "in_repair")
+TAG_FORMAT = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")
+TAG_HINT = "letters, digits and hyphens, up to 40 characters, like CEN-000123"
+
+
+def clean_tag(raw: str | None) -> str:
+    """A tag as typed or scanned, upper-cased; a scanned QR label may carry the asset page's address,
+    so only its last part counts."""
+    return (raw or "").strip().upper().rstrip("/").rsplit("/", 1)[-1]
+
+
+def valid_tag(tag: str) -> bool:
+    return TAG_FORMAT.fullmatch(tag) is not None
 
 
 def targets() -> dict:

@@ -4,10 +4,11 @@ fitting one at a person's home without an order (telecare)."""
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record
 from portal.equipment.models import Asset, Product
-from portal.equipment.services._common import next_inspection, warranty_end
+from portal.equipment.services._common import TAG_HINT, clean_tag, next_inspection, valid_tag, warranty_end
 from portal.equipment.services.allowed import check_asset_action, inspection_overdue
 from portal.equipment.services.ledger import asset_move, move
 from portal.errors import Conflict, IllegalTransition, NotFound, Refusal
@@ -23,11 +24,9 @@ def get_asset(session, asset_id: int) -> Asset:
 
 
 def find_asset_by_tag(session, tag: str) -> Asset | None:
-    cleaned = (tag or "").strip().upper()
-    if not cleaned:
+    cleaned = clean_tag(tag)
+    if not valid_tag(cleaned):
         return None
-    # A scanned QR label carries the asset page path: take the last part.
-    cleaned = cleaned.rstrip("/").rsplit("/", 1)[-1]
     return session.scalar(select(Asset).where(Asset.asset_tag == cleaned))
 
 
@@ -37,9 +36,16 @@ def add_asset(session, actor, *, product_id: int, store_id: int, asset_tag: str,
     product = session.get(Product, product_id)
     if product is None or product.tracking != "serialised":
         raise Refusal("Assets can only be added for serialised products.", field="product_id")
-    tag = asset_tag.strip().upper()
+    tag = (asset_tag or "").strip().upper()
+    if not valid_tag(tag):
+        raise Refusal(f"Enter an asset tag of {TAG_HINT}.", field="asset_tag")
     if session.scalar(select(Asset.id).where(Asset.asset_tag == tag)):
         raise Conflict(f"Asset tag {tag} is already in use.", field="asset_tag")
+    serial = (serial or "").strip() or None
+    holder = serial and session.scalar(select(Asset.asset_tag).where(Asset.product_id == product_id,
+                                                                      Asset.serial == serial))
+    if holder:
+        raise Conflict(f"Serial number {serial} is already recorded for {product.name} {holder}.", field="serial")
     purchased_on = purchased_on or today()
     asset = Asset(asset_tag=tag, serial=serial, product_id=product_id, store_id=store_id, status="available",
                   purchase_cost=purchase_cost if purchase_cost is not None else product.unit_cost,
@@ -47,8 +53,13 @@ def add_asset(session, actor, *, product_id: int, store_id: int, asset_tag: str,
                   next_inspection_due=next_inspection(last_inspected_on or purchased_on,
                                                       product.inspection_months),
                   warranty_end=warranty_end(purchased_on, product.warranty_months))
-    session.add(asset)
-    session.flush()
+    try:
+        with session.begin_nested():  # someone adding the same tag or serial at the same moment
+            session.add(asset)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"Asset tag {tag} or serial number {serial} was recorded by someone else just now.",
+                       field="asset_tag") from None
     move(session, actor, "received", store_id, product_id, asset_id=asset.id, to_status="available",
          reason="New asset added", at=at)
     record(session, actor, "equipment.asset_added", "equipment_asset", asset.id, tag=tag)

@@ -3,15 +3,29 @@
 from sqlalchemy import func, select
 
 from portal.audit.services import record
-from portal.equipment.models import ORGANISATION_KINDS, BorrowerOrganisation, Kit, KitItem, Product, Store
+from portal.equipment.models import (
+    ORGANISATION_KINDS,
+    PRESCRIBER_LEVELS,
+    BorrowerOrganisation,
+    Kit,
+    KitItem,
+    Product,
+    Store,
+)
 from portal.errors import Conflict, NotFound, Refusal, check_version
 
 PRODUCT_FIELDS = ("code", "name", "category", "area", "description", "supply", "tracking", "self_purchase",
                   "price_min", "price_max", "what_to_look_for", "inspection_months", "warranty_months",
-                  "cleaning_required", "unit_cost", "active")
+                  "cleaning_required", "unit_cost", "prescriber", "active")
+
+
+def _check_prescriber(fields: dict) -> None:
+    if "prescriber" in fields and fields["prescriber"] not in PRESCRIBER_LEVELS:
+        raise Refusal("Select who may order it.", field="prescriber")
 
 
 def create_product(session, actor, **fields) -> Product:
+    _check_prescriber(fields)
     code = (fields.get("code") or "").strip().upper()
     if session.scalar(select(Product.id).where(Product.code == code)):
         raise Conflict(f"A product with code {code} already exists.", field="code")
@@ -28,6 +42,7 @@ def update_product(session, actor, product_id: int, version: int, **fields) -> P
     if product is None:
         raise NotFound("There is no product with that id.")
     check_version(product, version, f"Product {product.code}")
+    _check_prescriber(fields)
     changed = {}
     for key, value in fields.items():
         if key in PRODUCT_FIELDS and key != "code" and getattr(product, key) != value:

@@ -6,6 +6,10 @@ not needed by other orders of the same store that are still *requested* (not yet
 planned for a date before D: earlier-dated orders have first call on free stock. So a hospital
 discharge booked for next Tuesday cannot take the last hoist that an order for tomorrow needs.
 
+Safety: an asset is reserved only if it is available and in date for its inspection on the
+planned delivery day (`fit_day`), delivered only if in date on the day, and swapped in (`swap_line`)
+only if in date today. A product is ordered only by a prescriber its level allows.
+
 Every action is checked against `allowed_order_actions` first (role, state, ownership, safety).
 """
 
@@ -29,7 +33,13 @@ from portal.equipment.models import (
     Store,
 )
 from portal.equipment.services._common import due_after, targets
-from portal.equipment.services.allowed import check_order_action, inspection_overdue, loan_lines
+from portal.equipment.services.allowed import (
+    check_order_action,
+    inspection_overdue,
+    loan_lines,
+    may_prescribe,
+    swappable_lines,
+)
 from portal.equipment.services.assets import clean_asset
 from portal.equipment.services.ledger import actor_id, asset_move, change_level, move
 from portal.equipment.services.stock import clean_counted
@@ -110,6 +120,10 @@ def raise_order(session, actor, *, store_id: int, priority: str, lines: list[Lin
                           field=field)
         if req.quantity <= 0:
             raise Refusal("Enter a quantity of 1 or more.", field=field)
+        if not may_prescribe(actor, product):
+            what = "the kit" if field == "kit_id" else product.name
+            raise Refusal(f"{product.name} can only be ordered by {product.prescriber_label[0].lower()}"
+                          f"{product.prescriber_label[1:]}: ask one to order {what}.", field=field)
     if planned_date is not None and planned_date < london_date(now):
         raise Refusal("The planned delivery date must be today or in the future.", field="planned_date")
     target = due_after(now, targets()[priority])
@@ -135,8 +149,13 @@ def raise_order(session, actor, *, store_id: int, priority: str, lines: list[Lin
     return session.get(Order, order_id), True
 
 
+def fit_day(planned: date) -> date:
+    """The day an asset must still be in date for: the planned delivery, or today if that is earlier."""
+    return max(today(), planned)
+
+
 def _fit_to_go(store_id: int, product_id: int, on: date):
-    """Assets of a product in a store that may be reserved: available and not overdue for inspection."""
+    """Assets of a product in a store that may go out on `on`: available and in date for inspection."""
     return (Asset.store_id == store_id, Asset.product_id == product_id, Asset.status == "available",
             (Asset.next_inspection_due.is_(None)) | (Asset.next_inspection_due >= on))
 
@@ -145,11 +164,11 @@ def availability_on(session, store_id: int, product_id: int, on_date: date,
                     exclude_order_id: int | None = None) -> dict:
     """Stock of a product in a store that an order planned for on_date may take:
     free now, less what requested (unreserved) orders planned for an earlier date still need.
-    An asset overdue for its inspection is not free."""
+    An asset that will be overdue for its inspection by on_date is not free."""
     product = session.get(Product, product_id)
     if product.tracking == "serialised":
         free = session.scalar(select(func.count()).select_from(Asset).where(
-            *_fit_to_go(store_id, product_id, today()))) or 0
+            *_fit_to_go(store_id, product_id, fit_day(on_date)))) or 0
     else:
         row = session.execute(select(StockLevel.on_hand, StockLevel.reserved).where(
             StockLevel.store_id == store_id, StockLevel.product_id == product_id)).first()
@@ -163,10 +182,10 @@ def availability_on(session, store_id: int, product_id: int, on_date: date,
     return {"free_now": int(free), "needed_earlier": earlier, "available": int(free) - earlier}
 
 
-def _overdue_count(session, store_id: int, product_id: int) -> int:
+def _overdue_count(session, store_id: int, product_id: int, on: date) -> int:
     return session.scalar(select(func.count()).select_from(Asset).where(
         Asset.store_id == store_id, Asset.product_id == product_id, Asset.status == "available",
-        Asset.next_inspection_due < today())) or 0
+        Asset.next_inspection_due < on)) or 0
 
 
 def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | None = None,
@@ -175,11 +194,13 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
     `assets` may name the asset for a serialised line ({line_id: asset_id}), e.g. after a scan."""
     assets = assets or {}
     order = _load(session, actor, order_id, "reserve", expected_version)
+    day = fit_day(order.planned_date)
     for asset in filter(None, (session.get(Asset, asset_id) for asset_id in assets.values())):
-        if inspection_overdue(asset):
-            raise OutOfStock(f"{asset.product.name} {asset.asset_tag} was due its inspection on "
-                             f"{asset.next_inspection_due.strftime('%-d %B %Y')}, so it cannot be reserved. "
-                             "Inspect it now, or pick another item. Nothing was reserved.")
+        if inspection_overdue(asset, day):
+            raise OutOfStock(f"{asset.product.name} {asset.asset_tag} is due its inspection on "
+                             f"{asset.next_inspection_due.strftime('%-d %B %Y')}, before the delivery on "
+                             f"{day:%-d %B %Y}, so it cannot be reserved. Inspect it now, or pick another item. "
+                             "Nothing was reserved.")
     with session.begin_nested():
         order = _order_move(session, order, "reserved", reserved_at=utcnow())
         need = Counter()
@@ -191,8 +212,9 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
                 name = session.get(Product, product_id).name
                 extra = (f" ({avail['needed_earlier']} needed by orders planned before "
                          f"{order.planned_date.strftime('%-d %B %Y')})" if avail["needed_earlier"] else "")
-                overdue = _overdue_count(session, order.store_id, product_id)
-                inspect = (f" {overdue} more {'is' if overdue == 1 else 'are'} overdue for inspection: inspect "
+                overdue = _overdue_count(session, order.store_id, product_id, day)
+                inspect = (f" {overdue} more {'is' if overdue == 1 else 'are'} due for inspection before "
+                           f"{day:%-d %B %Y}: inspect "
                            f"{'it' if overdue == 1 else 'them'} now, or order from another store."
                            if overdue else "")
                 raise OutOfStock(f"Not enough {name} in {order.store.name} for this order: "
@@ -221,10 +243,11 @@ def _reserve_asset(session, actor, order: Order, line: OrderLine, asset_id: int 
         candidates = [asset_id]
     else:
         candidates = list(session.scalars(
-            select(Asset.id).where(*_fit_to_go(order.store_id, line.product_id, today()))
+            select(Asset.id).where(*_fit_to_go(order.store_id, line.product_id, fit_day(order.planned_date)))
             .order_by(Asset.next_inspection_due.desc(), Asset.id).limit(50)))
     for candidate in candidates:
-        stmt = (update(Asset).where(Asset.id == candidate, *_fit_to_go(order.store_id, line.product_id, today()))
+        stmt = (update(Asset).where(Asset.id == candidate,
+                                    *_fit_to_go(order.store_id, line.product_id, fit_day(order.planned_date)))
                 .values(status="reserved", version=Asset.version + 1)
                 .returning(Asset.id).execution_options(synchronize_session="fetch"))
         if session.execute(stmt).first() is not None:
@@ -240,6 +263,60 @@ def _reserve_asset(session, actor, order: Order, line: OrderLine, asset_id: int 
                          "else may have reserved it. Nothing was reserved.")
     raise OutOfStock(f"No {line.product.name} is available in {order.store.name}: someone else has just "
                      "reserved the last one. Nothing was reserved.")
+
+
+def swap_line(session, actor, order_id: int, line_id: int | None, *, expected_version: int | None = None,
+              at: datetime | None = None) -> Asset:
+    """Give a serialised line another asset, in date for its inspection. On a reserved order the
+    line's asset goes back on the shelf and another is reserved ("pick another"); on a delivered
+    order another goes on loan in exchange and the one that was there comes back awaiting cleaning.
+    All or nothing. Returns the asset swapped in."""
+    at = at or utcnow()
+    order = _load(session, actor, order_id, "swap", expected_version)
+    line = next((ln for ln in swappable_lines(order) if ln.id == line_id), None)
+    if line is None:
+        raise Refusal("Select an item on this order to swap.")
+    reserved = order.state == "reserved"
+    day = fit_day(order.planned_date) if reserved else london_date(at)
+    old_id, old_tag = line.asset_id, line.asset.asset_tag
+    borrower = {"person_id": order.person_id, "organisation_id": order.organisation_id}
+    with session.begin_nested():
+        order = _order_move(session, order, order.state)
+        if reserved:
+            asset_move(session, actor, old_id, ("reserved",), "available", "release", order_id=order.id,
+                       reason=f"Swapped out of order {order.id}")
+        else:
+            asset_move(session, actor, old_id, ("on_loan",), "awaiting_cleaning", "collect", order_id=order.id,
+                       at=at, reason=f"Exchanged on order {order.id}; awaiting cleaning", store_id=order.store_id,
+                       person_id=None, organisation_id=None, on_loan_since=None)
+        line.asset_id = None
+        session.flush()
+        to_status = "reserved" if reserved else "on_loan"
+        values = {} if reserved else {**borrower, "on_loan_since": at, "loan_count": Asset.loan_count + 1}
+        candidates = session.scalars(
+            select(Asset.id).where(*_fit_to_go(order.store_id, line.product_id, day), Asset.id != old_id)
+            .order_by(Asset.next_inspection_due.desc(), Asset.id).limit(50)).all()
+        for candidate in candidates:
+            stmt = (update(Asset).where(Asset.id == candidate, *_fit_to_go(order.store_id, line.product_id, day))
+                    .values(status=to_status, version=Asset.version + 1, **values)
+                    .returning(Asset.id).execution_options(synchronize_session="fetch"))
+            if session.execute(stmt).first() is not None:
+                break
+        else:
+            raise OutOfStock(f"No other {line.product.name} in {order.store.name} is available and in date for "
+                             f"its inspection on {day:%-d %B %Y}: record the inspection of {old_tag} now, or "
+                             "order from another store. Nothing was changed.")
+        line.asset_id = candidate
+        if not reserved:
+            line.reissue = session.get(Asset, candidate).loan_count > 1
+        session.flush()
+        move(session, actor, "reserve" if reserved else "deliver", order.store_id, line.product_id,
+             asset_id=candidate, order_id=order.id, from_status="available", to_status=to_status, at=at,
+             reason=f"Swapped into order {order.id} for {old_tag}")
+    new = session.get(Asset, candidate)
+    record(session, actor, "equipment.asset_swapped", "equipment_order", order.id, line_id=line.id,
+           swapped_out=old_tag, swapped_in=new.asset_tag)
+    return new
 
 
 def _release_line(session, actor, order: Order, line: OrderLine, reason: str) -> None:

@@ -1,19 +1,42 @@
-"""Stocktakes: scan every label in a store, then record what was found, moved or missing."""
+"""Stocktakes: scan every label in a store, then record what was found, moved or missing.
 
-from sqlalchemy import select, update
+Nothing is written off silently: completing shows how many items are missing and what they are
+worth, and the stores officer confirms that count. A write-off above
+EQUIPMENT_STOCKTAKE_APPROVAL_SHARE of the store's assets waits for a manager (not the one who
+submitted it) to approve it, or to return the stocktake for more scanning.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
 
 from portal.audit.services import record
+from portal.config import setting
 from portal.equipment.models import Asset, Product, Stocktake, StocktakeScan, Store
+from portal.equipment.services._common import TAG_HINT, clean_tag, valid_tag
+from portal.equipment.services.allowed import check_stocktake_action
 from portal.equipment.services.ledger import actor_id, asset_move, move
-from portal.errors import IllegalTransition, NotFound, Refusal
+from portal.errors import NotFound, Refusal
 from portal.sql import insert_ignore
 from portal.timeutil import utcnow
+from portal.web.filters import format_money
 
 STOCKTAKE_EXPECTED = ("available", "reserved", "awaiting_cleaning")
+WRITE_OFF = ("available", "awaiting_cleaning")  # missing reserved items are reported, not written off
+MAX_SCAN_LINES = 500
+
+
+def get_stocktake(session, stocktake_id: int) -> Stocktake:
+    stocktake = session.get(Stocktake, stocktake_id)
+    if stocktake is None:
+        raise NotFound("There is no stocktake with that id.")
+    return stocktake
 
 
 def start_stocktake(session, actor, store_id: int) -> Stocktake:
-    existing = session.scalar(select(Stocktake).where(Stocktake.store_id == store_id, Stocktake.state == "open"))
+    existing = session.scalar(select(Stocktake).where(Stocktake.store_id == store_id,
+                                                      Stocktake.state.in_(("open", "awaiting_approval"))))
     if existing:
         return existing
     if session.get(Store, store_id) is None:
@@ -25,21 +48,65 @@ def start_stocktake(session, actor, store_id: int) -> Stocktake:
     return stocktake
 
 
-def scan(session, actor, stocktake_id: int, tag: str) -> tuple[str, Asset | None, bool]:
-    """Record one scanned label. Returns (tag, asset or None, was it new)."""
-    stocktake = session.get(Stocktake, stocktake_id)
-    if stocktake is None:
-        raise NotFound("There is no stocktake with that id.")
-    if stocktake.state != "open":
-        raise IllegalTransition("This stocktake is completed: start a new one to scan again.")
-    cleaned = (tag or "").strip().upper().rstrip("/").rsplit("/", 1)[-1][:40]
-    if not cleaned:
-        raise Refusal("Scan or enter an asset tag.", field="tag")
-    asset = session.scalar(select(Asset).where(Asset.asset_tag == cleaned))
-    new_id = session.execute(insert_ignore(session, StocktakeScan.__table__, {
-        "stocktake_id": stocktake_id, "asset_tag": cleaned, "asset_id": asset.id if asset else None,
-        "scanned_at": utcnow()}, ["stocktake_id", "asset_tag"]).returning(StocktakeScan.__table__.c.id)).scalar()
-    return cleaned, asset, new_id is not None
+@dataclass
+class ScanReport:
+    """What one batch of scanned lines did: tags recorded, already scanned, not on record, not a tag."""
+
+    recorded: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """The lines to give back to the person to check (in the order they came)."""
+        return self.unknown + self.invalid
+
+
+def scan(session, actor, stocktake_id: int, text: str) -> ScanReport:
+    """Record a batch of scanned labels, one a line (as a scanner types them). Only tags of assets
+    on record are stored; unknown tags, lines that are not a tag and tags already scanned are
+    reported and stored nowhere."""
+    stocktake = get_stocktake(session, stocktake_id)
+    check_stocktake_action(actor, stocktake, "stocktake_scan")
+    lines = [line.strip() for line in (text or "").replace("\r", "\n").split("\n") if line.strip()]
+    if not lines:
+        raise Refusal("Scan or enter at least one asset tag.", field="tags")
+    if len(lines) > MAX_SCAN_LINES:
+        raise Refusal(f"Scan up to {MAX_SCAN_LINES} tags at a time.", field="tags")
+    report, seen = ScanReport(), set()
+    tags = [clean_tag(line) for line in lines]
+    assets = dict(session.execute(select(Asset.asset_tag, Asset.id).where(
+        Asset.asset_tag.in_({t for t in tags if valid_tag(t)}))).all())
+    for line, tag in zip(lines, tags, strict=True):
+        if not valid_tag(tag):
+            report.invalid.append(line[:60])
+        elif tag in seen:
+            report.duplicates.append(tag)
+        elif tag not in assets:
+            report.unknown.append(tag)
+        else:
+            new_id = session.execute(insert_ignore(session, StocktakeScan.__table__, {
+                "stocktake_id": stocktake.id, "asset_tag": tag, "asset_id": assets[tag], "scanned_at": utcnow()},
+                ["stocktake_id", "asset_tag"]).returning(StocktakeScan.__table__.c.id)).scalar()
+            (report.recorded if new_id is not None else report.duplicates).append(tag)
+        seen.add(tag)
+    return report
+
+
+def scan_problem_message(report: ScanReport) -> str | None:
+    parts = []
+    if report.unknown:
+        parts.append(f"{_count(len(report.unknown), 'tag')} not on record, so not stored: "
+                     + ", ".join(report.unknown[:20]) + ". Check each label, or add the asset first")
+    if report.invalid:
+        parts.append(f"{_count(len(report.invalid), 'line')} not an asset tag ({TAG_HINT}): "
+                     + ", ".join(report.invalid[:20]))
+    return ". ".join(parts) + "." if parts else None
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def stocktake_result(session, stocktake: Stocktake) -> dict:
@@ -50,31 +117,83 @@ def stocktake_result(session, stocktake: Stocktake) -> dict:
         .where(StocktakeScan.stocktake_id == stocktake.id).order_by(StocktakeScan.id.desc())).all()
     scanned_ids = {row.id for row in scans if row.id}
     expected = session.execute(
-        select(Asset.id, Asset.asset_tag, Asset.status, Product.name).join(Product, Product.id == Asset.product_id)
+        select(Asset.id, Asset.asset_tag, Asset.status, Product.name,
+               func.coalesce(Product.unit_cost, Asset.purchase_cost).label("value"))
+        .join(Product, Product.id == Asset.product_id)
         .where(Asset.store_id == stocktake.store_id, Asset.status.in_(STOCKTAKE_EXPECTED))
         .order_by(Asset.asset_tag)).all()
+    missing = [r for r in expected if r.id not in scanned_ids]
+    write_off = [r for r in missing if r.status in WRITE_OFF]
+    count, value = len(write_off), sum((Decimal(r.value or 0) for r in write_off), Decimal("0"))
+    share = Decimal(setting("EQUIPMENT_STOCKTAKE_APPROVAL_SHARE") or 0)
     return {
         "scans": scans,
         "found": [r for r in scans if r.id and r.store_id == stocktake.store_id and r.status in STOCKTAKE_EXPECTED],
-        "missing": [r for r in expected if r.id not in scanned_ids],
+        "missing": missing,
         "misplaced": [r for r in scans if r.id and r.store_id != stocktake.store_id
                       and r.status in STOCKTAKE_EXPECTED],
         "unexpected": [r for r in scans if r.id is None or r.status not in STOCKTAKE_EXPECTED],
+        "expected": len(expected),
+        "write_off": {"count": count, "value": value, "share": share,
+                      "needs_approval": count > 0 and count > share * len(expected)},
     }
 
 
-def complete_stocktake(session, actor, stocktake_id: int, reason: str) -> dict:
-    """Record the adjustments: misplaced assets move to this store; missing available or
-    awaiting-cleaning assets are retired as lost. Unknown tags and loaned items are only reported."""
+def complete_stocktake(session, actor, stocktake_id: int, reason: str, *, confirmed_missing: int | None) -> dict:
+    """Finish scanning. `confirmed_missing` is the count of items to write off that the person saw
+    and confirmed; if it is not the count now, nothing happens. Above the approval share the
+    stocktake waits for a manager; otherwise the adjustments are recorded now (`_apply`)."""
+    stocktake = get_stocktake(session, stocktake_id)
+    check_stocktake_action(actor, stocktake, "stocktake_complete")
     if not reason or not reason.strip():
         raise Refusal("Enter the reason for the adjustments.", field="reason")
-    stocktake = session.get(Stocktake, stocktake_id)
-    if stocktake is None:
-        raise NotFound("There is no stocktake with that id.")
-    if stocktake.state != "open":
-        raise IllegalTransition("This stocktake is already completed.")
     result = stocktake_result(session, stocktake)
-    label = f"Stocktake {stocktake.id}: {reason}"
+    off = result["write_off"]
+    if off["count"] and confirmed_missing is None:
+        raise Refusal(f"Confirm that {_count(off['count'], 'missing item')}, worth "
+                      f"{format_money(off['value'])}, will be written off.", field="confirm")
+    if (confirmed_missing or 0) != off["count"]:
+        raise Refusal(f"The count has changed since the page was shown: {_count(off['count'], 'item')}, worth "
+                      f"{format_money(off['value'])}, would now be written off. Check the list and confirm again.",
+                      field="confirm")
+    stocktake.reason = reason.strip()[:300]
+    stocktake.missing_count, stocktake.missing_value = off["count"], off["value"]
+    stocktake.submitted_at, stocktake.submitted_by_id = utcnow(), actor_id(actor)
+    if off["needs_approval"]:
+        stocktake.state = "awaiting_approval"
+        session.flush()
+        record(session, actor, "equipment.stocktake_submitted", "equipment_stocktake", stocktake.id,
+               missing=off["count"], value=str(off["value"]), expected=result["expected"])
+        return {"awaiting_approval": True, "written_off": 0, "missing": off["count"], "value": off["value"]}
+    return _apply(session, actor, stocktake, result)
+
+
+def approve_stocktake(session, actor, stocktake_id: int) -> dict:
+    """A manager (not the one who submitted it) approves a large write-off: the adjustments are recorded."""
+    stocktake = get_stocktake(session, stocktake_id)
+    check_stocktake_action(actor, stocktake, "stocktake_approve")
+    stocktake.approved_at, stocktake.approved_by_id = utcnow(), actor_id(actor)
+    return _apply(session, actor, stocktake, stocktake_result(session, stocktake))
+
+
+def return_stocktake(session, actor, stocktake_id: int, reason: str) -> Stocktake:
+    """A manager sends a large write-off back for more scanning: the stocktake is open again."""
+    stocktake = get_stocktake(session, stocktake_id)
+    check_stocktake_action(actor, stocktake, "stocktake_return")
+    if not reason or not reason.strip():
+        raise Refusal("Enter what the stores should check before completing again.", field="reason")
+    stocktake.state = "open"
+    stocktake.submitted_at = stocktake.submitted_by_id = None
+    session.flush()
+    record(session, actor, "equipment.stocktake_returned", "equipment_stocktake", stocktake.id,
+           reason=reason.strip()[:300])
+    return stocktake
+
+
+def _apply(session, actor, stocktake: Stocktake, result: dict) -> dict:
+    """Record the adjustments: misplaced assets move to this store; missing available or
+    awaiting-cleaning assets are retired as lost. Loaned items are only reported."""
+    label = f"Stocktake {stocktake.id}: {stocktake.reason}"
     moved = lost = 0
     for row in result["misplaced"]:
         asset = session.get(Asset, row.id)
@@ -84,19 +203,20 @@ def complete_stocktake(session, actor, stocktake_id: int, reason: str) -> dict:
                 .returning(Asset.id).execution_options(synchronize_session="fetch"))
         if session.execute(stmt).first() is not None:
             move(session, actor, "transfer", stocktake.store_id, asset.product_id, asset_id=asset.id,
-                  from_status=asset.status, to_status=asset.status, reason=f"{label} (found here; was store "
-                  f"{from_store})")
+                 from_status=asset.status, to_status=asset.status, reason=f"{label} (found here; was store "
+                 f"{from_store})")
             moved += 1
     for row in result["missing"]:
-        if row.status in ("available", "awaiting_cleaning"):
+        if row.status in WRITE_OFF:
             asset_move(session, actor, row.id, (row.status,), "retired", "adjust",
-                        reason=f"{label} (missing: not found at stocktake)")
+                       reason=f"{label} (missing: not found at stocktake)")
             lost += 1
     stocktake.state = "completed"
     stocktake.completed_at = utcnow()
-    stocktake.reason = reason[:300]
     session.flush()
-    summary = {"moved": moved, "written_off": lost, "unexpected": len(result["unexpected"]),
+    summary = {"awaiting_approval": False, "moved": moved, "written_off": lost,
+               "value": result["write_off"]["value"], "unexpected": len(result["unexpected"]),
                "found": len(result["found"])}
-    record(session, actor, "equipment.stocktake_completed", "equipment_stocktake", stocktake.id, **summary)
+    record(session, actor, "equipment.stocktake_completed", "equipment_stocktake", stocktake.id,
+           **{k: (str(v) if isinstance(v, Decimal) else v) for k, v in summary.items()})
     return summary

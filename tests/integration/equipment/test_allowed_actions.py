@@ -16,7 +16,7 @@ from portal.timeutil import today
 from tests.actions import shown_actions
 from tests.conftest import Staff, csrf_from
 
-ORDER_ACTIONS = {"reserve", "deliver", "collection", "collect", "clean_order", "cancel"}
+ORDER_ACTIONS = {"reserve", "deliver", "collection", "collect", "clean_order", "cancel", "swap"}
 ASSET_ACTIONS = {"inspect", "clean", "repair", "repaired", "retire"}
 IDENTITIES = [*ROLES, "owner"]  # "owner": the occupational therapist who raised the order
 ORDER_STATES = ["requested", "reserved", "reserved_overdue", "delivered", "delivered_issued",
@@ -166,9 +166,9 @@ def test_the_rules_themselves(db_session, world, staff):
     stores = staff.create("stores_officer")
     manager = staff.create("manager")
     order = build_order(db_session, world, owner, "reserved")
-    assert services.allowed_order_actions(stores, order) == {"deliver", "cancel"}
+    assert services.allowed_order_actions(stores, order) == {"deliver", "cancel", "swap"}
     assert services.allowed_order_actions(owner, order) == {"cancel"}
     assert services.allowed_order_actions(other, order) == frozenset()
     assert services.allowed_order_actions(manager, order) == frozenset()
     _overdue(db_session, order.lines[0].asset_id)
-    assert services.allowed_order_actions(stores, db_session.get(Order, order.id)) == {"cancel"}
+    assert services.allowed_order_actions(stores, db_session.get(Order, order.id)) == {"cancel", "swap"}

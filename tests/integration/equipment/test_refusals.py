@@ -36,10 +36,11 @@ def _order_for(session, world, product_id):
 
 def test_an_overdue_sling_cannot_be_reserved(db_session, world, sling):
     order = _order_for(db_session, world, sling.product_id)
-    with pytest.raises(OutOfStock, match="1 more is overdue for inspection: inspect it now"):
+    with pytest.raises(OutOfStock, match="1 more is due for inspection before .*: inspect it now"):
         services.reserve_order(db_session, "t", order.id)
     line_id = order.lines[0].id
-    with pytest.raises(OutOfStock, match="SL-1 was due its inspection on .*Inspect it now, or pick another item"):
+    with pytest.raises(OutOfStock,
+                       match="SL-1 is due its inspection on .*before the delivery .*Inspect it now, or pick another"):
         services.reserve_order(db_session, "t", order.id, assets={line_id: sling.id})
     db_session.expire_all()
     assert db_session.get(Order, order.id).state == "requested"
@@ -76,7 +77,8 @@ def test_overdue_sling_over_the_web(client, staff, db_session, world, sling):
     page = client.get(url)
     resp = client.post(url + "/reserve", data={"csrf_token": csrf_from(page.text), "version": order.version})
     assert resp.status_code == 422
-    assert "There is a problem" in resp.text and "overdue for inspection: inspect it now" in resp.text
+    assert "There is a problem" in resp.text
+    assert "due for inspection before" in resp.text and "inspect it now" in resp.text
     assert f"Order {order.id}</h1>" in resp.text
     db_session.expire_all()
     assert db_session.get(Order, order.id).state == "requested"
