@@ -65,7 +65,7 @@ def test_validation_messages_keep_what_was_typed(client):
     _post(client, "/ask-for-help/who", {"who": "self"})
     resp = _post(client, "/ask-for-help/details", {**DETAILS, "postcode": "not a postcode", "nhs_number": "1234567890",
                                                   "date_of_birth": ["4", "7", "2999"]})
-    assert resp.status_code == 200
+    assert resp.status_code == 422  # the same form again, with its errors
     assert "There is a problem" in resp.text
     assert "Enter a real postcode" in resp.text and "Enter a valid NHS number" in resp.text
     assert "Date of birth must be in the past" in resp.text
