@@ -1,10 +1,12 @@
 """Self-assessment forms. The questions themselves are content (one radios or checkboxes answer
-a page, checked by the engine), so only the report's email form has fields here."""
+a page, checked by the engine), so only the report's email form and the resume form have fields."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from portal.advice.services import normalise_code
 
 EXPIRED = "This page had expired, so nothing was saved. Try again."
 
@@ -34,3 +36,17 @@ class EmailForm(PublicForm):
         validators=[InputRequired("Enter an email address"),
                     Length(max=254, message="Email address must be 254 characters or fewer")],
     )
+
+
+class ResumeForm(PublicForm):
+    code = StringField(
+        "Your reference",
+        widget=GovTextInput(),
+        description="It is 10 letters and numbers, like HKT4M-9QX2B. We showed it on each page of the questions.",
+        validators=[InputRequired("Enter your reference"),
+                    Length(max=40, message="Enter your reference, like HKT4M-9QX2B")],
+    )
+
+    def validate_code(self, field):
+        if normalise_code(field.data) is None:
+            raise ValidationError("Enter your reference in the right format, like HKT4M-9QX2B")

@@ -11,7 +11,8 @@ class AdviceReport(db.Model):
     """One self-assessment: the answers while in progress, then the report they produced.
 
     Anonymous: no personal details unless the person later asks for help. The reference is
-    long and random, so it can be given out as a link to return to the report."""
+    long and random, so it can be given out as a link to return to the report. While in
+    progress, the short resume code carries the person on from another device."""
 
     __tablename__ = "advice_report"
     __table_args__ = (
@@ -22,6 +23,7 @@ class AdviceReport(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
+    resume_code: Mapped[str | None] = mapped_column(String(10), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="in_progress")
     content_version: Mapped[str] = mapped_column(String(20))
     audience: Mapped[str | None] = mapped_column(String(20))

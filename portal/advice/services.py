@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -18,8 +19,45 @@ def content() -> Content:
     return default_content()
 
 
+# A resume code: 10 characters from 30 that cannot be misread for each other (no I, L, O, U, 0
+# or 1), about 49 bits. The self-assessment holds no name, address or date of birth, so there is
+# nothing else to ask for; the code's length, the limit on tries (the resume page is throttled
+# like /track) and the expiry keep a guesser out.
+RESUME_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+RESUME_LENGTH = 10
+RESUME_DAYS = 30
+
+
+def new_resume_code() -> str:
+    return "".join(secrets.choice(RESUME_ALPHABET) for _ in range(RESUME_LENGTH))
+
+
+def shown_code(code: str | None) -> str:
+    """A resume code as people read and type it: two groups of five."""
+    return f"{code[:5]}-{code[5:]}" if code else ""
+
+
+def normalise_code(typed: str | None) -> str | None:
+    """The code in what was typed (any case, spaces and dashes allowed), or None if it cannot be one."""
+    code = "".join(ch for ch in (typed or "").upper() if ch.isalnum())
+    if len(code) != RESUME_LENGTH or any(ch not in RESUME_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def resume(session, typed: str | None) -> AdviceReport | None:
+    """The unfinished self-assessment with this code, if it was touched in the last RESUME_DAYS."""
+    code = normalise_code(typed)
+    if code is None:
+        return None
+    return session.scalar(select(AdviceReport).where(
+        AdviceReport.resume_code == code, AdviceReport.status == "in_progress",
+        AdviceReport.updated_at >= utcnow() - timedelta(days=RESUME_DAYS)))
+
+
 def start(session, completed_by=None) -> AdviceReport:
     report = AdviceReport(reference=secrets.token_urlsafe(18), content_version=str(content().version),
+                          resume_code=new_resume_code(),
                           completed_by_id=completed_by.id if completed_by else None)
     session.add(report)
     session.flush()
@@ -58,6 +96,7 @@ def answer(session, report: AdviceReport, question_id: str, raw) -> str | None:
 def complete(session, report: AdviceReport) -> Report:
     result = evaluate(content(), report.answers or {})
     report.status = "completed"
+    report.resume_code = None  # the finished report has its own long link instead
     report.completed_at = utcnow()
     report.recommendation_ids = list(result.recommendation_ids)
     report.areas = [area.id for area, _ in result.by_area]
@@ -68,6 +107,12 @@ def complete(session, report: AdviceReport) -> Report:
 
 def result_for(report: AdviceReport) -> Report:
     return evaluate(content(), report.answers or {})
+
+
+def urgent_help(report: AdviceReport) -> list:
+    """The urgent advice the answers so far call for (someone has fallen, no heating, at risk
+    now): shown on every page from the answer on, not only in the report at the end."""
+    return result_for(report).urgent
 
 
 def suggested_needs(report: AdviceReport) -> list[str]:
@@ -157,7 +202,6 @@ def seed_demo(session, count: int = 450, seed: int = 7) -> int:
     """Past self-assessments over 18 months: random journeys through the real content, about a
     third ending in a request for help. Idempotent."""
     import random
-    from datetime import timedelta
 
     from sqlalchemy import func
 

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user
 
 from portal.advice import bp, services
-from portal.advice.forms import EmailForm, StepForm
+from portal.advice.forms import EmailForm, ResumeForm, StepForm
 from portal.auth.roles import ADMIN, ASSESSORS, MANAGER
 from portal.errors import Refusal
 from portal.extensions import db, limiter
@@ -89,7 +89,7 @@ def question(question_id: str):
     back = (url_for("advice.check") if from_check else
             url_for("advice.question", question_id=previous.id) if previous else url_for("advice.start"))
     return render_template("advice/question.html", q=q, audience=_audience(report), error=error,
-                           back=back, form=form, from_check=from_check,
+                           back=back, form=form, from_check=from_check, **_as_they_go(report),
                            current=current if isinstance(current, list) else ([current] if current else []),
                            position=journey.index(q.id) + 1,
                            area=c.area(q.area) if q.area else None), 422 if error else 200
@@ -110,8 +110,31 @@ def check():
         db.session.commit()
         session.pop(SESSION_KEY, None)
         return redirect(url_for("advice.report", reference=report.reference), 303)
-    return render_template("advice/check.html", rows=services.answered(report),
-                           audience=_audience(report), form=form), 422 if form.errors else 200
+    return render_template("advice/check.html", rows=services.answered(report), audience=_audience(report),
+                           form=form, **_as_they_go(report)), 422 if form.errors else 200
+
+
+def _as_they_go(report) -> dict:
+    """What every page of an unfinished self-assessment shows: urgent help the answers so far call
+    for, and the code to carry on later."""
+    return {"urgent": services.urgent_help(report), "resume_code": services.shown_code(report.resume_code),
+            "resume_days": services.RESUME_DAYS}
+
+
+@bp.route("/resume", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per 5 minutes;30 per hour", methods=["POST"])
+def resume():
+    """Carry on with an unfinished self-assessment, on this device or another, by its code."""
+    form = ResumeForm()
+    if form.validate_on_submit():
+        report = services.resume(db.session, form.code.data)
+        if report is not None:
+            session[SESSION_KEY] = report.reference
+            return redirect(_to_step(services.content().next_question(report.answers or {})), 303)
+        form.code.errors.append("We could not find an unfinished self-assessment with that reference. "
+                                f"Check it and try again. We keep unfinished answers for {services.RESUME_DAYS} days")
+    return render_template("advice/resume.html", form=form), 422 if form.errors else 200
 
 
 def _report_or_404(reference: str):

@@ -37,6 +37,16 @@ def send(session, template: str, to: str, personalisation: dict | None = None,
     return note
 
 
+def mobile_number(phone: str | None) -> str | None:
+    """The number as a UK mobile (07..., 11 digits) that a text message can go to, else None."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits.startswith("0044"):
+        digits = digits[2:]
+    if digits.startswith("44"):
+        digits = "0" + digits[2:].lstrip("0")
+    return digits if len(digits) == 11 and digits.startswith("07") else None
+
+
 class NotifyBackend:
     """GOV.UK Notify through notifications-python-client."""
 

@@ -22,6 +22,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "There is an update on your request for help (reference ((reference))).\n\n"
         "((status))\n\nWhat happens next: ((next_step))",
     ),
+    "referral_more_information": (
+        "We need more information – ((reference))",
+        "We are looking at the request for help with reference ((reference)), and we need more "
+        "information before we can go on.\n\nWhat we need to know:\n\n((question))\n\n"
+        "Please phone us on ((support_phone)) and give the reference. We will wait for your answer.",
+    ),
 }
 
 

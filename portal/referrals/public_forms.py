@@ -1,5 +1,7 @@
 """The public 'ask for help' journey: a few short question pages, then check your answers."""
 
+import re
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -17,9 +19,25 @@ from portal.referrals.models import NEEDS
 from portal.web.widgets import DateInput
 
 CONTINUE = "Continue"
+# Characters no one types and the database cannot store (PostgreSQL refuses a NUL byte in text).
+HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class WhoForm(FlaskForm):
+class PublicForm(FlaskForm):
+    """A public form. Text with a hidden control character (a NUL byte, say) comes back to the
+    person with a message on that field, rather than failing when it is saved."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and HIDDEN.search(field.data) and not field.errors:
+                field.errors = [f"{field.label.text} contains a hidden character. "
+                                "Type it again rather than pasting it"]
+                valid = False
+        return valid
+
+
+class WhoForm(PublicForm):
     who = RadioField("Who needs help?", choices=[("self", "Me"), ("someone", "Someone I care for or support")],
                      widget=GovRadioInput(), validators=[InputRequired("Select who needs help")])
     relationship = StringField("Your relationship to them", widget=GovTextInput(),
@@ -45,7 +63,7 @@ class WhoForm(FlaskForm):
             raise ValidationError("Select whether the person agrees")
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(PublicForm):
     given_name = StringField("First name", widget=GovTextInput(),
                              validators=[InputRequired("Enter a first name"), Length(max=100)])
     family_name = StringField("Last name", widget=GovTextInput(),
@@ -67,7 +85,7 @@ class DetailsForm(FlaskForm):
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PublicForm):
     phone = StringField("Phone number", widget=GovTextInput(), validators=[Length(max=40)])
     email = StringField("Email address", widget=GovTextInput(),
                         validators=[Optional(), Email("Enter an email address in the correct format, "
@@ -90,7 +108,7 @@ class ContactForm(FlaskForm):
             raise ValidationError("Enter the language they need an interpreter for")
 
 
-class HelpForm(FlaskForm):
+class HelpForm(PublicForm):
     needs = SelectMultipleField("What help are you asking for?", choices=list(NEEDS.items()),
                                 widget=GovCheckboxesInput(), description="Select all that apply. If you are not "
                                 "sure, select OT assessment.", validators=[InputRequired("Select the help you need")])
@@ -108,12 +126,12 @@ class HelpForm(FlaskForm):
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PublicForm):
     submission_key = StringField()
     submit = SubmitField("Send my request", widget=GovSubmitInput())
 
 
-class TrackForm(FlaskForm):
+class TrackForm(PublicForm):
     reference = StringField("Reference", widget=GovTextInput(), description="For example R-7K3M-9P2Q",
                             validators=[InputRequired("Enter your reference"), Length(max=20)])
     date_of_birth = DateField("Date of birth of the person the request is for", widget=DateInput(),

@@ -1,5 +1,6 @@
 """Public side of referrals: ask for help (with or without a self-assessment), follow a request."""
 
+import re
 from datetime import date
 
 from flask import redirect, render_template, request, session, url_for
@@ -9,7 +10,15 @@ from portal.extensions import db, limiter
 from portal.people import services as people
 from portal.referrals import bp, services
 from portal.referrals.models import NEEDS
-from portal.referrals.public_forms import ContactForm, DetailsForm, HelpForm, TrackForm, WhoForm, suggested_priority
+from portal.referrals.public_forms import (
+    ConfirmForm,
+    ContactForm,
+    DetailsForm,
+    HelpForm,
+    TrackForm,
+    WhoForm,
+    suggested_priority,
+)
 from portal.web.security import public
 
 STEPS = {
@@ -19,6 +28,7 @@ STEPS = {
     "help": (HelpForm, "What help do you need?"),
 }
 ORDER = list(STEPS)
+SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 def _journey() -> dict:
@@ -40,7 +50,7 @@ def public_start():
         if report is not None:
             journey = _journey()
             journey["report"] = report.reference
-            journey.setdefault("help", {})["needs"] = report_suggested_needs(report)
+            journey["suggested_needs"] = report_suggested_needs(report)
             session.modified = True
     return render_template("referrals/public/start.html", from_report=bool(_journey().get("report")))
 
@@ -49,6 +59,21 @@ def report_suggested_needs(report) -> list[str]:
     from portal.advice.services import suggested_needs
 
     return [n for n in suggested_needs(report) if n in NEEDS]
+
+
+def _answer_names(step: str) -> set[str]:
+    form = STEPS[step][0](formdata=None, meta={"csrf": False})
+    return {name for name in form._fields if name not in ("csrf_token", "submit")}
+
+
+def _first_missing(journey: dict) -> str | None:
+    """The first step without a full set of saved answers (a step counts only once its form was
+    accepted), or None when every step is done."""
+    for step in ORDER:
+        saved = journey.get(step)
+        if not isinstance(saved, dict) or not _answer_names(step) <= saved.keys():
+            return step
+    return None
 
 
 def _load(form, data: dict) -> None:
@@ -76,20 +101,32 @@ def public_step(step: str):
     form_class, title = STEPS[step]
     journey = _journey()
     index = ORDER.index(step)
-    if any(earlier not in journey for earlier in ORDER[:index]):
-        return redirect(url_for("referrals.public_step", step=ORDER[0]), 303)
+    missing = _first_missing(journey)
+    if missing is not None and ORDER.index(missing) < index:  # an earlier step first
+        return redirect(url_for("referrals.public_step", step=missing), 303)
     form = form_class()
     if request.method == "GET":
-        _load(form, journey.get(step, {}))
+        _load(form, journey.get(step) or _prefill(journey, step))
     elif form.validate_on_submit():
         journey[step] = _store(form)
         session.modified = True
         if request.args.get("source") == "check" or index == len(ORDER) - 1:
+            following = _first_missing(journey)  # check your answers, unless a section is still missing
+        else:
+            following = ORDER[index + 1]
+        if following is None:
             return redirect(url_for("referrals.public_check"), 303)
-        return redirect(url_for("referrals.public_step", step=ORDER[index + 1]), 303)
+        return redirect(url_for("referrals.public_step", step=following), 303)
     back = url_for("referrals.public_step", step=ORDER[index - 1]) if index else url_for("referrals.public_start")
     return render_template(f"referrals/public/{step}.html", form=form, title=title, back=back,
-                           someone=journey.get("who", {}).get("who") == "someone")
+                           someone=journey.get("who", {}).get("who") == "someone"), 422 if form.errors else 200
+
+
+def _prefill(journey: dict, step: str) -> dict:
+    """Answers suggested before the step was seen: the help a self-assessment pointed to."""
+    if step == "help" and journey.get("suggested_needs"):
+        return {"needs": journey["suggested_needs"]}
+    return {}
 
 
 @bp.route("/ask-for-help/check", methods=["GET", "POST"])
@@ -97,22 +134,27 @@ def public_step(step: str):
 @limiter.limit("20 per hour", methods=["POST"])
 def public_check():
     journey = _journey()
-    if any(step not in journey for step in ORDER):
-        return redirect(url_for("referrals.public_step", step=ORDER[0]), 303)
-    from portal.referrals.public_forms import ConfirmForm
-
-    form = ConfirmForm()
-    if request.method == "GET":
-        journey.setdefault("submission_key", services.new_submission_key())
+    missing = _first_missing(journey)
+    if missing is not None:  # a section not answered yet: back to it, never a half-filled request
+        return redirect(url_for("referrals.public_step", step=missing), 303)
+    if "submission_key" not in journey:
+        journey["submission_key"] = services.new_submission_key()
         session.modified = True
-        form.submission_key.data = journey["submission_key"]
-    elif form.validate_on_submit():
-        referral = _submit(journey, form.submission_key.data or journey.get("submission_key", ""))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        referral = _submit(journey, _submission_key(form.submission_key.data, journey))
         db.session.commit()
         session.pop("help", None)
         session["help_done"] = referral.reference
         return redirect(url_for("referrals.public_done"), 303)
-    return render_template("referrals/public/check.html", form=form, j=journey, needs=NEEDS)
+    return render_template("referrals/public/check.html", form=form, j=journey, needs=NEEDS), \
+        422 if form.errors else 200
+
+
+def _submission_key(posted: str | None, journey: dict) -> str:
+    """The key the page was sent with (so a resent page makes no second request), unless it is
+    not one of ours: then this journey's own key."""
+    return posted if posted and SUBMISSION_KEY.fullmatch(posted) else journey["submission_key"]
 
 
 def _submit(journey: dict, submission_key: str):

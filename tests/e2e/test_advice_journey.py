@@ -59,3 +59,54 @@ def test_back_link_keeps_the_answer(page, base_url):
     expect(page.get_by_label("Bathing and showering")).to_be_visible()
     page.get_by_role("link", name="Back").click()
     expect(page.get_by_label(re.compile("^Someone I support as part of my job", re.I))).to_be_checked()
+
+
+def start_assessment(page, base_url, urgent_label: str):
+    page.goto(base_url + "/advice/")
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_label("Myself").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Bathing and showering").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label(urgent_label).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_an_emergency_shows_call_999_on_the_next_page(browser, base_url, axe, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    start_assessment(page, base_url, "Someone has fallen and cannot get up")
+    banner = page.locator(".app-urgent")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("call 999")
+    expect(page.locator("input[name=answer]").first).to_be_visible()  # the next question is still there
+    if javascript:
+        axe(page)
+    context.close()
+
+
+def test_an_unfinished_assessment_carries_on_on_another_device(browser, base_url, axe):
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    phone.set_default_timeout(8000)
+    page = phone.new_page()
+    start_assessment(page, base_url, "No, nobody is at risk right now")
+    code = page.locator(".app-resume-code").inner_text()
+    assert re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", code)
+    question = page.get_by_role("heading", level=1).inner_text()
+    phone.close()
+
+    desktop = browser.new_context()
+    desktop.set_default_timeout(8000)
+    page = desktop.new_page()
+    page.goto(base_url + "/advice/")
+    page.get_by_role("link", name="Carry on with a self-assessment").click()
+    axe(page)
+    page.get_by_label("Your reference").fill("WRONG-CODE1")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("right format")
+    page.get_by_label("Your reference").fill(code.lower())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(question)
+    desktop.close()

@@ -42,7 +42,10 @@ def ask_for_help(page, base_url, axe, family_name: str) -> str:
     page.get_by_role("button", name="Send my request").click()
     expect(page.locator(".govuk-panel__title")).to_have_text("Request sent")
     axe(page)
-    return re.search(r"R-[A-Z0-9]{4}-[A-Z0-9]{4}", page.locator(".govuk-panel__body").inner_text()).group(0)
+    panel = page.locator(".govuk-panel__body")
+    expect(panel).not_to_contain_text("<")  # the reference in bold, not the markup as text
+    expect(panel.locator("strong")).to_have_text(re.compile(r"^R-[A-Z0-9]{4}-[A-Z0-9]{4}$"))
+    return panel.locator("strong").inner_text()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -117,3 +120,12 @@ def test_triage_assess_and_close(browser, base_url, axe, csp_violations, page):
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Referral closed")
     axe(page)
     assert csp_violations == []
+
+
+def test_check_answers_with_a_section_missing_goes_back_to_it(page, base_url):
+    page.goto(base_url + "/ask-for-help/who")
+    page.get_by_label("Me", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.goto(base_url + "/ask-for-help/check")  # straight to the end
+    expect(page).to_have_url(re.compile(r"/ask-for-help/details$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your details")

@@ -5,7 +5,9 @@ that it is open to them (`access.allowed_actions`), and writes an audit row."""
 from datetime import datetime
 
 from portal.auth.models import User
+from portal.config import setting
 from portal.errors import NotFound, Refusal
+from portal.notify.services import mobile_number, send
 from portal.people.models import Person
 from portal.referrals.models import OUTCOMES, PRIORITIES, ROUTES, Referral, ReferralPause
 from portal.referrals.services._common import audit_change
@@ -109,11 +111,41 @@ def pause(session, actor: User, referral: Referral, reason: str, version: int | 
 
 def return_to_referrer(session, actor: User, referral: Referral, question: str,
                        version: int | None = None) -> Referral:
-    """Ask the referrer for more information: the clock pauses until they answer."""
+    """Ask the referrer for more information: they get a message (through the notify outbox)
+    with the question as typed, and the clock pauses until they answer."""
     require(actor, referral, "return", "return to the referrer", version)
     if not question.strip():
         raise Refusal("Enter what you need to know", field="reason")
-    return _pause(session, actor, referral, f"Waiting for the referrer: {question.strip()}", None, "")
+    address = _referrer_address(referral)
+    if address is None:
+        phone = referral.referrer_phone or (referral.person.phone if referral.source in PUBLIC_SOURCES else None)
+        raise Refusal("There is no email address or mobile number for the referrer, so a message cannot be "
+                      f"sent. Phone them{' on ' + phone if phone else ''}, then pause the clock instead",
+                      field="reason")
+    channel, to = address
+    _pause(session, actor, referral, f"Waiting for the referrer: {question.strip()}", None, "")
+    send(session, "referral_more_information", to,
+         {"reference": referral.reference, "question": question.strip(),
+          "support_phone": setting("SUPPORT_PHONE")}, channel=channel)
+    return referral
+
+
+PUBLIC_SOURCES = ("self", "carer", "self_assessment")
+
+
+def _referrer_address(referral: Referral) -> tuple[str, str] | None:
+    """Where a message to whoever made the referral goes, as (channel, to): their email, else a
+    mobile number. A professional gives their own details; on the public form the contact
+    details given are kept on the person's record."""
+    public_form = referral.source in PUBLIC_SOURCES
+    person = referral.person
+    for email in (referral.referrer_email, person.email if public_form else None):
+        if email and email.strip():
+            return "email", email.strip()
+    for phone in (referral.referrer_phone, person.phone if public_form else None):
+        if mobile_number(phone):
+            return "sms", mobile_number(phone)
+    return None
 
 
 def _pause(session, actor, referral: Referral, reason: str, when: datetime | None, missing: str) -> Referral:

@@ -2,8 +2,12 @@ import re
 import threading
 from datetime import date
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from portal.extensions import limiter
 from portal.notify.models import Notification
 from portal.referrals.models import Referral
 from tests.conftest import csrf_from
@@ -65,7 +69,7 @@ def test_validation_messages_keep_what_was_typed(client):
     _post(client, "/ask-for-help/who", {"who": "self"})
     resp = _post(client, "/ask-for-help/details", {**DETAILS, "postcode": "not a postcode", "nhs_number": "1234567890",
                                                   "date_of_birth": ["4", "7", "2999"]})
-    assert resp.status_code == 200
+    assert resp.status_code == 422  # the same form again, with its errors
     assert "There is a problem" in resp.text
     assert "Enter a real postcode" in resp.text and "Enter a valid NHS number" in resp.text
     assert "Date of birth must be in the past" in resp.text
@@ -185,3 +189,241 @@ def test_concurrent_identical_submissions_make_one_referral(tmp_path):
             assert ids
         db.engine.dispose()
     assert errors == [] and count == 1 and len(set(results)) == 1
+
+
+# ---------------------------------------------------------------- issue 19, the resident's journey
+
+
+def submit_journey(client) -> str:
+    check = fill_journey(client)
+    client.post("/ask-for-help/check", data={"csrf_token": csrf_from(check.text), "submission_key":
+                                             re.search(r'name="submission_key" value="([^"]+)"', check.text).group(1)})
+    return client.get("/ask-for-help/done").text
+
+
+def test_the_confirmation_panel_shows_the_reference_in_bold(client):
+    done = submit_journey(client)
+    panel = re.search(r'<div class="govuk-panel__body">(.*?)</div>', done, re.S).group(1)
+    assert re.fullmatch(r"\s*Your reference is<br><strong>R-[A-Z0-9]{4}-[A-Z0-9]{4}</strong>\s*", panel), panel
+    assert "&lt;" not in panel
+
+
+def saved_journey(client) -> dict:
+    fill_journey(client)
+    with client.session_transaction() as sess:
+        return dict(sess["help"])
+
+
+def set_journey(client, journey: dict) -> None:
+    with client.session_transaction() as sess:
+        sess["help"] = journey
+
+
+@pytest.mark.parametrize("missing", ["who", "details", "contact", "help"])
+def test_check_answers_with_a_section_missing_sends_the_person_back_to_it(client, db_session, missing):
+    journey = saved_journey(client)
+    token = csrf_from(client.get("/ask-for-help/check").text)
+    count = db_session.scalar(select(func.count()).select_from(Referral))
+    for partial in ({k: v for k, v in journey.items() if k != missing},  # never answered
+                    {**journey, missing: {}}):  # started, not finished
+        set_journey(client, partial)
+        for resp in (client.get("/ask-for-help/check"),
+                     client.post("/ask-for-help/check", data={"csrf_token": token})):
+            assert resp.status_code == 303
+            assert resp.headers["Location"] == f"/ask-for-help/{missing}"
+    assert db_session.scalar(select(func.count()).select_from(Referral)) == count
+
+
+def completed_report(db_session):
+    from portal.advice import services as advice
+
+    report = advice.start(db_session)
+    report.answers = {"who": "myself", "areas": ["bathing"], "urgent": ["fallen"]}
+    advice.complete(db_session, report)
+    db_session.commit()
+    return report
+
+
+def test_help_suggested_by_a_self_assessment_is_not_taken_as_answered(client, db_session):
+    """The case that was a 500 (KeyError: 'help_wanted'): the needs a report suggests are filled
+    in on the help page, but the page still has to be answered before the request can be sent."""
+    report = completed_report(db_session)
+    assert "ask for help" in client.get(f"/ask-for-help?report={report.reference}").text.lower()
+    for step, data in (("who", WHO), ("details", DETAILS), ("contact", CONTACT)):
+        assert _post(client, f"/ask-for-help/{step}", data).status_code == 303
+    token = csrf_from(client.get("/ask-for-help/who").text)
+    for resp in (client.get("/ask-for-help/check"), client.post("/ask-for-help/check", data={"csrf_token": token})):
+        assert resp.status_code == 303 and resp.headers["Location"] == "/ask-for-help/help"
+    page = client.get("/ask-for-help/help")
+    assert re.search(r'value="falls"\s+checked', page.text) and re.search(r'value="telecare"\s+checked', page.text)
+    assert _post(client, "/ask-for-help/help", {**HELP, "needs": ["falls"]}).status_code == 303
+    assert client.get("/ask-for-help/check").status_code == 200
+
+
+def test_a_step_reached_out_of_order_goes_to_the_first_missing_one(client):
+    _post(client, "/ask-for-help/who", WHO)
+    for step in ("contact", "help"):
+        resp = client.get(f"/ask-for-help/{step}")
+        assert resp.status_code == 303 and resp.headers["Location"] == "/ask-for-help/details"
+
+
+def test_a_submission_key_that_is_not_ours_is_not_stored(client, db_session):
+    check = fill_journey(client)
+    resp = client.post("/ask-for-help/check", data={"csrf_token": csrf_from(check.text), "submission_key": "k" * 80})
+    assert resp.status_code == 303
+    reference = re.search(r"R-[A-Z0-9]{4}-[A-Z0-9]{4}", client.get("/ask-for-help/done").text).group(0)
+    referral = db_session.scalar(select(Referral).where(Referral.reference == reference))
+    assert re.fullmatch(r"[0-9a-f]{32}", referral.submission_key)
+
+
+@pytest.mark.parametrize("field", ["given_name", "address_line_1", "town"])
+def test_a_hidden_character_comes_back_with_a_message_not_a_failed_save(client, field):
+    _post(client, "/ask-for-help/who", WHO)
+    resp = _post(client, "/ask-for-help/details", {**DETAILS, field: "Mill\x00Lane"})
+    assert resp.status_code == 422 and f'href="#{field}"' in resp.text
+    assert "contains a hidden character" in resp.text and 'value="Patel"' in resp.text  # the rest is kept
+
+
+def test_track_with_a_hidden_character_shows_the_form_again(client):
+    resp = _post(client, "/track", {"reference": "R-AAAA\x00AAAA", "date_of_birth": ["1", "1", "1950"]})
+    assert resp.status_code == 200 and 'href="#reference"' in resp.text and "contains a hidden character" in resp.text
+
+
+# ---------------------------------------------------------------- return to the referrer
+
+
+def public_referral(client, db_session) -> Referral:
+    reference = re.search(r"R-[A-Z0-9]{4}-[A-Z0-9]{4}", submit_journey(client)).group(0)
+    return db_session.scalar(select(Referral).where(Referral.reference == reference))
+
+
+def test_return_to_referrer_messages_the_referrer_and_pauses_the_clock(client, staff, db_session):
+    from portal.referrals import services
+    from portal.timeutil import utcnow
+
+    referral = public_referral(client, db_session)
+    staff.login_as("triage_officer")
+    token = staff.csrf(f"/referrals/{referral.id}")
+    question = "Which room is the bath in, and is there a downstairs toilet?"
+    resp = client.post(f"/referrals/{referral.id}/return",
+                       data={"csrf_token": token, "version": referral.version, "reason": question})
+    assert resp.status_code in (302, 303), resp.text[:1000]
+    db_session.expire_all()
+    referral = db_session.get(Referral, referral.id)
+    assert referral.paused_since is not None and question in referral.pause_reason
+    assert services.clock_reading(referral, utcnow()).status == "paused"
+    note = db_session.scalar(select(Notification).where(Notification.template == "referral_more_information"))
+    assert note.to == "sara@example.com" and note.channel == "email"
+    assert question in note.body and referral.reference in note.subject
+    page = client.get(f"/referrals/{referral.id}")
+    assert "Paused" in page.text
+
+
+def professional_referral(make_referral, **kwargs):
+    return make_referral(referrer_name="Dr A Shah", **kwargs)
+
+
+def test_return_to_a_professional_texts_their_mobile(app, db_session, staff, make_referral):
+    from portal.referrals import services
+
+    officer = staff.create("triage_officer")
+    referral = professional_referral(make_referral, referrer_phone="+44 (0)7700 900123")
+    with app.test_request_context():
+        services.return_to_referrer(db_session, officer, referral, "Has she had a fall in the last month?")
+    db_session.flush()
+    note = db_session.scalar(select(Notification).where(Notification.template == "referral_more_information"))
+    assert (note.channel, note.to) == ("sms", "07700900123")
+    assert "Has she had a fall in the last month?" in note.body
+    assert referral.paused_since is not None
+
+
+def test_return_with_no_way_to_message_the_referrer_is_refused(app, db_session, staff, make_referral):
+    """A landline cannot take a text, and the resident's own email is not the referrer's."""
+    from portal.errors import Refusal
+    from portal.referrals import services
+
+    officer = staff.create("triage_officer")
+    referral = professional_referral(make_referral, referrer_phone="01632 960001")
+    referral.person.email = "resident@example.com"
+    db_session.flush()
+    before = referral.version
+    with app.test_request_context(), pytest.raises(Refusal, match="Phone them on 01632 960001") as caught:
+        services.return_to_referrer(db_session, officer, referral, "What is needed?")
+    assert caught.value.field == "reason"
+    assert referral.paused_since is None and referral.version == before
+    assert db_session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.template == "referral_more_information")) == 0
+
+
+def test_return_needs_the_question(app, db_session, staff, make_referral):
+    from portal.errors import Refusal
+    from portal.referrals import services
+
+    officer = staff.create("triage_officer")
+    referral = professional_referral(make_referral, referrer_phone="07700 900123")
+    with app.test_request_context(), pytest.raises(Refusal, match="Enter what you need to know"):
+        services.return_to_referrer(db_session, officer, referral, "   ")
+    assert referral.paused_since is None
+
+
+# ---------------------------------------------------------------- odd input at every step
+
+SCRIPT = "<script>alert('tecs')</script>"
+ODD = st.one_of(
+    st.sampled_from(["not a date", "x" * 6000, SCRIPT, "<b>bold</b>", "\x00", "a\x00b", "O'Neil-Smith", "ΩΩΩ", "🏠",
+                     "someone", "cannot", "interpreter", "no_carer", "no_such_option", "31", "13", "1850", ""]),
+    st.text(max_size=60),
+)
+STEPS = {"who": WHO, "details": DETAILS, "contact": CONTACT, "help": HELP}
+FUZZ = settings(max_examples=20, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_odd_input_at_each_step_gets_the_form_back_or_goes_all_the_way(client, db_session, step):
+    """One answer replaced by something odd: either the same page again (422, error summary, no
+    500), or it was a fine answer and the request can be checked and sent (on PostgreSQL too)."""
+    journey = saved_journey(client)
+    token = csrf_from(client.get("/ask-for-help/check").text)
+    fields = sorted({k for k in STEPS[step]} | set(journey[step]))
+    journey["details"] = {**journey["details"], "nhs_number": None}  # a new person each time
+    steps = {**STEPS, "details": {k: v for k, v in DETAILS.items() if k != "nhs_number"}}
+
+    @FUZZ
+    @given(field=st.sampled_from(fields), value=st.one_of(ODD, st.lists(ODD, max_size=3)))
+    def run(field, value):
+        limiter.reset()
+        set_journey(client, {k: v for k, v in journey.items() if k != "submission_key"})  # a new request each time
+        data = {**steps[step], field: value}
+        if field == "date_of_birth" and not isinstance(value, list):
+            data[field] = [value, "7", "1941"]
+        resp = client.post(f"/ask-for-help/{step}", data={**data, "csrf_token": token})
+        body = resp.get_data(as_text=True)
+        assert resp.status_code in (303, 422), body[:500]
+        assert SCRIPT not in body
+        if resp.status_code == 422:
+            assert "govuk-error-summary" in body and "<title>Error: " in body
+            return
+        check = client.get("/ask-for-help/check")
+        assert check.status_code == 200 and SCRIPT not in check.text
+        sent = client.post("/ask-for-help/check", data={"csrf_token": token})
+        assert sent.status_code == 303 and sent.headers["Location"].endswith("/ask-for-help/done")
+        assert SCRIPT not in client.get("/ask-for-help/done").text
+
+    run()
+
+
+def test_odd_input_on_track_gets_the_form_back(client):
+    token = csrf_from(client.get("/track").text)
+
+    @FUZZ
+    @given(reference=ODD, day=ODD)
+    def run(reference, day):
+        limiter.reset()
+        resp = client.post("/track", data={"csrf_token": token, "reference": reference,
+                                           "date_of_birth": [day, "7", "1941"]})
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and SCRIPT not in body
+        assert "govuk-error-summary" in body  # never found, or not valid
+
+    run()
