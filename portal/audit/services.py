@@ -7,12 +7,17 @@ from portal.audit.models import AuditEvent
 from portal.extensions import begin_write
 
 
+ACTOR_LABEL_LENGTH = 160  # audit_event.actor
+
+
 def actor_label(actor) -> tuple[int | None, str]:
+    """Who did it, as every record keeps it: "Name <email>", cut to fit the audit column (the id
+    stays whole, so a long address never loses who it was)."""
     if actor is None:
         return None, "system"
     if isinstance(actor, str):
-        return None, actor
-    return actor.id, f"{actor.name} <{actor.email}>"
+        return None, actor[:ACTOR_LABEL_LENGTH]
+    return actor.id, f"{actor.name} <{actor.email}>"[:ACTOR_LABEL_LENGTH]
 
 
 def record(session, actor, action: str, entity_type: str, entity_id, **details) -> AuditEvent:

@@ -114,3 +114,13 @@ def test_admin_reads_the_outbox(client, staff, db_session, app):
 def test_outbox_is_admin_only(client, staff):
     staff.login_as("manager")
     assert client.get("/admin/outbox/").status_code == 403
+
+
+def test_a_long_email_address_still_fits_the_audit_row(db_session):
+    """Seen on PostgreSQL: a 200-character address overflowed audit_event.actor and the sign-in failed."""
+    from types import SimpleNamespace
+
+    person = SimpleNamespace(id=7, name="Jo Bloggs", email="j" * 190 + "@council.example")
+    event = audit.record(db_session, person, "thing.done", "thing", 1)
+    db_session.flush()
+    assert event.actor_id == 7 and len(event.actor) == 160 and event.actor.startswith("Jo Bloggs <jjj")
