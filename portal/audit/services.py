@@ -6,7 +6,6 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import begin_write
 
-
 ACTOR_LABEL_LENGTH = 160  # audit_event.actor
 
 
