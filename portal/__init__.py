@@ -105,23 +105,26 @@ def _configure_rate_limits(app: Flask) -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from portal.auth.models import User
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the revocable session token does this job
 
-    from sqlalchemy import bindparam, select
-    from sqlalchemy.orm import joinedload
-
-    # built once: this runs on every staff request, and building the statement cost a tenth of one
-    by_token = (select(User).options(joinedload(User.roles))
-                .where(User.session_token == bindparam("token"), User.active.is_(True)))
-
     @login_manager.user_loader
     def load_user(token: str):
-        """The signed-in member of staff and their roles, in one query."""
-        return db.session.scalars(by_token, {"token": token}).unique().one_or_none()
+        """The signed-in member of staff and their roles, from the session's token (one query)."""
+        from portal.auth import services
+        from portal.extensions import begin_write
+
+        found = services.user_for_token(db.session, token)
+        if found is None:
+            return None
+        user, row = found
+        if services.seen_due(row):
+            begin_write()
+            row.last_seen_at = services.utcnow()
+            db.session.commit()
+        user.two_factor_required = services.two_factor_required(db.session, user)
+        return user
 
 
 def _register_features(app: Flask) -> None:

@@ -114,6 +114,9 @@ class BaseConfig:
     EQUIPMENT_STOCKTAKE_APPROVAL_SHARE = 0.05
     # An installer keeps access to a person's record this many days after their job is done.
     TELECARE_ACCESS_DAYS = 14
+    # A DFG caseworker keeps access to a closed case's person this many days (complaints, final
+    # payments, land charge letters).
+    DFG_CLOSED_ACCESS_DAYS = 90
 
 
 class ProductionConfig(BaseConfig):

@@ -101,3 +101,15 @@ class NewStaffForm(StaffRolesForm):
         validators=[InputRequired("Enter a temporary password"), Length(max=256)],
     )
     submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class TwoFactorRolesForm(FlaskForm):
+    roles = SelectMultipleField(
+        "Roles that must use two-factor sign-in",
+        choices=ROLE_CHOICES,
+        widget=GovCheckboxesInput(),
+        description="Select every role to require it of all staff. Anyone may turn it on for "
+                    "themselves from their account page.",
+        validators=[Optional()],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

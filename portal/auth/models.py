@@ -1,8 +1,9 @@
+import hashlib
 import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.roles import ROLES
@@ -14,9 +15,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def token_digest(token: str) -> str:
+    """What is stored for a session token: its SHA-256 (the token is random, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class User(UserMixin, db.Model):
-    """A member of staff. The session cookie carries `session_token`, not the id, so rotating
-    the token (sign out, password change, disable) ends every copy of the old session."""
+    """A member of staff. The session cookie carries the token of one `StaffSession`, not the id,
+    so ending that row (sign out, password change, disable) ends that session wherever it is."""
 
     __tablename__ = "staff_user"
     __table_args__ = (
@@ -30,7 +36,6 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     trusted_assessor_level: Mapped[int | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
@@ -43,7 +48,12 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
-    def get_id(self) -> str:
+    # The session this request runs in: set at sign-in and by the user loader, never stored.
+    session_token = None
+    current_session_id = None
+    two_factor_required = False
+
+    def get_id(self) -> str | None:
         return self.session_token
 
     @property
@@ -64,9 +74,6 @@ class User(UserMixin, db.Model):
     @property
     def totp_enabled(self) -> bool:
         return self.totp_secret is not None
-
-    def revoke_sessions(self) -> None:
-        self.session_token = new_session_token()
 
 
 class UserRole(db.Model):
@@ -93,3 +100,35 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class StaffSession(db.Model):
+    """One signed-in session (one browser): a new row, with a new token, at every sign-in.
+    Only the token's digest is kept; `ended_at` set means the session is over."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str | None] = mapped_column(String(120))
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(40))
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class SecuritySetting(db.Model):
+    """A security setting an administrator changes on a page (not in configuration): one row per name.
+    `two_factor_roles` holds the roles that must use two-factor sign-in (REQUIRE_MFA stays the floor)."""
+
+    __tablename__ = "security_setting"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(200))

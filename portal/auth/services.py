@@ -2,15 +2,26 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import pyotp
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import joinedload
 
-from portal.audit.services import record
-from portal.auth.models import RecoveryCode, User, UserRole
+from portal.audit.services import actor_label, record
+from portal.auth.models import (
+    RecoveryCode,
+    SecuritySetting,
+    StaffSession,
+    User,
+    UserRole,
+    new_session_token,
+    token_digest,
+)
 from portal.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from portal.auth.roles import ROLES, TRUSTED_ASSESSOR
-from portal.errors import Conflict, IllegalTransition, Refusal
+from portal.config import setting
+from portal.errors import Conflict, IllegalTransition, NotFound, Refusal
 from portal.timeutil import utcnow
 
 # Verified against when no account matches, so an unknown email costs the same time.
@@ -48,8 +59,102 @@ def record_sign_in(session, user: User, second_factor: bool) -> None:
 
 
 def sign_out(session, user: User) -> None:
-    user.revoke_sessions()
+    """End the session this request runs in (other sessions carry on)."""
+    if user.current_session_id is not None:
+        end_session(session, user, user.current_session_id, reason="signed out")
     record(session, user, "sign_out", "staff_user", user.id)
+
+
+# Sessions: one row, with its own token, per sign-in ------------------------------------------
+
+SESSION_SEEN_STEP = 60  # seconds: last_seen_at is written at most once a minute
+# built once: the user loader runs on every staff request
+_BY_TOKEN = (select(User, StaffSession).join(StaffSession, StaffSession.user_id == User.id)
+             .options(joinedload(User.roles))
+             .where(StaffSession.token_hash == bindparam("digest"), StaffSession.ended_at.is_(None),
+                    User.active.is_(True)))
+
+
+def _agent_summary(user_agent: str | None) -> str | None:
+    """A short, readable summary of the browser ("Firefox on Windows"), never the whole header."""
+    if not user_agent:
+        return None
+    ua = user_agent.lower()
+    browser = next((name for key, name in (("edg/", "Edge"), ("firefox", "Firefox"), ("chrome", "Chrome"),
+                                           ("safari", "Safari")) if key in ua), "A browser")
+    system = next((name for key, name in (("windows", "Windows"), ("iphone", "iPhone"), ("ipad", "iPad"),
+                                          ("android", "Android"), ("mac os", "macOS"), ("linux", "Linux"))
+                   if key in ua), None)
+    return f"{browser} on {system}" if system else browser
+
+
+def start_session(session, user: User, user_agent: str | None = None) -> str:
+    """A new session (and a new token) for a sign-in. Returns the token for the cookie; only its
+    digest is stored."""
+    token = new_session_token()
+    row = StaffSession(user_id=user.id, token_hash=token_digest(token),
+                       user_agent=_agent_summary(user_agent))
+    session.add(row)
+    session.flush()
+    user.session_token, user.current_session_id = token, row.id
+    return token
+
+
+def _expired(row: StaffSession, now) -> bool:
+    """Past the absolute limit (from sign-in, never extended) or idle too long."""
+    lifetime = setting("PERMANENT_SESSION_LIFETIME")
+    idle = timedelta(minutes=setting("STAFF_IDLE_MINUTES"))
+    return now - row.created_at > lifetime or now - row.last_seen_at > idle + timedelta(seconds=SESSION_SEEN_STEP)
+
+
+def user_for_token(session, token: str | None) -> tuple[User, StaffSession] | None:
+    """The active user whose open, unexpired session has this token, and that session (for the
+    Flask-Login user loader). One query."""
+    if not token:
+        return None
+    found = session.execute(_BY_TOKEN, {"digest": token_digest(token)}).unique().one_or_none()
+    if found is None:
+        return None
+    user, row = found
+    if _expired(row, utcnow()):
+        return None
+    user.session_token, user.current_session_id = token, row.id
+    return user, row
+
+
+def seen_due(row: StaffSession) -> bool:
+    """Whether the session's last_seen_at should be written now (at most once a minute)."""
+    return (utcnow() - row.last_seen_at).total_seconds() >= SESSION_SEEN_STEP
+
+
+def sessions_for(session, user: User) -> list[StaffSession]:
+    """The person's open sessions (not ended, not timed out), newest first."""
+    now = utcnow()
+    rows = session.scalars(select(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .order_by(StaffSession.created_at.desc(), StaffSession.id.desc()))
+    return [row for row in rows if not _expired(row, now)]
+
+
+def end_session(session, user: User, session_id: int, reason: str = "ended") -> StaffSession:
+    """End one of the person's own sessions (from their account page, or by signing out)."""
+    row = session.get(StaffSession, session_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("There is no session with that number on your account")
+    if row.ended_at is None:
+        row.ended_at, row.ended_reason = utcnow(), reason
+        record(session, user, "staff_session.ended", "staff_user", user.id, session_id=row.id, reason=reason)
+    return row
+
+
+def end_sessions(session, user: User, reason: str, keep_id: int | None = None) -> int:
+    """End every open session of the person (all but `keep_id`). Returns how many ended."""
+    ended = 0
+    for row in sessions_for(session, user):
+        if row.id != keep_id:
+            row.ended_at, row.ended_reason = utcnow(), reason
+            ended += 1
+    return ended
 
 
 def _check_roles(roles: list[str], ta_level: int | None) -> None:
@@ -101,7 +206,7 @@ def set_active(session, actor, user: User, active: bool) -> User:
     if actor is not None and getattr(actor, "id", None) == user.id and not active:
         raise IllegalTransition("You cannot disable your own account: ask another administrator")
     user.active = active
-    user.revoke_sessions()
+    end_sessions(session, user, "account disabled" if not active else "account enabled")
     record(session, actor, "staff_user.enabled" if active else "staff_user.disabled",
            "staff_user", user.id)
     return user
@@ -115,7 +220,7 @@ def change_password(session, user: User, current: str, new: str) -> None:
         raise Refusal(problems[0], field="new")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
-    user.revoke_sessions()
+    end_sessions(session, user, "password changed", keep_id=user.current_session_id)
     record(session, user, "staff_user.password_changed", "staff_user", user.id)
 
 
@@ -126,7 +231,7 @@ def set_password(session, actor, user: User, new: str) -> None:
         raise Refusal(problems[0], field="password")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
-    user.revoke_sessions()
+    end_sessions(session, user, "password set")
     record(session, actor, "staff_user.password_set", "staff_user", user.id)
 
 
@@ -225,9 +330,60 @@ def reset_two_factor(session, actor, user: User) -> None:
     user.totp_secret = None
     user.totp_last_counter = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    user.revoke_sessions()
+    end_sessions(session, user, "two-factor reset")
     record(session, actor, "staff_user.two_factor_reset", "staff_user", user.id)
 
 
 def list_staff(session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.active.desc(), User.name)))
+
+
+# Who must use two-factor sign-in ------------------------------------------------------------
+
+TWO_FACTOR_ROLES = "two_factor_roles"
+
+
+def two_factor_roles(session) -> list[str]:
+    """The roles an administrator requires two-factor sign-in for (the database setting)."""
+    row = session.get(SecuritySetting, TWO_FACTOR_ROLES)
+    return [r for r in (row.value if row else []) if r in ROLES]
+
+
+def two_factor_required(session, user: User) -> bool:
+    """Whether this person must pass a second factor: REQUIRE_MFA (the floor, for everyone), the
+    administrator's roles setting, or because they turned it on themselves."""
+    if user.totp_enabled or setting("REQUIRE_MFA"):
+        return True
+    required = set(two_factor_roles(session))
+    return bool(required & set(user.role_names))
+
+
+def set_two_factor_roles(session, actor, roles: list[str]) -> list[str]:
+    """An administrator requires two-factor sign-in for these roles (every role: all of them)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise Refusal(f"Unknown role: {', '.join(sorted(unknown))}", field="roles")
+    wanted = [r for r in ROLES if r in roles]
+    row = session.get(SecuritySetting, TWO_FACTOR_ROLES)
+    before = list(row.value) if row else []
+    if row is None:
+        row = SecuritySetting(name=TWO_FACTOR_ROLES)
+        session.add(row)
+    row.value, row.updated_at = wanted, utcnow()
+    row.updated_by = actor_label(actor)[1]
+    record(session, actor, "security_setting.changed", "security_setting", TWO_FACTOR_ROLES,
+           before=before, after=wanted)
+    return wanted
+
+
+def turn_off_two_factor(session, user: User) -> None:
+    """The person turns off the two-factor sign-in they turned on, if nothing requires it."""
+    if not user.totp_enabled:
+        raise IllegalTransition("Two-factor sign-in is not on for your account")
+    if setting("REQUIRE_MFA") or set(two_factor_roles(session)) & set(user.role_names):
+        raise IllegalTransition("You cannot turn off two-factor sign-in: the council requires it for "
+                                "your role")
+    user.totp_secret = None
+    user.totp_last_counter = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    record(session, user, "staff_user.two_factor_disabled", "staff_user", user.id)

@@ -20,10 +20,11 @@ from portal.auth.forms import (
     SecondFactorForm,
     SignInForm,
     StaffRolesForm,
+    TwoFactorRolesForm,
 )
 from portal.auth.models import User
 from portal.auth.roles import ADMIN, ROLES
-from portal.errors import Refusal
+from portal.errors import NotFound, Refusal
 from portal.extensions import db, limiter
 from portal.web.forms import ConfirmForm, refuse
 from portal.web.security import public, signed_in, staff
@@ -71,9 +72,10 @@ def login():
         else:
             next_url = session.get("next")
             session.clear()  # a new session at sign-in (no fixation)
+            services.start_session(db.session, user, request.headers.get("User-Agent"))
             login_user(user)
             session.permanent = True
-            if user.totp_enabled or current_app.config["REQUIRE_MFA"]:
+            if services.two_factor_required(db.session, user):
                 session["after_mfa"] = next_url
                 db.session.commit()
                 return redirect(url_for("auth.two_factor"), 303)
@@ -107,7 +109,9 @@ def two_factor():
     return render_template("auth/two_factor.html", form=form, error=error)
 
 
-def _two_factor_setup(user: User, form: SecondFactorForm):
+def _two_factor_setup(user: User, form: SecondFactorForm, *, signing_in: bool = True):
+    """The QR code and a code to confirm: at sign-in (when two-factor is required) or from the
+    person's account page (turning it on themselves)."""
     secret = session.get("totp_setup_secret")
     if not secret:
         secret = services.new_totp_secret()
@@ -120,14 +124,17 @@ def _two_factor_setup(user: User, form: SecondFactorForm):
         else:
             session.pop("totp_setup_secret", None)
             session["mfa_ok"] = True
-            services.record_sign_in(db.session, user, second_factor=True)
+            if signing_in:
+                services.record_sign_in(db.session, user, second_factor=True)
+                next_url = _safe_next(session.pop("after_mfa", None))
+            else:
+                next_url = url_for("auth.account")
             db.session.commit()
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   next_url=_safe_next(session.pop("after_mfa", None)))
+            return render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
     uri = services.totp_uri(user, secret, current_app.config["COUNCIL_NAME"] + " TECS")
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
-    return render_template("auth/two_factor_setup.html", form=form, qr=qr,
-                           secret=secret), 422 if form.errors else 200
+    return render_template("auth/two_factor_setup.html", form=form, qr=qr, secret=secret,
+                           signing_in=signing_in), 422 if form.errors else 200
 
 
 @bp.post("/sign-out")
@@ -152,7 +159,11 @@ def home():
 
 def _account_page(form: ConfirmForm, status: int = 200):
     left = services.recovery_codes_left(db.session, current_user)
-    return render_template("auth/account.html", recovery_codes_left=left, form=form), status
+    required = (current_app.config["REQUIRE_MFA"]
+                or bool(set(services.two_factor_roles(db.session)) & set(current_user.role_names)))
+    return render_template("auth/account.html", recovery_codes_left=left, form=form,
+                           sessions=services.sessions_for(db.session, current_user),
+                           two_factor_required=required), status
 
 
 @bp.route("/account", methods=["GET"])
@@ -172,7 +183,6 @@ def change_password():
             refuse(form, exc)
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # the cookie carries the new token
             flash("Your password has been changed. You have been signed out everywhere else.",
                   "success")
             return redirect(url_for("auth.account"), 303)
@@ -195,6 +205,51 @@ def new_recovery_codes():
     return _account_page(form, status=422)
 
 
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@staff()
+def two_factor_on():
+    """Turn on two-factor sign-in from the account page."""
+    if current_user.totp_enabled:
+        flash("Two-factor sign-in is already on for your account.", "info")
+        return redirect(url_for("auth.account"), 303)
+    return _two_factor_setup(current_user, SecondFactorForm(), signing_in=False)
+
+
+@bp.post("/account/two-factor/off")
+@staff()
+def two_factor_off():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.turn_off_two_factor(db.session, current_user)
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            flash("Two-factor sign-in is off.", "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(form, status=422)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@staff()
+def end_session(session_id: int):
+    """End one of the person's other sessions (another browser or device)."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if session_id == current_user.current_session_id:
+            form.form_errors.append("This is the session you are using: sign out instead")
+        else:
+            try:
+                services.end_session(db.session, current_user, session_id, reason="ended by the user")
+            except NotFound:
+                abort(404)
+            db.session.commit()
+            flash("That session has ended.", "success")
+            return redirect(url_for("auth.account"), 303)
+    return _account_page(form, status=422)
+
+
 # Administration of staff accounts ----------------------------------------------------------
 
 def _staff_or_404(user_id: int) -> User:
@@ -202,6 +257,26 @@ def _staff_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+@bp.route("/admin/security", methods=["GET", "POST"])
+@staff(ADMIN)
+def security_settings():
+    """Which roles must use two-factor sign-in (REQUIRE_MFA, when set, requires it of everyone)."""
+    form = TwoFactorRolesForm()
+    if request.method == "GET":
+        form.roles.data = services.two_factor_roles(db.session)
+    elif form.validate_on_submit():
+        try:
+            services.set_two_factor_roles(db.session, current_user, form.roles.data or [])
+        except Refusal as exc:
+            refuse(form, exc)
+        else:
+            db.session.commit()
+            flash("Two-factor sign-in settings saved.", "success")
+            return redirect(url_for("auth.security_settings"), 303)
+    return render_template("auth/security_settings.html", form=form,
+                           floor=current_app.config["REQUIRE_MFA"]), 422 if form.errors else 200
 
 
 @bp.get("/admin/staff")

@@ -59,26 +59,11 @@ def possible_duplicates(session, person: Person) -> list[Person]:
 
 
 def may_view(session, user, person_id: int) -> bool:
-    """Object-level rule for a person's record: triage, OTs and managers see anyone; others only
-    the people their own work touches (a referral they may open, an equipment order, a grant)."""
-    if user.has_role("triage_officer", "occupational_therapist", "manager"):
-        return True
-    if user.has_role("trusted_assessor"):
-        from portal.referrals.services import can_open, for_person
+    """Whether the member of staff may see any part of this person's record now (the rule and the
+    parts are `portal.people.access.access_to`)."""
+    from portal.people.access import access_to
 
-        if any(can_open(user, r) for r in for_person(session, person_id)):
-            return True
-    if user.has_role("stores_officer"):
-        from portal.equipment.models import Order
-
-        if session.scalar(select(Order.id).where(Order.person_id == person_id).limit(1)) is not None:
-            return True
-    if user.has_role("dfg_caseworker"):
-        from portal.dfg.models import DfgCase
-
-        if session.scalar(select(DfgCase.id).where(DfgCase.person_id == person_id).limit(1)) is not None:
-            return True
-    return False
+    return bool(access_to(session, user, person_id))
 
 
 def view_person(session, actor, person_id: int, purpose: str = "view") -> Person:

@@ -64,7 +64,8 @@ def has_role(user, roles: Iterable[str]) -> bool:
 def _mfa_pending() -> bool:
     if session.get("mfa_ok"):
         return False
-    return bool(current_app.config["REQUIRE_MFA"] or current_user.totp_enabled)
+    return bool(current_app.config["REQUIRE_MFA"] or current_user.totp_enabled
+                or getattr(current_user, "two_factor_required", False))
 
 
 def enforce_access():

@@ -43,7 +43,8 @@ from portal.equipment.services.allowed import (
 from portal.equipment.services.assets import clean_asset
 from portal.equipment.services.ledger import actor_id, asset_move, change_level, move
 from portal.equipment.services.stock import clean_counted
-from portal.errors import NotFound, OutOfStock, Refusal, VersionClash, check_version
+from portal.errors import NotAllowed, NotFound, OutOfStock, Refusal, VersionClash, check_version
+from portal.people.access import access_to, may_order_for
 from portal.people.models import Person
 from portal.sql import insert_ignore, move_state, new_submission_key
 from portal.timeutil import london_date, today, utcnow
@@ -97,6 +98,9 @@ def raise_order(session, actor, *, store_id: int, priority: str, lines: list[Lin
         person = session.get(Person, person_id)
         if person is None:
             raise NotFound("There is no person with that id.")
+        if not may_order_for(session, actor, person_id):
+            raise NotAllowed("You can order equipment only for someone whose referral or assessment "
+                             "you may open.")
         locality = person.locality
     else:
         org = session.get(BorrowerOrganisation, organisation_id)
@@ -387,6 +391,9 @@ def deliver_order(session, actor, order_id: int, *, at: datetime | None = None,
 def request_collection(session, actor, order_id: int, reason: str, *, amnesty_id: int | None = None,
                        now: datetime | None = None, expected_version: int | None = None) -> Order:
     order = _load(session, actor, order_id, "collection", expected_version)
+    if order.person_id is not None and not isinstance(actor, str | None) and not access_to(
+            session, actor, order.person_id):
+        raise NotAllowed("You can ask for a collection only from someone whose record you may see.")
     if reason not in COLLECTION_REASONS:
         raise Refusal("Select why it is being collected.", field="reason")
     now = now or utcnow()

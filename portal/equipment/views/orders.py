@@ -39,6 +39,7 @@ from portal.equipment.views._common import (
 )
 from portal.errors import NotFound
 from portal.extensions import db
+from portal.people.access import may_order_for, person_view_for, record_refusal
 from portal.people.models import Person
 from portal.sql import new_submission_key
 from portal.timeutil import now, today
@@ -68,6 +69,10 @@ def order_new():
     person_id = id_arg("person")
     organisation_id = id_arg("organisation")
     person = _get(Person, person_id) if person_id else None
+    if person is not None and not may_order_for(db.session, current_user, person.id):
+        record_refusal(db.session, current_user, request.endpoint, "person", person.id)
+        db.session.commit()
+        raise NotFound("That record does not exist. Check the link or go back to the list.")
     organisation = _get(BorrowerOrganisation, organisation_id) if organisation_id and not person else None
     if person is None and organisation is None:
         raise NotFound("Open the order form from a person's record (the link carries who it is for).")
@@ -98,7 +103,7 @@ def order_new():
 
 def _order_page(item: Order, *, form=None, status: int = 200):
     """The order page; `form` is the one that was sent, shown again with its errors."""
-    person = db.session.get(Person, item.person_id) if item.person_id else None
+    person = person_view_for(db.session, current_user, item.person_id, f"order {item.id}")
     asset_status = dict(db.session.execute(
         select(Asset.id, Asset.status).where(Asset.id.in_([ln.asset_id for ln in item.lines if ln.asset_id])))
         .all())
@@ -119,7 +124,9 @@ def _order_page(item: Order, *, form=None, status: int = 200):
 @bp.get("/orders/<int:order_id>")
 @staff(*READERS)
 def order(order_id):
-    return _order_page(_get(Order, order_id))
+    page = _order_page(_get(Order, order_id))
+    db.session.commit()  # the audit row of the view
+    return page
 
 
 def _order_action(order_id: int, form, call, message):

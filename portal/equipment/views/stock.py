@@ -39,7 +39,7 @@ from portal.equipment.views._common import (
 )
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.people.models import Person
+from portal.people.access import person_view_for
 from portal.timeutil import now, today
 from portal.web.filters import format_money
 from portal.web.forms import ConfirmForm
@@ -141,7 +141,7 @@ def store_add_asset(store_id):
 
 def _asset_page(item: Asset, *, form=None, action: str | None = None, status: int = 200):
     """The asset page; `form` is the one sent for `action`, shown again with its errors."""
-    borrower = db.session.get(Person, item.person_id) if item.person_id else None
+    borrower = person_view_for(db.session, current_user, item.person_id, f"asset {item.asset_tag}")
     organisation = db.session.get(BorrowerOrganisation, item.organisation_id) if item.organisation_id else None
     current_order = services.current_order_id(db.session, item.id)
     forms = {"repair": ReasonForm(formdata=None), "retire": ReasonForm(formdata=None),
@@ -161,7 +161,9 @@ def _asset_page(item: Asset, *, form=None, action: str | None = None, status: in
 @bp.get("/assets/<int:asset_id>")
 @staff(*READERS)
 def asset(asset_id):
-    return _asset_page(_get(Asset, asset_id))
+    page = _asset_page(_get(Asset, asset_id))
+    db.session.commit()  # the audit row of the view
+    return page
 
 
 @bp.get("/assets/<int:asset_id>/label")

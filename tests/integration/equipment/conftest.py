@@ -40,8 +40,23 @@ def make_world(session, actor="test"):
                     communication_needs=[], tenure="owner")
     session.add(person)
     session.flush()
+    _referrals_for(session, person, actor)
     return {"north": north, "south": south, "hoist": hoist, "commode": commode, "rail": rail, "kit": kit,
             "person": person}
+
+
+def _referrals_for(session, person, actor):
+    """The work that lets a prescriber order for the person: a referral waiting for an OT and one
+    waiting for a trusted assessor (level 3), both needing equipment."""
+    from portal.referrals import services as referrals
+
+    for route in ("occupational_therapist", "trusted_assessor"):
+        referral, _ = referrals.create_referral(
+            session, actor, person=person, source="gp", needs=["equipment"], help_wanted="Equipment at home",
+            submission_key=referrals.new_submission_key(), priority="routine", suggested_priority="routine")
+        referral.state, referral.route, referral.complex, referral.ta_level_required = (
+            "awaiting_assessment", route, False, 3)
+    session.flush()
 
 
 @pytest.fixture

@@ -318,3 +318,148 @@ def test_a_wrong_code_at_two_factor_setup_is_shown_on_the_code_field(app, client
                                               "Enter the code your app shows now")
     db_session.refresh(user)
     assert user.totp_enabled is False
+
+
+# Sessions: one row and one token per sign-in ------------------------------------------------
+
+def _second_client(app):
+    other = app.test_client()
+    return other
+
+
+def _sign_in_with(client, user):
+    page = client.get("/sign-in")
+    return client.post("/sign-in", data={"email": user.email, "password": PASSWORD,
+                                         "csrf_token": csrf_from(page.text)})
+
+
+def test_every_sign_in_gets_its_own_session_and_token(app, client, staff, db_session):
+    user = staff.login_as("manager")
+    other = _second_client(app)
+    assert _sign_in_with(other, user).status_code == 303
+    rows = services.sessions_for(db_session, user)
+    assert len(rows) == 2 and rows[0].token_hash != rows[1].token_hash
+    with client.session_transaction() as a, other.session_transaction() as b:
+        assert a["_user_id"] != b["_user_id"]
+    # signing out of one browser leaves the other signed in
+    client.post("/sign-out", data={"csrf_token": staff.csrf()})
+    assert client.get("/staff").status_code == 303
+    assert other.get("/staff").status_code == 200
+    assert len(services.sessions_for(db_session, user)) == 1
+
+
+def test_a_person_sees_and_ends_their_other_sessions(app, client, staff, db_session):
+    user = staff.login_as("manager")
+    other = _second_client(app)
+    _sign_in_with(other, user)
+    page = client.get("/account")
+    assert "Where you are signed in" in page.text and "This browser" in page.text
+    mine = next(r for r in services.sessions_for(db_session, user)
+                if f"/account/sessions/{r.id}/end" not in page.text)
+    theirs = next(r for r in services.sessions_for(db_session, user) if r.id != mine.id)
+    resp = client.post(f"/account/sessions/{theirs.id}/end", data={"csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 303
+    assert other.get("/staff").status_code == 303  # that browser is signed out
+    assert client.get("/staff").status_code == 200
+    own = client.post(f"/account/sessions/{mine.id}/end", data={"csrf_token": csrf_from(page.text)})
+    assert own.status_code == 422 and "sign out instead" in own.text
+
+
+def test_someone_elses_session_cannot_be_ended(app, client, staff, db_session):
+    victim = staff.create("manager")
+    other = _second_client(app)
+    _sign_in_with(other, victim)
+    victims = services.sessions_for(db_session, victim)[0]
+    staff.login_as("manager")
+    resp = client.post(f"/account/sessions/{victims.id}/end", data={"csrf_token": staff.csrf()})
+    assert resp.status_code == 404
+    assert other.get("/staff").status_code == 200
+
+
+def test_disabling_an_account_ends_all_its_sessions(app, client, staff, db_session):
+    user = staff.create("manager")
+    other = _second_client(app)
+    _sign_in_with(other, user)
+    admin = staff.create("admin")
+    services.set_active(db_session, admin, user, False)
+    db_session.commit()
+    assert services.sessions_for(db_session, user) == []
+    assert other.get("/staff").status_code == 303
+
+
+def test_the_session_limit_counts_from_sign_in_on_the_server_too(app, client, staff, db_session,
+                                                                 monkeypatch):
+    from datetime import timedelta
+
+    from portal.auth.models import StaffSession
+
+    user = staff.login_as("manager")
+    row = services.sessions_for(db_session, user)[0]
+    row.created_at -= app.config["PERMANENT_SESSION_LIFETIME"] + timedelta(minutes=1)
+    db_session.commit()
+    # recent activity does not extend it: the row is past the absolute limit, whatever the cookie says
+    with client.session_transaction() as sess:
+        sess["signed_in_at"] = sess["last_seen"] = int(__import__("time").time())
+    assert client.get("/staff").status_code == 303
+    assert db_session.get(StaffSession, row.id).ended_at is None
+    assert services.sessions_for(db_session, user) == []
+
+
+# Two-factor sign-in: turned on by the person, required by an administrator -------------------
+
+def test_staff_turn_on_two_factor_from_their_account(client, staff, db_session):
+    user = staff.login_as("stores_officer")
+    account = client.get("/account")
+    assert "Turn on two-factor sign-in" in account.text
+    setup = client.get("/account/two-factor")
+    assert setup.status_code == 200 and "Set up two-factor sign-in" in setup.text
+    with client.session_transaction() as sess:
+        secret = sess["totp_setup_secret"]
+    wrong = client.post("/account/two-factor", data={"code": "000000", "csrf_token": csrf_from(setup.text)})
+    assert wrong.status_code == 422 and "The code is wrong" in wrong.text
+    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now(),
+                                                    "csrf_token": csrf_from(setup.text)})
+    assert "Save your recovery codes" in done.text
+    db_session.expire_all()
+    assert db_session.get(User, user.id).totp_enabled
+    client.post("/sign-out", data={"csrf_token": staff.csrf()})
+    resp = staff.sign_in(user)
+    assert resp.headers["Location"] == "/sign-in/two-factor"
+    assert client.get("/staff").status_code == 303
+
+
+def test_an_administrator_requires_two_factor_for_a_role(client, staff, db_session):
+    stores = staff.create("stores_officer")
+    triage = staff.create("triage_officer")
+    staff.login_as("admin")
+    page = client.get("/admin/security")
+    assert page.status_code == 200
+    bad = client.post("/admin/security", data={"roles": ["nobody"], "csrf_token": csrf_from(page.text)})
+    assert bad.status_code == 422
+    ok = client.post("/admin/security", data={"roles": ["stores_officer"], "csrf_token": csrf_from(page.text)})
+    assert ok.status_code == 303
+    assert services.two_factor_roles(db_session) == ["stores_officer"]
+    assert services.two_factor_required(db_session, stores) is True
+    assert services.two_factor_required(db_session, triage) is False
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "security_setting.changed")) == 1
+    client.post("/sign-out", data={"csrf_token": staff.csrf()})
+    resp = staff.sign_in(stores)
+    assert resp.headers["Location"] == "/sign-in/two-factor"
+    assert "Set up two-factor sign-in" in client.get("/sign-in/two-factor").text
+    assert client.get("/staff").status_code == 303  # no way round the setup
+    client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/sign-in/two-factor").text)})
+    assert staff.sign_in(triage).headers["Location"] == "/staff"
+
+
+def test_two_factor_that_is_required_cannot_be_turned_off(db_session, staff):
+    user = staff.create("stores_officer")
+    services.enable_totp(db_session, user, secret := services.new_totp_secret(), pyotp.TOTP(secret).now())
+    services.set_two_factor_roles(db_session, "test", ["stores_officer"])
+    with pytest.raises(IllegalTransition, match="requires it for your role"):
+        services.turn_off_two_factor(db_session, user)
+    services.set_two_factor_roles(db_session, "test", [])
+    services.turn_off_two_factor(db_session, user)
+    assert user.totp_enabled is False
+    with pytest.raises(Refusal, match="Unknown role: nobody"):
+        services.set_two_factor_roles(db_session, "test", ["nobody"])

@@ -9,6 +9,8 @@ from tests.conftest import csrf_from
 def test_person_record_adds_contacts_and_consent_with_audit(client, staff, make_referral, db_session):
     staff.login_as("occupational_therapist")
     referral = make_referral()
+    referral.route = "occupational_therapist"  # an OT's work: a referral routed to OTs
+    db_session.commit()
     url = f"/people/{referral.person_id}"
     page = client.get(url)
     assert page.status_code == 200 and "Every time someone opens this record it is logged" in page.text

@@ -1,0 +1,194 @@
+"""Who may see which part of a person's record (DESIGN.md 6): the one rule every page that shows
+a person uses.
+
+Access comes from current work, never from having created something:
+- a referral the member of staff may open (triage officers: every referral; a trusted assessor or
+  OT: their own and their pool's, as `referrals.can_open` says) gives the whole record; a manager
+  sees every record (oversight);
+- an OT also sees the person on a DFG case they made the recommendation on, or that waits for one;
+- the stores team sees name, address, access notes and items on loan while there is an order to
+  reserve, deliver or collect, or something on loan (not after the order is collected or cancelled);
+- a telecare installer sees the name, address and key safe location for a job assigned to them,
+  until TELECARE_ACCESS_DAYS after it is done;
+- a DFG caseworker sees name, address and the case while it is open, and for DFG_CLOSED_ACCESS_DAYS
+  after it is closed.
+
+`access_to` returns WHICH parts; an empty set means the person may not be shown at all. Every
+view of a person is audited ("person.viewed"); a refused request is a security event
+("security.refused", the route and the id, never the data).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.audit.services import record
+from portal.auth.roles import (
+    DFG_CASEWORKER,
+    MANAGER,
+    OCCUPATIONAL_THERAPIST,
+    STORES_OFFICER,
+    TELECARE_INSTALLER,
+    TRIAGE_OFFICER,
+    TRUSTED_ASSESSOR,
+)
+from portal.config import setting
+from portal.people.models import Person
+from portal.timeutil import utcnow
+
+# The parts of a record. WHOLE is everything (with the feature sections below it).
+WHOLE = "whole"
+NAME = "name"
+ADDRESS = "address"
+ACCESS_NOTES = "access_notes"
+LOANS = "loans"  # the "Equipment on loan" section
+TELECARE = "telecare"  # the job's key safe location, the "Telecare" section
+DFG = "dfg"  # the DFG case
+
+STORES_PARTS = frozenset({NAME, ADDRESS, ACCESS_NOTES, LOANS})
+INSTALLER_PARTS = frozenset({NAME, ADDRESS, TELECARE})
+DFG_PARTS = frozenset({NAME, ADDRESS, DFG})
+ALL_PARTS = frozenset({WHOLE, NAME, ADDRESS, ACCESS_NOTES, LOANS, TELECARE, DFG})
+
+
+# Stores work on an order in these states: reserve or deliver it, or collect what is on loan.
+STORES_ORDER_STATES = ("requested", "reserved", "delivered", "collection_requested")
+
+# The person-record sections (registered by title) and the part each one needs.
+SECTION_PARTS = {"Equipment on loan": LOANS, "Telecare": TELECARE}
+
+
+def _is_staff(user) -> bool:
+    return user is not None and not isinstance(user, str) and getattr(user, "is_authenticated", False)
+
+
+def _referral_access(session, user, person_id: int) -> bool:
+    from portal.referrals.models import Referral
+    from portal.referrals.services import can_open
+
+    referrals = session.scalars(select(Referral).where(Referral.person_id == person_id))
+    return any(can_open(user, r) for r in referrals)
+
+
+def _stores_access(session, person_id: int) -> bool:
+    from portal.equipment.models import Asset, Order
+
+    if session.scalar(select(Order.id).where(Order.person_id == person_id,
+                                             Order.state.in_(STORES_ORDER_STATES)).limit(1)) is not None:
+        return True
+    return session.scalar(select(Asset.id).where(Asset.person_id == person_id).limit(1)) is not None
+
+
+def _installer_access(session, user, person_id: int) -> bool:
+    from portal.telecare.models import OPEN_JOB_STATES, Job
+
+    since = utcnow() - timedelta(days=setting("TELECARE_ACCESS_DAYS"))
+    stmt = select(Job.id).where(
+        Job.person_id == person_id, Job.installer_id == user.id,
+        Job.state.in_(OPEN_JOB_STATES) | ((Job.state == "completed") & (Job.completed_at >= since)))
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def _dfg_access(session, person_id: int) -> bool:
+    from portal.dfg.models import CLOSED_STATES, DfgCase
+
+    since = utcnow() - timedelta(days=setting("DFG_CLOSED_ACCESS_DAYS"))
+    stmt = select(DfgCase.id).where(
+        DfgCase.person_id == person_id,
+        DfgCase.state.not_in(CLOSED_STATES) | (DfgCase.state_changed_at >= since))
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def _ot_dfg_access(session, user, person_id: int) -> bool:
+    from portal.dfg.models import CLOSED_STATES, DfgCase
+
+    stmt = select(DfgCase.id).where(
+        DfgCase.person_id == person_id, DfgCase.state.not_in(CLOSED_STATES),
+        (DfgCase.ot_user_id == user.id) | (DfgCase.state == "ot_recommendation"))
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def access_to(session, user, person_id: int | None) -> frozenset[str]:
+    """The parts of this person's record the member of staff may see now (empty: none)."""
+    if person_id is None or not _is_staff(user):
+        return frozenset()
+    if user.has_role(MANAGER):
+        return ALL_PARTS
+    if user.has_role(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST) and (
+            _referral_access(session, user, person_id)
+            or (user.has_role(OCCUPATIONAL_THERAPIST) and _ot_dfg_access(session, user, person_id))):
+        return ALL_PARTS
+    parts: set[str] = set()
+    if user.has_role(STORES_OFFICER) and _stores_access(session, person_id):
+        parts |= STORES_PARTS
+    if user.has_role(TELECARE_INSTALLER) and _installer_access(session, user, person_id):
+        parts |= INSTALLER_PARTS
+    if user.has_role(DFG_CASEWORKER) and _dfg_access(session, person_id):
+        parts |= DFG_PARTS
+    return frozenset(parts)
+
+
+def may_order_for(session, user, person_id: int) -> bool:
+    """Raising an equipment order for a person needs a referral (and its assessment) that the
+    prescriber may open. A label actor (the demo seeder, a command) acts for the service."""
+    if user is None or isinstance(user, str):
+        return True
+    return _referral_access(session, user, person_id)
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """The part of a person's record one member of staff may see: what is not theirs to see is None.
+    Templates read this, never the Person row, wherever a person is shown outside their record."""
+
+    id: int
+    parts: frozenset[str]
+    full_name: str | None = None
+    given_name: str | None = None
+    address_line_1: str | None = None
+    address_line_2: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    access_notes: str | None = None
+
+    def may_see(self, part: str) -> bool:
+        return WHOLE in self.parts or part in self.parts
+
+    @property
+    def address(self) -> str:
+        return ", ".join(p for p in (self.address_line_1, self.address_line_2, self.town, self.postcode) if p)
+
+
+def person_view(person: Person, parts: frozenset[str]) -> PersonView:
+    """Only the fields the parts allow."""
+    whole = WHOLE in parts
+    named = whole or NAME in parts
+    placed = whole or ADDRESS in parts
+    return PersonView(
+        id=person.id, parts=parts,
+        full_name=person.full_name if named else None, given_name=person.given_name if named else None,
+        address_line_1=person.address_line_1 if placed else None,
+        address_line_2=person.address_line_2 if placed else None,
+        town=person.town if placed else None, postcode=person.postcode if placed else None,
+        access_notes=person.notes if (whole or ACCESS_NOTES in parts) else None,
+    )
+
+
+def person_view_for(session, user, person_id: int | None, purpose: str) -> PersonView | None:
+    """The part of the person this member of staff may see, audited as a view of the record for
+    `purpose` ("order 12"); None when they may see nothing of them (or there is no person)."""
+    if person_id is None:
+        return None
+    parts = access_to(session, user, person_id)
+    person = session.get(Person, person_id) if parts else None
+    if person is None:
+        return None
+    record(session, user, "person.viewed", "person", person.id, purpose=purpose, parts=sorted(parts))
+    return person_view(person, parts)
+
+
+def record_refusal(session, user, route: str, entity_type: str, entity_id) -> None:
+    """A refused object request (a 404 or 403 on a record the user may not open), as a security
+    event: the route and the id, never the data."""
+    record(session, user, "security.refused", entity_type, entity_id, route=route)
