@@ -70,6 +70,8 @@ def start_assessment(page, base_url, urgent_label: str):
     page.get_by_role("button", name="Continue").click()
     page.get_by_label(urgent_label).check()
     page.get_by_role("button", name="Continue").click()
+    # the next question has loaded (with JavaScript, htmx swaps it in after the click returns)
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Is anyone at risk right now?")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
