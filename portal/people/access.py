@@ -5,6 +5,7 @@ Access comes from current work, never from having created something:
 - a referral the member of staff may open (triage officers: every referral; a trusted assessor or
   OT: their own and their pool's, as `referrals.can_open` says) gives the whole record; a manager
   sees every record (oversight);
+- a triage officer sees both records an identity check compares (deciding it is their work);
 - an OT also sees the person on a DFG case they made the recommendation on, or that waits for one;
 - the stores team sees name, address, access notes and items on loan while there is an order to
   reserve, deliver or collect, or something on loan (not after the order is collected or cancelled);
@@ -100,6 +101,15 @@ def _dfg_access(session, person_id: int) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
+def _identity_access(session, person_id: int) -> bool:
+    """An identity check is a triage officer's work on both records it compares."""
+    from portal.people.models import IdentityCheck
+
+    stmt = select(IdentityCheck.id).where(
+        (IdentityCheck.person_id == person_id) | (IdentityCheck.existing_person_id == person_id))
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def _ot_dfg_access(session, user, person_id: int) -> bool:
     from portal.dfg.models import CLOSED_STATES, DfgCase
 
@@ -117,6 +127,7 @@ def access_to(session, user, person_id: int | None) -> frozenset[str]:
         return ALL_PARTS
     if user.has_role(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST) and (
             _referral_access(session, user, person_id)
+            or (user.has_role(TRIAGE_OFFICER) and _identity_access(session, person_id))
             or (user.has_role(OCCUPATIONAL_THERAPIST) and _ot_dfg_access(session, user, person_id))):
         return ALL_PARTS
     parts: set[str] = set()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.equipment import seed, services
 from portal.equipment.models import Asset, Kit, Movement, Order, Product
 from portal.equipment.services import LineRequest
-from portal.errors import Conflict, OutOfStock, Refusal
+from portal.errors import Conflict, NotAllowed, OutOfStock, Refusal
 from portal.timeutil import today
 from tests.conftest import csrf_from
 
@@ -175,8 +175,8 @@ def test_only_an_ot_or_a_level_4_trusted_assessor_orders_a_hoist(db_session, res
     assert _order(db_session, w, actor=level_3, product="commode").state == "requested"
     assert _order(db_session, w, actor=staff.create("trusted_assessor", level=4)).state == "requested"
     assert _order(db_session, w, actor=staff.create("occupational_therapist")).state == "requested"
-    stores = staff.create("stores_officer")
-    with pytest.raises(Refusal, match="can only be ordered by"):
+    stores = staff.create("stores_officer")  # stores officers order for organisations, never for a resident
+    with pytest.raises(NotAllowed, match="only for someone whose referral or assessment you may open"):
         _order(db_session, w, actor=stores)
     db_session.execute(update(Product).where(Product.id == w["hoist"].id).values(prescriber="occupational_therapist"))
     db_session.expire_all()
