@@ -45,3 +45,16 @@ def test_no_cdn_references():
         for path in (ROOT / folder).rglob("*"):
             if path.is_file() and path.suffix in {".html", ".py", ".mjs", ".js", ".css"}:
                 assert not re.search(r"https?://(unpkg|cdn\.|cdnjs|code\.jquery)", path.read_text())
+
+
+def test_no_module_holds_two_concerns():
+    """A module past 700 lines usually holds two concerns: split it along its seams."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "portal").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 700}
+    assert long == {}
+
+
+def test_no_view_answers_a_person_with_a_bare_400():
+    """What a person can cause comes back on their form (portal.web.forms.refuse), never abort(400)."""
+    bare = [str(p.relative_to(ROOT)) for p in (ROOT / "portal").rglob("*.py") if "abort(400)" in p.read_text()]
+    assert bare == []
