@@ -6,6 +6,7 @@ test_fuzz_forms.py."""
 import pytest
 from argon2 import PasswordHasher
 
+from portal.sql import new_submission_key
 from portal.telecare import services
 from portal.telecare.forms import (
     BatchForm,
@@ -19,7 +20,6 @@ from portal.telecare.forms import (
     ScheduleForm,
     TapForm,
 )
-from portal.sql import new_submission_key
 from portal.web.security import access_rule
 from tests.integration.proof.test_fuzz_forms import Step, field_names, fuzz
 from tests.integration.telecare.conftest import make_world
@@ -74,9 +74,8 @@ def test_fuzz_every_job_form(app, client, staff, db_session, action):
     role = _role(app, action)
     user = fitter if role == "telecare_installer" else staff.create(role)
     db_session.commit()
-    state = next((s for s in MORE_STATES
-                  if action in services.allowed_actions(user, build_job(db_session, make_world(db_session), fitter, s))),
-                 None)
+    state = next((s for s in MORE_STATES if action in services.allowed_actions(
+        user, build_job(db_session, make_world(db_session), fitter, s))), None)
     assert state is not None, f"{action} is never open"
     db_session.rollback()
     assert staff.sign_in(user).status_code == 303
