@@ -1,5 +1,6 @@
 """Public side of referrals: ask for help (with or without a self-assessment), follow a request."""
 
+import re
 from datetime import date
 
 from flask import redirect, render_template, request, session, url_for
@@ -107,7 +108,9 @@ def public_check():
         session.modified = True
         form.submission_key.data = journey["submission_key"]
     elif form.validate_on_submit():
-        referral = _submit(journey, form.submission_key.data or journey.get("submission_key", ""))
+        posted = form.submission_key.data or ""  # a key we issued, or the journey's own
+        key = posted if re.fullmatch(r"[0-9a-f]{32}", posted) else journey.get("submission_key", "")
+        referral = _submit(journey, key)
         db.session.commit()
         session.pop("help", None)
         session["help_done"] = referral.reference

@@ -148,3 +148,18 @@ def test_fuzz_identity_decisions(app, client, staff, db_session, decision):
 
     fuzz(client, token, make, max_examples=20)
 
+
+
+def test_a_nul_byte_in_an_identity_reason_is_a_form_error_not_a_500(app, client, staff, db_session):
+    """Found by fuzzing on PostgreSQL, which cannot store a NUL byte: the save was a 500."""
+    from tests.integration.proof.test_fuzz_forms import snapshot
+
+    user = staff.create("triage_officer")
+    check = build_check(db_session, "test", "open", 9434765919)
+    assert staff.sign_in(user).status_code == 303
+    token = staff.csrf(f"/people/identity-checks/{check.id}")
+    before = snapshot()
+    resp = client.post(f"/people/identity-checks/{check.id}/same",
+                       data={"csrf_token": token, "version": check.version, "same_reason": "Rang her\x00 back"})
+    assert resp.status_code == 422 and "Remove the unusual characters from this answer" in resp.text
+    assert "govuk-error-summary" in resp.text and snapshot() == before

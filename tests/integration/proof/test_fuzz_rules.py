@@ -175,5 +175,6 @@ def test_routing_to_a_trusted_assessor_needs_the_level(client, staff, db_session
     resp = client.post(f"/referrals/{referral.id}/route", data={
         "csrf_token": token, "version": str(referral.version), "route-route_to": "trusted_assessor",
         "route-complex_case": "no", "route-reason": "Straightforward bath board"})
-    refused_on(resp, "route-ta_level_required", "Select the trusted assessor level needed", "Straightforward bath board")
+    refused_on(resp, "route-ta_level_required", "Select the trusted assessor level needed",
+               "Straightforward bath board")
     assert snapshot() == before
