@@ -111,9 +111,14 @@ class OrderForm(FlaskForm):
                           validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Raise order", widget=GovSubmitInput())
 
-    def validate_product_1(self, field):
-        if not field.data and not self.kit_id.data:
-            raise ValidationError("Select a product or a kit")
+    def validate(self, extra_validators=None) -> bool:
+        """A product or a kit; checked here because product_1 is Optional(), which skips the
+        field's own validators when it is left empty."""
+        valid = super().validate(extra_validators)
+        if not self.product_1.data and not self.kit_id.data and not self.product_1.errors:
+            self.product_1.errors.append("Select a product or a kit")
+            return False
+        return valid
 
 
 class VersionForm(FlaskForm):

@@ -1,37 +1,43 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from portal.people.models import CONTACT_ROLES, NHS_NUMBER_OWNERS
 
 
+def no_nul(form, field):
+    """A NUL byte cannot be stored (PostgreSQL refuses it): say so, rather than fail the save."""
+    if "\x00" in (field.data or ""):
+        raise ValidationError("Remove the unusual characters from this answer")
+
+
 class ContactForm(FlaskForm):
     name = StringField("Name", widget=GovTextInput(), validators=[InputRequired("Enter the contact's name"),
-                                                                    Length(max=160)])
+                                                                    Length(max=160), no_nul])
     role = SelectField("Role", choices=list(CONTACT_ROLES.items()), widget=GovSelect(),
                        validators=[InputRequired("Select the contact's role")])
     relationship_to_person = StringField("Relationship (optional)", widget=GovTextInput(),
                                          description="For example daughter, neighbour",
-                                         validators=[Optional(), Length(max=80)])
+                                         validators=[Optional(), Length(max=80), no_nul])
     phone = StringField("Phone number", widget=GovTextInput(), validators=[InputRequired("Enter a phone number"),
-                                                                           Length(max=40)])
+                                                                           Length(max=40), no_nul])
     email = StringField("Email (optional)", widget=GovTextInput(),
                         validators=[Optional(), Email("Enter an email address in the correct format"),
-                                    Length(max=254)])
+                                    Length(max=254), no_nul])
     submit = SubmitField("Add contact", widget=GovSubmitInput())
 
 
 class ConsentForm(FlaskForm):
     what = StringField("What was agreed", widget=GovTextInput(),
                        description="For example sharing information with the telecare monitoring centre",
-                       validators=[InputRequired("Enter what was agreed"), Length(max=200)])
+                       validators=[InputRequired("Enter what was agreed"), Length(max=200), no_nul])
     given_by = StringField("Given by", widget=GovTextInput(),
                            description="The person, or who decided in their best interest",
-                           validators=[InputRequired("Enter who gave consent"), Length(max=160)])
+                           validators=[InputRequired("Enter who gave consent"), Length(max=160), no_nul])
     capacity_note = TextAreaField("Capacity (optional)", widget=GovTextArea(),
                                   description="How capacity was judged, or the best-interest decision",
-                                  validators=[Optional(), Length(max=2000)])
+                                  validators=[Optional(), Length(max=2000), no_nul])
     submit = SubmitField("Record consent", widget=GovSubmitInput())
 
 
@@ -40,7 +46,7 @@ class IdentitySameForm(FlaskForm):
     referral = HiddenField()
     same_reason = TextAreaField("How you know (optional)", widget=GovTextArea(),
                                 description="For example, confirmed the address with the person on the phone",
-                                validators=[Optional(), Length(max=2000)])
+                                validators=[Optional(), Length(max=2000), no_nul])
     submit = SubmitField("Same person: join the records", widget=GovSubmitInput())
 
 
@@ -52,5 +58,5 @@ class IdentityDifferentForm(FlaskForm):
                                   validators=[InputRequired("Select whose NHS number it is")])
     reason = TextAreaField("How you know they are different people", widget=GovTextArea(),
                            validators=[InputRequired("Enter how you know they are different people"),
-                                       Length(max=2000)])
+                                       Length(max=2000), no_nul])
     submit = SubmitField("Different people: keep the records apart", widget=GovSubmitInput())

@@ -26,6 +26,22 @@ from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, ROUTES, SOURCES
 from portal.web.widgets import DateInput
 
 
+def _blank(field) -> bool:
+    return not (field.data or "").strip()
+
+
+def needed(*rules) -> bool:
+    """Answers that another answer makes necessary: each rule is (missing, field, message).
+
+    Checked after the fields' own validators, in the form's validate(): an empty field with
+    Optional() stops its validator chain, inline validate_<field> methods included, so a
+    "needed when..." rule written there never runs when the answer is left out."""
+    missing = [(field, message) for is_missing, field, message in rules if is_missing and not field.errors]
+    for field, message in missing:
+        field.errors.append(message)
+    return not missing
+
+
 class VersionedForm(FlaskForm):
     version = HiddenField()
 
@@ -70,9 +86,10 @@ class RouteForm(VersionedForm):
         if self.route_to.data == "trusted_assessor" and field.data == "yes":
             raise ValidationError("A complex case must go to an occupational therapist")
 
-    def validate_ta_level_required(self, field):
-        if self.route_to.data == "trusted_assessor" and field.data not in ("3", "4"):
-            raise ValidationError("Select the trusted assessor level needed")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return needed((self.route_to.data == "trusted_assessor" and self.ta_level_required.data not in ("3", "4"),
+                       self.ta_level_required, "Select the trusted assessor level needed")) and valid
 
 
 class CloseForm(VersionedForm):
@@ -135,9 +152,10 @@ class ProfessionalReferralForm(FlaskForm):
                                               widget=GovCheckboxesInput(), validators=[Optional()])
     submit = SubmitField("Send referral", widget=GovSubmitInput())
 
-    def validate_discharge_date(self, field):
-        if self.source.data == "hospital_discharge" and not field.data:
-            raise ValidationError("Enter the planned discharge date")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return needed((self.source.data == "hospital_discharge" and not self.discharge_date.data,
+                       self.discharge_date, "Enter the planned discharge date")) and valid
 
 
 RECOMMENDATIONS = {
@@ -192,25 +210,20 @@ class AssessmentForm(VersionedForm):
                                           validators=[InputRequired("Select at least one recommendation")])
     submit = SubmitField("Complete assessment", widget=GovSubmitInput())
 
-    def validate_tecs_what(self, field):
-        if self.tecs_considered.data == "yes" and not (field.data or "").strip():
-            raise ValidationError("Enter what care technology you considered")
-
-    def validate_tecs_why_not(self, field):
-        if self.tecs_considered.data == "no" and not (field.data or "").strip():
-            raise ValidationError("Enter why care technology was not considered")
-
-    def validate_consent_by(self, field):
-        if self.monitoring_devices.data and not (field.data or "").strip():
-            raise ValidationError("Enter whose consent was given, or the best-interest decision")
-
-    def validate_capacity(self, field):
-        if self.monitoring_devices.data and field.data not in ("has_capacity", "lacks_capacity_best_interest"):
-            raise ValidationError("Select the outcome of the capacity decision")
-
-    def validate_less_restrictive(self, field):
-        if self.monitoring_devices.data and not (field.data or "").strip():
-            raise ValidationError("Enter the less restrictive options you considered")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        tecs, monitoring = self.tecs_considered.data, bool(self.monitoring_devices.data)
+        return needed(
+            (tecs == "yes" and _blank(self.tecs_what), self.tecs_what, "Enter what care technology you considered"),
+            (tecs == "no" and _blank(self.tecs_why_not), self.tecs_why_not,
+             "Enter why care technology was not considered"),
+            (monitoring and _blank(self.consent_by), self.consent_by,
+             "Enter whose consent was given, or the best-interest decision"),
+            (monitoring and self.capacity.data not in ("has_capacity", "lacks_capacity_best_interest"),
+             self.capacity, "Select the outcome of the capacity decision"),
+            (monitoring and _blank(self.less_restrictive), self.less_restrictive,
+             "Enter the less restrictive options you considered"),
+        ) and valid
 
 
 class LinkPersonForm(VersionedForm):
