@@ -47,6 +47,11 @@ def new_submission_key() -> str:
     return uuid.uuid4().hex
 
 
+def is_submission_key(value: str | None) -> bool:
+    """One of ours: anything else posted as a key is never looked up or stored."""
+    return bool(value) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
 def move_state(session, thing, to_state: str, label: str, **values):
     """Move a versioned record to `to_state` with one conditional UPDATE on the state and version
     that were read: if anyone changed it in between, no row matches and that is a version clash,

@@ -23,7 +23,7 @@ from portal.dfg.models import (
 from portal.errors import Refusal
 from portal.extensions import db, limiter
 from portal.people.validators import normalise_postcode
-from portal.sql import new_submission_key
+from portal.sql import is_submission_key, new_submission_key
 from portal.timeutil import today as london_today
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, render_page
@@ -127,7 +127,7 @@ def enquiry_check():
     form = forms.SubmitEnquiryForm()
     status = 200
     if form.validate_on_submit():
-        key = form.submission_key.data or ""
+        key = form.submission_key.data if is_submission_key(form.submission_key.data) else ""
         if key and key != answers.get("submission_key") and services.find_by_submission_key(db.session, key):
             return redirect(url_for("dfg.enquiry_done"), 303)  # this enquiry was already sent
         if key != answers.get("submission_key"):

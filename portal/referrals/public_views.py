@@ -1,6 +1,5 @@
 """Public side of referrals: ask for help (with or without a self-assessment), follow a request."""
 
-import re
 from datetime import date
 
 from flask import redirect, render_template, request, session, url_for
@@ -19,6 +18,7 @@ from portal.referrals.public_forms import (
     WhoForm,
     suggested_priority,
 )
+from portal.sql import is_submission_key
 from portal.web.security import public
 
 STEPS = {
@@ -28,7 +28,6 @@ STEPS = {
     "help": (HelpForm, "What help do you need?"),
 }
 ORDER = list(STEPS)
-SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 def _journey() -> dict:
@@ -154,7 +153,7 @@ def public_check():
 def _submission_key(posted: str | None, journey: dict) -> str:
     """The key the page was sent with (so a resent page makes no second request), unless it is
     not one of ours: then this journey's own key."""
-    return posted if posted and SUBMISSION_KEY.fullmatch(posted) else journey["submission_key"]
+    return posted if is_submission_key(posted) else journey["submission_key"]
 
 
 def _submit(journey: dict, submission_key: str):

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 
 from portal.extensions import db, limiter
 from portal.referrals.public_forms import ContactForm, DetailsForm, HelpForm, TrackForm, WhoForm
-from tests.conftest import BACKEND, csrf_from
+from tests.conftest import csrf_from
 from tests.integration.referrals.test_public import CONTACT, DETAILS, HELP, WHO
 
 SCRIPT = "<script>alert('tecs')</script>"
@@ -314,8 +314,6 @@ def test_fuzz_dfg_enquiry_steps(app, client, db_session, step):
     fuzz(client, token, lambda: Step(f"/dfg/enquiry/{step}", names, valid, keep))
 
 
-@pytest.mark.xfail(BACKEND == "postgresql", strict=False,
-                   reason="reported: a NUL byte in the posted submission_key is a 500 on PostgreSQL (portal/dfg)")
 def test_fuzz_dfg_enquiry_check(app, client, db_session):
     token = _dfg_to(client, "check")
 
