@@ -10,6 +10,7 @@ from wtforms import PasswordField, RadioField, SelectMultipleField, StringField,
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from portal.auth.roles import ROLES
+from portal.web.forms import needed
 
 
 class SignInForm(FlaskForm):
@@ -72,11 +73,11 @@ class StaffRolesForm(FlaskForm):
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
-    def validate_trusted_assessor_level(self, field):
-        from wtforms.validators import ValidationError
-
-        if "trusted_assessor" in (self.roles.data or []) and field.data not in ("3", "4"):
-            raise ValidationError("Select the trusted assessor level")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        level_missing = ("trusted_assessor" in (self.roles.data or [])
+                         and self.trusted_assessor_level.data not in ("3", "4"))
+        return needed((level_missing, self.trusted_assessor_level, "Select the trusted assessor level")) and valid
 
 
 class NewStaffForm(StaffRolesForm):

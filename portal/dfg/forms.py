@@ -28,6 +28,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 from portal.dfg.models import DISCRETIONARY_REASONS, EVIDENCE_KINDS, TENURES, WORKS_TYPES
 from portal.people.validators import DateOfBirth, Postcode
 from portal.timeutil import today
+from portal.web.forms import needed
 from portal.web.widgets import DateInput
 
 _MONEY = re.compile(r"^£?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^£?\s*\d+(\.\d{1,2})?$")
@@ -199,9 +200,10 @@ class OTRecommendationForm(VersionedForm):
                           validators=[Optional(), Length(max=160)])
     submit = SubmitField("Record recommendation", widget=GovSubmitInput())
 
-    def validate_ot_name(self, field):
-        if not self.ot.data and not (field.data or "").strip():
-            raise ValidationError("Select the occupational therapist or enter their name")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        return needed((not self.ot.data and not (self.ot_name.data or "").strip(), self.ot_name,
+                       "Select the occupational therapist or enter their name")) and valid
 
 
 class QuoteForm(FlaskForm):

@@ -23,23 +23,12 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from portal.people.models import COMMUNICATION_NEEDS, TENURES
 from portal.people.validators import DateOfBirth, NHSNumber, Postcode, normalise_postcode
 from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, ROUTES, SOURCES
+from portal.web.forms import needed
 from portal.web.widgets import DateInput
 
 
 def _blank(field) -> bool:
     return not (field.data or "").strip()
-
-
-def needed(*rules) -> bool:
-    """Answers that another answer makes necessary: each rule is (missing, field, message).
-
-    Checked after the fields' own validators, in the form's validate(): an empty field with
-    Optional() stops its validator chain, inline validate_<field> methods included, so a
-    "needed when..." rule written there never runs when the answer is left out."""
-    missing = [(field, message) for is_missing, field, message in rules if is_missing and not field.errors]
-    for field, message in missing:
-        field.errors.append(message)
-    return not missing
 
 
 class VersionedForm(FlaskForm):

@@ -10,6 +10,18 @@ class ConfirmForm(FlaskForm):
     """A form with nothing but the CSRF token, for one-button actions."""
 
 
+def needed(*rules) -> bool:
+    """Answers that another answer makes necessary: each rule is (missing, field, message).
+
+    Call it from a form's validate(), after the fields' own validators: an empty field with
+    Optional() stops its validator chain, inline validate_<field> methods included, so a
+    "needed when..." rule written there never runs when the answer is left out."""
+    missing = [(field, message) for is_missing, field, message in rules if is_missing and not field.errors]
+    for field, message in missing:
+        field.errors = [*field.errors, message]
+    return not missing
+
+
 def refuse(form, exc: Refusal, fields: dict[str, str] | None = None) -> None:
     """Put a service's refusal on the form it came from, so the same page shows it again.
 

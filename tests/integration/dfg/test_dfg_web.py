@@ -357,3 +357,20 @@ def test_a_body_over_four_times_the_limit_is_the_413_page(client, staff, case_in
     body, content_type = _multipart(csrf_from(page.text), 41 * 1024 * 1024)
     resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body, content_type=content_type)
     assert resp.status_code == 413 and "must be smaller than 10 MB" in resp.text
+
+
+def test_an_ot_recommendation_needs_the_ot_even_when_the_name_is_left_empty(client, staff, db_session, caseworker):
+    """WTForms' Optional() stopped the inline check when the name was empty: the rule never ran."""
+    c = walk_to(db_session, caseworker, "ot_recommendation")
+    db_session.commit()
+    staff.login_as("dfg_caseworker")
+    page = client.get(f"/dfg/cases/{c.id}")
+    version = c.version
+    resp = client.post(f"/dfg/cases/{c.id}/ot", data={
+        "csrf_token": csrf_from(page.text), "ot-version": str(version), "ot-what": "Level-access shower",
+        "ot-why": "Cannot step into the bath", "ot-necessary_appropriate": "yes", "ot-ot": "", "ot-ot_name": ""})
+    assert resp.status_code == 422
+    assert "Select the occupational therapist or enter their name" in resp.text
+    assert "Level-access shower" in resp.text  # the answers are kept
+    db_session.expire_all()
+    assert db_session.get(DfgCase, c.id).version == version
