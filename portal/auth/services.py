@@ -19,9 +19,9 @@ from portal.auth.models import (
     token_digest,
 )
 from portal.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
-from portal.auth.roles import ROLES, TRUSTED_ASSESSOR
+from portal.auth.roles import ADMIN, ROLES, TRUSTED_ASSESSOR
 from portal.config import setting
-from portal.errors import Conflict, IllegalTransition, NotFound, Refusal
+from portal.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Refusal, require_action
 from portal.timeutil import utcnow
 
 # Verified against when no account matches, so an unknown email costs the same time.
@@ -202,9 +202,52 @@ def update_roles(session, actor, user: User, roles: list[str],
     return user
 
 
+# Who may do what to a staff account ------------------------------------------------------------
+
+STAFF_ACTIONS = ("disable_staff", "enable_staff", "reset_two_factor")
+
+
+def _is_system(actor) -> bool:
+    """The CLI and tests act as None or a label, for the service."""
+    return actor is None or isinstance(actor, str)
+
+
+def allowed_actions(actor, user: User) -> frozenset[str]:
+    """The account actions open to `actor` on `user` now (the endpoint names): an administrator
+    disables an active account and enables a disabled one, and resets two-factor sign-in that is
+    set up; never on their own account (another administrator must), so no one locks themselves
+    out or lifts their own second factor."""
+    if not _is_system(actor) and not actor.has_role(ADMIN):
+        return frozenset()
+    allowed = {"disable_staff"} if user.active else {"enable_staff"}
+    if user.totp_enabled:
+        allowed.add("reset_two_factor")
+    if not _is_system(actor) and actor.id == user.id:
+        allowed -= {"disable_staff", "reset_two_factor"}
+    return frozenset(allowed)
+
+
+def _check_staff_action(actor, user: User, action: str, message: str) -> None:
+    if not _is_system(actor) and not actor.has_role(ADMIN):
+        raise NotAllowed("Only an administrator can change staff accounts.")
+    require_action(allowed_actions(actor, user), action, message)
+
+
+def _why_not(actor, user: User, action: str) -> str:
+    own = not _is_system(actor) and actor.id == user.id
+    if action == "disable_staff":
+        return ("You cannot disable your own account: ask another administrator" if own
+                else f"{user.name}'s account is already disabled")
+    if action == "enable_staff":
+        return f"{user.name}'s account is already enabled"
+    if own:
+        return "You cannot reset your own two-factor sign-in: ask another administrator"
+    return f"{user.name} has not set up two-factor sign-in, so there is nothing to reset"
+
+
 def set_active(session, actor, user: User, active: bool) -> User:
-    if actor is not None and getattr(actor, "id", None) == user.id and not active:
-        raise IllegalTransition("You cannot disable your own account: ask another administrator")
+    action = "enable_staff" if active else "disable_staff"
+    _check_staff_action(actor, user, action, _why_not(actor, user, action))
     user.active = active
     end_sessions(session, user, "account disabled" if not active else "account enabled")
     record(session, actor, "staff_user.enabled" if active else "staff_user.disabled",
@@ -327,6 +370,7 @@ def verify_second_factor(session, user: User, code: str) -> bool:
 
 
 def reset_two_factor(session, actor, user: User) -> None:
+    _check_staff_action(actor, user, "reset_two_factor", _why_not(actor, user, "reset_two_factor"))
     user.totp_secret = None
     user.totp_last_counter = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

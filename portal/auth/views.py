@@ -317,8 +317,8 @@ def _roles_form(user: User) -> StaffRolesForm:
 
 def _staff_page(user: User, form: StaffRolesForm, action_form: ConfirmForm):
     status = 422 if form.errors or action_form.errors else 200
-    return render_template("auth/staff_detail.html", user=user, form=form,
-                           action_form=action_form), status
+    return render_template("auth/staff_detail.html", user=user, form=form, action_form=action_form,
+                           allowed=services.allowed_actions(current_user, user)), status
 
 
 @bp.route("/admin/staff/<int:user_id>", methods=["GET", "POST"])
@@ -341,23 +341,39 @@ def staff_detail(user_id: int):
     return _staff_page(user, form, ConfirmForm(formdata=None))
 
 
-@bp.post("/admin/staff/<int:user_id>/<any(disable, enable, 'reset-two-factor'):action>")
-@staff(ADMIN)
-def staff_action(user_id: int, action: str):
+def _staff_act(user_id: int, perform, message):
+    """One account action: check the form, let the service do it (it checks `allowed_actions`),
+    or show the account page again with the refusal (422)."""
     user = _staff_or_404(user_id)
     action_form = ConfirmForm()
     if action_form.validate_on_submit():
         try:
-            if action == "reset-two-factor":
-                services.reset_two_factor(db.session, current_user, user)
-                message = f"Two-factor sign-in reset for {user.name}. They will set it up again."
-            else:
-                services.set_active(db.session, current_user, user, action == "enable")
-                message = f"{user.name}'s account is {'enabled' if user.active else 'disabled'}."
+            perform(user)
         except Refusal as exc:
             refuse(action_form, exc)
         else:
             db.session.commit()
-            flash(message, "success")
+            flash(message(user), "success")
             return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
     return _staff_page(user, _roles_form(user), action_form)
+
+
+@bp.post("/admin/staff/<int:user_id>/disable")
+@staff(ADMIN)
+def disable_staff(user_id: int):
+    return _staff_act(user_id, lambda user: services.set_active(db.session, current_user, user, False),
+                      lambda user: f"{user.name}'s account is disabled.")
+
+
+@bp.post("/admin/staff/<int:user_id>/enable")
+@staff(ADMIN)
+def enable_staff(user_id: int):
+    return _staff_act(user_id, lambda user: services.set_active(db.session, current_user, user, True),
+                      lambda user: f"{user.name}'s account is enabled.")
+
+
+@bp.post("/admin/staff/<int:user_id>/reset-two-factor")
+@staff(ADMIN)
+def reset_two_factor(user_id: int):
+    return _staff_act(user_id, lambda user: services.reset_two_factor(db.session, current_user, user),
+                      lambda user: f"Two-factor sign-in reset for {user.name}. They will set it up again.")

@@ -1,4 +1,9 @@
-"""DFG web: the public enquiry (question pages) and the caseworker's queue, case page and budget."""
+"""DFG web: the public enquiry (question pages) and the caseworker's queue, case page and budget.
+
+A case shows its person only through `person_view_for` (the caseworker's part while the case is
+open and for DFG_CLOSED_ACCESS_DAYS after; a manager keeps oversight). A case whose person is no
+longer the caseworker's to see is "not found" on the page, its actions and its evidence, and the
+refused request is recorded as a security event."""
 
 import io
 from datetime import date
@@ -20,8 +25,9 @@ from portal.dfg.models import (
     TOR_RESULTS,
     WORKS_TYPES,
 )
-from portal.errors import Refusal
+from portal.errors import NotFound, Refusal
 from portal.extensions import db, limiter
+from portal.people.access import access_to, person_view_for, record_refusal
 from portal.people.validators import normalise_postcode
 from portal.sql import is_submission_key, new_submission_key
 from portal.timeutil import today as london_today
@@ -183,8 +189,12 @@ def _filters() -> services.QueueFilters:
 def queue():
     filters = _filters()
     page = services.queue(db.session, filters, page=id_arg("page") or 1)
+    people = {c.person_id: person_view_for(db.session, current_user, c.person_id, f"DFG case {c.reference}")
+              for c in page.rows}
+    db.session.commit()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_page("dfg/queue.html", "dfg_results", page=page, filters=filters, args=args, states=STATES,
+    return render_page("dfg/queue.html", "dfg_results", page=page, people=people, filters=filters, args=args,
+                       states=STATES,
                        works_types=WORKS_TYPES, tenures=TENURES, localities=setting("LOCALITIES"))
 
 
@@ -251,7 +261,8 @@ def _case_page(c, failed: str | None = None, form=None, status: int = 200):
     allowed = services.allowed_actions(current_user, c)
     move = NEXT_MOVE.get(c.state)
     ctx = {
-        "c": c, "person": c.person, "allowed": allowed, "clocks": services.case_clocks(c),
+        "c": c, "person": person_view_for(db.session, current_user, c.person_id, f"DFG case {c.reference}"),
+        "allowed": allowed, "clocks": services.case_clocks(c),
         "stages": services.stage_durations(c), "grant_limit": services.grant_limit(c),
         "min_quotes": int(setting("DFG_MIN_QUOTES")), "tenant": c.tenure in TENANT_TENURES,
         "waiting_for": services.why_not(current_user, c, move) if move and move not in allowed else None,
@@ -259,13 +270,25 @@ def _case_page(c, failed: str | None = None, form=None, status: int = 200):
         "tor_results": TOR_RESULTS, "discretionary_reasons": DISCRETIONARY_REASONS, "evidence_kinds": EVIDENCE_KINDS,
         "forms": page_forms, "failed_form": form if failed else None,
     }
-    return render_template("dfg/case.html", **ctx), status
+    page = render_template("dfg/case.html", **ctx)
+    db.session.commit()  # the view of the person is audited
+    return page, status
+
+
+def _case(case_id: int):
+    """The case, if its person is this user's to see now; else "not found", recorded as refused."""
+    c = services.get_case(db.session, case_id)
+    if not access_to(db.session, current_user, c.person_id):
+        record_refusal(db.session, current_user, request.endpoint, "dfg_case", c.id)
+        db.session.commit()
+        raise NotFound("There is no DFG case with that number in your work.")
+    return c
 
 
 @bp.get("/cases/<int:case_id>")
 @staff(*READERS)
 def case(case_id: int):
-    c = services.get_case(db.session, case_id)
+    c = _case(case_id)
     services.record_case_view(db.session, current_user, c)
     db.session.commit()
     return _case_page(c)
@@ -280,7 +303,7 @@ def _act(case_id: int, action: str, perform, message):
     """Load the case, check the action's form, let the service do it. A refusal (or a form error)
     shows the case page again with that form, every answer kept and the message on its field (422).
     `message` is the success message, or a function of the case that makes it."""
-    c = services.get_case(db.session, case_id)
+    c = _case(case_id)
     form_cls, prefix = FORMS.get(action, (forms.VersionedForm, ""))
     form = _with_choices(form_cls(prefix=prefix))
     if form.validate_on_submit():
@@ -465,6 +488,7 @@ def upload(case_id: int):
 @bp.get("/cases/<int:case_id>/evidence/<int:evidence_id>")
 @staff(*READERS)
 def download(case_id: int, evidence_id: int):
+    _case(case_id)
     ev, path = services.evidence_for_download(db.session, current_user, case_id, evidence_id)
     db.session.commit()
     data = path.read_bytes()  # at most the upload limit; read whole so no file handle outlives the request

@@ -1,6 +1,10 @@
 """Telecare pages: the installer's day (mobile-first, HTMX taps that also work as plain posts),
 and the coordinators' jobs list, job page, planner, connections, switchover and line register.
 
+A person is shown only through `person_view_for` (the part of the record this member of staff may
+see from their current work, audited as a view); a connection or a new job for someone the user
+may not see is "not found" and recorded as a refused request.
+
 Every action on a job has its own route (the endpoint name is the action `allowed_actions` names)
 with its own role rule. A refusal comes back on the same card or page, on the field it names, with
 every answer kept; only a real version clash says "changed by someone else".
@@ -17,6 +21,7 @@ from sqlalchemy import func, or_, select
 from portal.auth.models import User
 from portal.errors import NotFound, Refusal
 from portal.extensions import db
+from portal.people.access import TELECARE, access_to, person_view_for, record_refusal
 from portal.people.models import Person
 from portal.referrals.models import Referral
 from portal.sql import new_submission_key
@@ -47,11 +52,41 @@ def _coordinator() -> bool:
     return has_role(current_user, COORDINATORS)
 
 
+def _person(job: Job):
+    """The part of the job's person this user may see (None: nothing), audited as a view."""
+    return person_view_for(db.session, current_user, job.person_id, f"telecare job {job.id}")
+
+
+def _people(jobs) -> dict:
+    """Each listed job's person as this user may see them: one view (and one audit row) a person."""
+    views: dict = {}
+    for job in jobs:
+        if job.person_id not in views:
+            views[job.person_id] = _person(job)
+    return views
+
+
+def _refused(person_id: int):
+    record_refusal(db.session, current_user, request.endpoint, "person", person_id)
+    db.session.commit()
+    return NotFound("There is no one with that id in your work.")
+
+
+def _card(job: Job) -> dict:
+    """The job card with the person as this user may see them; the key safe only with their part."""
+    c = services.card(db.session, job, current_user)
+    c["person"] = _person(job)
+    if c["person"] is None or not c["person"].may_see(TELECARE):
+        c["key_safe"] = None
+    return c
+
+
 # ---------------------------------------------------------------- the installer's day
 
 def _card_page(job: Job, status: int = 200, posted: dict | None = None):
     """The job card: alone for HTMX (swapped in place), else on its own page."""
-    c = services.card(db.session, job, current_user)
+    c = _card(job)
+    db.session.commit()
     return render_page("telecare/card.html", "card", status=status, c=c, posted=posted, partial=is_partial(),
                        line_types=LINE_TYPES, steps=STEPS)
 
@@ -97,7 +132,8 @@ def _step(job_id: int, step: str, form_class=TapForm, details=None):
 def today():
     day = london_today()
     jobs = services.day_jobs(db.session, current_user.id, day)
-    cards = [services.card(db.session, job, current_user) for job in jobs]
+    cards = [_card(job) for job in jobs]
+    db.session.commit()
     return render_template("telecare/today.html", cards=cards, day=day, line_types=LINE_TYPES, steps=STEPS,
                            posted=None, partial=False)
 
@@ -200,7 +236,9 @@ def jobs():
                               job_type=job_type if job_type in JOB_TYPES else None,
                               installer_id=installer_id, overdue=overdue)
     now = utcnow()
-    return render_page("telecare/jobs.html", "results", rows=rows, state=state, job_type=job_type,
+    people = _people(rows)
+    db.session.commit()
+    return render_page("telecare/jobs.html", "results", rows=rows, people=people, state=state, job_type=job_type,
                        installer_id=installer_id, overdue=overdue, states=JOB_STATES, types=JOB_TYPES,
                        installers=services.installers(db.session),
                        clocks={j.id: services.due_clock(j, now) for j in rows})
@@ -210,16 +248,12 @@ def jobs():
 @staff(*COORDINATORS)
 def new_job():
     person_id = id_arg("person")
-    person = db.session.get(Person, person_id) if person_id else None
-    if person is None:
+    if person_id is None or db.session.get(Person, person_id) is None:
         q = (request.args.get("q") or "").strip()[:100]
-        found = []
-        if q:
-            like = f"%{q.lower()}%"
-            found = list(db.session.scalars(select(Person).where(or_(
-                func.lower(Person.family_name).like(like), func.lower(Person.given_name).like(like),
-                func.lower(Person.postcode).like(like))).order_by(Person.family_name, Person.given_name).limit(25)))
-        return render_template("telecare/find_person.html", q=q, found=found)
+        return render_template("telecare/find_person.html", q=q, found=_find_people(q))
+    if not access_to(db.session, current_user, person_id):
+        raise _refused(person_id)
+    person = person_view_for(db.session, current_user, person_id, "new telecare job")
     form = JobForm()
     referrals = db.session.execute(select(Referral.id, Referral.reference).where(Referral.person_id == person.id)
                                    .order_by(Referral.received_at.desc())).all()
@@ -245,6 +279,25 @@ def new_job():
                          422 if form.errors else 200)
 
 
+def _find_people(q: str, limit: int = 25) -> list:
+    """People matching a name or postcode whom this user may see (from their work), as views."""
+    if not q:
+        return []
+    like = f"%{q.lower()}%"
+    ids = db.session.scalars(select(Person.id).where(or_(
+        func.lower(Person.family_name).like(like), func.lower(Person.given_name).like(like),
+        func.lower(Person.postcode).like(like))).order_by(Person.family_name, Person.given_name, Person.id)
+        .limit(500))
+    found = []
+    for person_id in ids:
+        if access_to(db.session, current_user, person_id):
+            found.append(person_view_for(db.session, current_user, person_id, "telecare person search"))
+            if len(found) == limit:
+                break
+    db.session.commit()
+    return found
+
+
 def _schedule_form(job: Job, form: ScheduleForm | None = None) -> ScheduleForm:
     """The schedule form: the one posted, or a fresh one showing the visit as it is booked now."""
     if form is None:
@@ -262,8 +315,10 @@ def _schedule_form(job: Job, form: ScheduleForm | None = None) -> ScheduleForm:
 def _job_page(job: Job, schedule: ScheduleForm, cancel: CancelForm, status: int = 200):
     steps = sorted(job.steps, key=lambda s: (s.visit, s.id))
     installer = db.session.get(User, job.installer_id) if job.installer_id else None
+    person = _person(job)
+    db.session.commit()
     return make_response(render_template(
-        "telecare/job.html", job=job, steps=steps, schedule=schedule, cancel=cancel, installer=installer,
+        "telecare/job.html", job=job, person=person, steps=steps, schedule=schedule, cancel=cancel, installer=installer,
         devices=services.fitted_devices(db.session, job), allowed=services.allowed_actions(current_user, job),
         due=services.due_clock(job), visit=services.visit_clock(job)), status)
 
@@ -327,7 +382,9 @@ def planner():
         start = london_today()
     start = start - timedelta(days=start.weekday())
     plan = services.planner(db.session, start)
-    return render_page("telecare/planner.html", "grid", plan=plan, start=start,
+    people = _people(job for cell in plan["grid"].values() for job in cell)
+    db.session.commit()
+    return render_page("telecare/planner.html", "grid", plan=plan, people=people, start=start,
                        previous=start - timedelta(days=7), following=start + timedelta(days=7),
                        today=london_today())
 
@@ -337,10 +394,10 @@ def planner():
 @bp.get("/people/<int:person_id>/connection")
 @staff(*INSTALLERS, *COORDINATORS)
 def connection(person_id: int):
-    if not _coordinator() and not services.installer_may_see_person(db.session, current_user, person_id):
-        raise NotFound("There is no telecare connection for that person in your list.")
+    person = person_view_for(db.session, current_user, person_id, "telecare connection")
+    if person is None or not person.may_see(TELECARE):
+        raise _refused(person_id)
     conn = services.view_connection(db.session, current_user, person_id)
-    person = db.session.get(Person, person_id)
     devices = services.devices_for_person(db.session, person_id)
     jobs = services.jobs_for_person(db.session, person_id)
     if not _coordinator():

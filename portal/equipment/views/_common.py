@@ -3,6 +3,7 @@
 
 
 from flask import flash
+from flask_login import current_user
 from sqlalchemy import select
 
 from portal.auth.roles import (
@@ -14,11 +15,13 @@ from portal.auth.roles import (
 )
 from portal.equipment import services
 from portal.equipment.models import (
+    Order,
     Product,
     Store,
 )
 from portal.errors import NotFound, Refusal
 from portal.extensions import db
+from portal.people.access import person_view_for
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect
 
@@ -72,3 +75,16 @@ def _done(message: str, url: str):
     db.session.commit()
     flash(message, "success")
     return hx_redirect(url)
+
+
+def _order_people(order_ids) -> dict:
+    """Each order's person as this user may see them (`person_view_for`: the stores team's part,
+    or what the rule gives others; None: not shown), by order id. One view, audited, per person."""
+    pairs = db.session.execute(select(Order.id, Order.person_id).where(Order.id.in_(list(order_ids)),
+                                                                       Order.person_id.is_not(None))).all()
+    views: dict = {}
+    for _order_id, person_id in pairs:
+        if person_id not in views:
+            views[person_id] = person_view_for(db.session, current_user, person_id, "equipment queue")
+    db.session.commit()
+    return {order_id: views[person_id] for order_id, person_id in pairs}

@@ -29,6 +29,7 @@ from portal.equipment.views._common import (
     _attempt,
     _done,
     _get,
+    _order_people,
     _store_choices,
 )
 from portal.errors import Refusal
@@ -50,7 +51,9 @@ def queues():
     store_id = id_arg("store")
     day, moment = today(), now()
     rows = services.queue_rows(db.session, kind, day, store_id)
-    return render_page("equipment/queues.html", "queue", kind=kind, queues=services.QUEUES, store_id=store_id,
+    people = _order_people(r.id for r in rows) if kind in ("deliveries", "collections") else {}
+    return render_page("equipment/queues.html", "queue", kind=kind, people=people, queues=services.QUEUES,
+                       store_id=store_id,
                        stores=_store_choices(), counts=services.queue_counts(db.session, day, store_id),
                        rows=[(row, services.queue_clock(kind, row, moment)) for row in rows], today=day,
                        reasons=COLLECTION_REASONS, can_pick=has_role(current_user, STORES),

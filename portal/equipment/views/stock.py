@@ -35,6 +35,7 @@ from portal.equipment.views._common import (
     _attempt,
     _done,
     _get,
+    _order_people,
     _product_choices,
 )
 from portal.errors import PortalError
@@ -335,7 +336,8 @@ def pick_list(store_id):
     except ValueError:
         raise PortalError("Enter a real date for the pick list, like 2026-03-27.") from None
     result = services.pick_list(db.session, item.id, day)
-    return render_page("equipment/pick_list.html", "main_content", store=item, day=day, today=today(),
+    people = _order_people(order.id for order, _lines in result["orders"])
+    return render_page("equipment/pick_list.html", "main_content", store=item, day=day, today=today(), people=people,
                        orders=result["orders"], totals=result["totals"],
                        previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 

@@ -35,6 +35,16 @@ def make_world(session, staff_factory=None, actor="test"):
     return {"store": store, "products": products, "assets": assets, "person": person, "suffix": suffix}
 
 
+def referral_for(db_session, person):
+    """Work that gives a triage officer the person: a referral (every triage officer may open it)."""
+    from portal.referrals import services as referrals
+
+    referrals.create_referral(db_session, "test", person=person, source="gp", needs=["telecare"],
+                              help_wanted="A pendant alarm", submission_key=referrals.new_submission_key(),
+                              priority="routine", suggested_priority="routine")
+    db_session.commit()
+
+
 @pytest.fixture
 def world(db_session):
     return make_world(db_session)

@@ -10,6 +10,7 @@ from portal.telecare import services
 from portal.telecare.models import Connection, JobStep
 from portal.timeutil import today
 from tests.conftest import csrf_from
+from tests.integration.telecare.conftest import referral_for
 
 KEY_SAFE = "Behind the blue drainpipe"
 
@@ -114,6 +115,7 @@ def test_key_safe_location_only_reaches_the_assigned_installer(client, staff, db
 
 def test_coordinator_pages_and_actions(client, staff, db_session, world, installer, htmx_headers):
     fitter = installer()
+    referral_for(db_session, world["person"])
     staff.login_as("triage_officer")
     for url in ("/telecare/", "/telecare/?state=requested&overdue=yes", "/telecare/planner",
                 "/telecare/planner?week=2026-01-05", "/telecare/switchover", "/telecare/jobs/new",

@@ -9,6 +9,7 @@ from portal.telecare import services
 from portal.telecare.models import JobStep
 from portal.timeutil import today
 from tests.conftest import csrf_from
+from tests.integration.telecare.conftest import referral_for
 
 
 def _scheduled(session, world, user, job_type="new_install"):
@@ -140,6 +141,7 @@ def test_a_schedule_refusal_keeps_the_answers_and_a_stale_one_is_a_clash(client,
 
 
 def test_a_job_that_cannot_be_raised_is_refused_on_the_type_with_the_notes_kept(client, staff, db_session, world):
+    referral_for(db_session, world["person"])
     staff.login_as("triage_officer")
     url = f"/telecare/jobs/new?person={world['person'].id}"
     page = client.get(url)
