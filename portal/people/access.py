@@ -10,7 +10,8 @@ Access comes from current work, never from having created something:
 - the stores team sees name, address, access notes and items on loan while there is an order to
   reserve, deliver or collect, or something on loan (not after the order is collected or cancelled);
 - a telecare installer sees the name, address and key safe location for a job assigned to them,
-  until TELECARE_ACCESS_DAYS after it is done;
+  until TELECARE_ACCESS_DAYS after it is done; the coordinators who book jobs (triage officers,
+  administrators) see the same part while a job is open;
 - a DFG caseworker sees name, address and the case while it is open, and for DFG_CLOSED_ACCESS_DAYS
   after it is closed.
 
@@ -26,6 +27,7 @@ from sqlalchemy import select
 
 from portal.audit.services import record
 from portal.auth.roles import (
+    ADMIN,
     DFG_CASEWORKER,
     MANAGER,
     OCCUPATIONAL_THERAPIST,
@@ -91,6 +93,14 @@ def _installer_access(session, user, person_id: int) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
+def _coordinator_access(session, person_id: int) -> bool:
+    """Telecare coordinators book and cancel open jobs (switchover batches have no referral)."""
+    from portal.telecare.models import OPEN_JOB_STATES, Job
+
+    stmt = select(Job.id).where(Job.person_id == person_id, Job.state.in_(OPEN_JOB_STATES))
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def _dfg_access(session, person_id: int) -> bool:
     from portal.dfg.models import CLOSED_STATES, DfgCase
 
@@ -134,6 +144,8 @@ def access_to(session, user, person_id: int | None) -> frozenset[str]:
     if user.has_role(STORES_OFFICER) and _stores_access(session, person_id):
         parts |= STORES_PARTS
     if user.has_role(TELECARE_INSTALLER) and _installer_access(session, user, person_id):
+        parts |= INSTALLER_PARTS
+    if user.has_role(TRIAGE_OFFICER, ADMIN) and _coordinator_access(session, person_id):
         parts |= INSTALLER_PARTS
     if user.has_role(DFG_CASEWORKER) and _dfg_access(session, person_id):
         parts |= DFG_PARTS

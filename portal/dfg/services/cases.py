@@ -17,6 +17,7 @@ from portal.dfg.services._common import ZERO, MoneyRuleBroken, flush, to_money
 from portal.dfg.services.money import ensure_child_nil
 from portal.dfg.services.workflow import begin, transition
 from portal.errors import NotFound, Refusal
+from portal.extensions import begin_write
 from portal.people.services import match_or_create
 from portal.timeutil import utcnow
 from portal.web.clocks import add_months
@@ -49,6 +50,7 @@ def create_enquiry(session, actor, *, submission_key: str, for_child: bool, tenu
     if existing is not None:
         return existing, False
     address = ", ".join(p for p in (address_line_1, address_line_2, town) if p)
+    begin_write()  # on SQLite, before the savepoint: the audit rows inside it must not commit
     try:
         with session.begin_nested():
             person = match_or_create(

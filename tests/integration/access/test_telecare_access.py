@@ -68,21 +68,25 @@ def test_the_card_of_a_job_done_long_ago_no_longer_shows_the_person(client, db_s
     assert "no longer part of your current work" in page.text
 
 
-@pytest.mark.parametrize(("role", "with_referral", "sees"), [
-    ("admin", False, False), ("triage_officer", False, False), ("triage_officer", True, True),
-    ("manager", False, True)])
-def test_coordinators_see_the_person_only_as_the_rule_gives(client, db_session, staff, role, with_referral, sees):
+@pytest.mark.parametrize(("role", "with_referral", "state", "sees"), [
+    # an open job is a coordinator's work (switchover batches have no referral); a finished one is not
+    ("admin", False, "scheduled", True), ("triage_officer", False, "scheduled", True),
+    ("admin", False, "cancelled", False), ("triage_officer", False, "cancelled", False),
+    ("triage_officer", True, "cancelled", True), ("manager", False, "cancelled", True)])
+def test_coordinators_see_the_person_only_as_the_rule_gives(client, db_session, staff, role, with_referral, state,
+                                                            sees):
     world = make_world(db_session)
     person = world["person"]
     fitter = staff.create("telecare_installer", name="Ian Walsh")
     if with_referral:
         referral_for(db_session, person)
-    job = _job(db_session, person, fitter)
+    job = _job(db_session, person, fitter, state=state)
     week = today() - timedelta(days=today().weekday())
     job.scheduled_date = week  # a weekday, so the planner shows it
     db_session.commit()
     staff.login_as(role)
-    for url in ("/telecare/", f"/telecare/planner?week={week}", f"/telecare/jobs/{job.id}"):
+    lists = ("/telecare/", f"/telecare/planner?week={week}") if state == "scheduled" else ()  # lists show open jobs
+    for url in (*lists, f"/telecare/jobs/{job.id}"):
         page = client.get(url)
         assert page.status_code == 200, url
         assert ("Edna Brookes" in page.text or "AB1 2CD" in page.text) is sees, url

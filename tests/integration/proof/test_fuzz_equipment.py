@@ -129,7 +129,7 @@ def test_fuzz_stocktake(app, client, staff, db_session, world):
 
     take = make()
     fuzz(client, token, lambda: Step(f"/equipment/stocktakes/{take.id}/scan", field_names(app, ScanForm),
-                                     {"tag": "ST-1"}, "tag"))
+                                     {"tags": "ST-1"}, "tags"))
     fuzz(client, token, lambda: Step(f"/equipment/stocktakes/{make().id}/complete", field_names(app, ReasonForm),
                                      {"reason": "Year-end count"}, "reason"))
 
