@@ -300,6 +300,9 @@ class Order(db.Model):
     due_date: Mapped[date]
     notes: Mapped[str | None] = mapped_column(Text)
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # the referral (and its assessment) the order was prescribed from, when raised from one
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    referral = relationship("Referral")
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     reserved_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]

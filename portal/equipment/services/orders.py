@@ -77,9 +77,20 @@ def _order_move(session, order: Order, to_state: str, **values) -> Order:
     return move_state(session, order, to_state, f"Order {order.id}", **values)
 
 
+def prescribed_from(session, actor, person_id: int, referral_id: int) -> bool:
+    """The referral an order is raised from is the person's, and one the prescriber may open."""
+    from portal.referrals.models import Referral
+    from portal.referrals.services import can_open
+
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.person_id != person_id:
+        return False
+    return actor is None or isinstance(actor, str) or can_open(actor, referral)
+
+
 def raise_order(session, actor, *, store_id: int, priority: str, lines: list[LineRequest] | None = None,
                 kit_id: int | None = None, person_id: int | None = None, organisation_id: int | None = None,
-                planned_date: date | None = None, notes: str | None = None,
+                planned_date: date | None = None, notes: str | None = None, referral_id: int | None = None,
                 submission_key: str | None = None, now: datetime | None = None) -> tuple[Order, bool]:
     """Create an order (requested). Returns (order, created); a repeated submission_key returns
     the existing order and created=False (double click, back button, retry).
@@ -101,6 +112,8 @@ def raise_order(session, actor, *, store_id: int, priority: str, lines: list[Lin
         if not may_order_for(session, actor, person_id):
             raise NotAllowed("You can order equipment only for someone whose referral or assessment "
                              "you may open.")
+        if referral_id is not None and not prescribed_from(session, actor, person_id, referral_id):
+            raise NotAllowed("That referral is not one of this person's that you may open.")
         locality = person.locality
     else:
         org = session.get(BorrowerOrganisation, organisation_id)
@@ -135,7 +148,7 @@ def raise_order(session, actor, *, store_id: int, priority: str, lines: list[Lin
     values = dict(submission_key=key, person_id=person_id, organisation_id=organisation_id, store_id=store_id,
                   kit_id=kit_id, locality=locality, priority=priority, state="requested",
                   planned_date=planned, due_date=max(target, planned), notes=notes,
-                  raised_by_id=actor_id(actor), raised_at=now, version=1)
+                  raised_by_id=actor_id(actor), raised_at=now, referral_id=referral_id, version=1)
     order_id = session.execute(insert_ignore(session, Order.__table__, values, ["submission_key"])
                                .returning(Order.__table__.c.id)).scalar()
     if order_id is None:  # a concurrent duplicate submission won

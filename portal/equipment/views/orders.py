@@ -89,6 +89,7 @@ def order_new():
             db.session, current_user, store_id=form.store_id.data, priority=form.priority.data, lines=lines,
             kit_id=form.kit_id.data, person_id=person.id if person else None,
             organisation_id=organisation.id if organisation else None, planned_date=form.planned_date.data,
+            referral_id=id_arg("referral") if person else None,
             notes=form.notes.data or None, submission_key=form.submission_key.data or None)),
             fields={f"line_{i}": f"product_{n}" for i, n in enumerate(filled)} | {"line_0": f"product_{filled[0]}"
                                                                                    if filled else "product_1"}):
