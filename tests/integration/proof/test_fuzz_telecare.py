@@ -22,7 +22,7 @@ from portal.telecare.forms import (
 )
 from portal.web.security import access_rule
 from tests.integration.proof.test_fuzz_forms import Step, field_names, fuzz
-from tests.integration.telecare.conftest import make_world
+from tests.integration.telecare.conftest import make_world, referral_for
 from tests.integration.telecare.test_allowed_actions import STATES, build, plausible
 
 
@@ -95,7 +95,8 @@ def test_fuzz_every_job_form(app, client, staff, db_session, action):
 
 def test_fuzz_new_job(app, client, staff, db_session):
     world = make_world(db_session)
-    staff.login_as(_role(app, "new_job"))
+    referral_for(db_session, world["person"])  # the work that lets a triage officer raise a job for them
+    staff.login_as("triage_officer")
     token = staff.csrf("/staff")
     db_session.commit()
     fuzz(client, token, lambda: Step(
