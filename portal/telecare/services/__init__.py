@@ -40,7 +40,6 @@ from portal.telecare.services.access import (
     INSTALLER_ACTIONS,
     allowed_actions,
     completion_blockers,
-    installer_may_see_person,
 )
 from portal.telecare.services.completion import complete_job
 from portal.telecare.services.devices import fit_device
@@ -70,7 +69,7 @@ __all__ = [
     "OPTIONAL_STEPS", "REQUIRED_STEPS", "TERMINAL_STEPS", "allowed_actions", "analogue_by_locality", "cancel_job",
     "card", "complete_job", "completion_blockers", "connection_for", "create_job", "create_switchover_batch",
     "day_jobs", "devices_for_person", "due_after", "due_clock", "export_line_register", "fail_job", "figures",
-    "fit_device", "fitted_devices", "get_job", "installer_may_see_person", "installers", "is_digital_unit",
+    "fit_device", "fitted_devices", "get_job", "installers", "is_digital_unit",
     "is_unit", "job_for_installer", "jobs_for_person", "line_register", "list_jobs", "missing_steps", "no_access",
     "person_section", "planner", "record_step", "schedule_job", "slot_sort_key", "steps_done",
     "switchover_progress", "targets", "unit_codes", "valid_slot", "view_connection", "visit_clock",

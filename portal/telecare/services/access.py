@@ -12,7 +12,6 @@ checks it first (`require_action`), so the pages, the routes, the CLI and the te
   the job completes once every required step is done and the job's own rules hold.
 """
 
-from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from portal.equipment.models import Asset
@@ -141,7 +140,3 @@ def check_coordinator(actor) -> None:
     if not (is_system(actor) or holds(actor, COORDINATORS)):
         raise NotAllowed("Only a telecare coordinator can schedule or cancel a job.")
 
-
-def installer_may_see_person(session, user, person_id: int) -> bool:
-    return session.scalar(select(Job.id).where(Job.person_id == person_id, Job.installer_id == user.id,
-                                               Job.state != "cancelled").limit(1)) is not None
