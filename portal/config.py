@@ -105,10 +105,18 @@ class BaseConfig:
     REFERRAL_TARGETS = None
 
     # Telecare: install targets in working days per priority, over {"urgent": 2, "urgent_all": 5,
-    # "routine": 10}; the catalogue codes of alarm units, and which of them are analogue only.
+    # "routine": 10}. Whether an alarm unit is digital or analogue comes from the catalogue
+    # (equipment_product.alarm_unit), not from here.
     TELECARE_TARGETS: dict = {}
-    TELECARE_UNIT_CODES = ("TEL-HUB", "TEL-ANA", "TEL-MOB")
-    TELECARE_ANALOGUE_UNIT_CODES = ("TEL-ANA",)
+    # Telecare visits: whether installers work weekends and bank holidays (a visit on a day the
+    # service does not work is refused), and how long a visit booked at a start time takes (a
+    # visit overlapping another of the same installer's is refused).
+    TELECARE_WORKS_WEEKENDS = True
+    TELECARE_WORKS_BANK_HOLIDAYS = False
+    TELECARE_VISIT_MINUTES = 90
+    # Accept Ofcom's numbers for drama (01632 960xxx, 07700 900xxx...) as responder and line
+    # numbers. Off in production: nobody answers them. On for the demo and the tests.
+    TELECARE_ACCEPT_FICTIONAL_NUMBERS = False
 
     # A stocktake that would write off more than this share of a store's assets needs a manager.
     EQUIPMENT_STOCKTAKE_APPROVAL_SHARE = 0.05
@@ -137,6 +145,7 @@ class DevelopmentConfig(BaseConfig):
     SESSION_COOKIE_NAME = "session"
     HSTS = False
     REQUIRE_MFA = _bool("REQUIRE_MFA", False)
+    TELECARE_ACCEPT_FICTIONAL_NUMBERS = True
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
@@ -152,6 +161,7 @@ class TestConfig(BaseConfig):
     HSTS = False
     REQUIRE_MFA = False
     NOTIFY_DELIVER_INLINE = False
+    TELECARE_ACCEPT_FICTIONAL_NUMBERS = True
     RATELIMIT_STORAGE_URI = "memory://"  # one process; tests of the shared store make their own app
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SERVER_NAME = None

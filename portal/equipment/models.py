@@ -90,6 +90,7 @@ class Product(db.Model):
         CheckConstraint("inspection_months IS NULL OR inspection_months > 0", name="inspection_months"),
         CheckConstraint("warranty_months IS NULL OR warranty_months >= 0", name="warranty_months"),
         CheckConstraint(_in("prescriber", PRESCRIBER_LEVELS), name="prescriber"),
+        CheckConstraint("alarm_unit IS NULL OR alarm_unit IN ('digital', 'analogue')", name="alarm_unit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +111,9 @@ class Product(db.Model):
     unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     prescriber: Mapped[str] = mapped_column(String(30), default="any", server_default="any")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A telecare alarm unit: "digital" (works on a digital or mobile line) or "analogue"; None for
+    # anything that is not an alarm unit (pendants, sensors...). From catalogue.yaml (migration 0017).
+    alarm_unit: Mapped[str | None] = mapped_column(String(10))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

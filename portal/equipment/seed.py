@@ -120,7 +120,7 @@ def load_catalogue(session) -> int:
             inspection_months=row.get("inspection_months") or None,
             warranty_months=row.get("warranty_months") if row.get("warranty_months") is not None else None,
             cleaning_required=bool(row.get("cleaning_required", True)), unit_cost=_dec(row.get("unit_cost")),
-            active=True, version=1))
+            alarm_unit=row.get("alarm_unit"), active=True, version=1))
         rows[-1]["prescriber"] = prescriber_for(code, rows[-1]["name"], rows[-1]["area"], rows[-1]["tracking"])
     if rows:
         session.execute(insert(Product), rows)

@@ -2,8 +2,9 @@
 and the responders in call order.
 
 Integrity in the database: one step row per (job, visit, step) so a repeated tap records once;
-one connection per person; one open fitting per asset (partial unique index); CHECK constraints
-for every enumeration. Key safe codes are never stored: only whether there is one and where.
+one connection per person; one open fitting per asset, one open job of each type per person and
+one booked visit per installer, day and slot (partial unique indexes); CHECK constraints for every
+enumeration. Key safe codes are never stored: only whether there is one and where.
 """
 
 from datetime import date, datetime
@@ -33,6 +34,7 @@ JOB_STATES = {
 STATE_COLOURS = {"requested": "yellow", "scheduled": "blue", "completed": "green", "no_access": "red",
                  "cancelled": "grey"}
 OPEN_JOB_STATES = ("requested", "scheduled", "no_access")
+OPEN_WHERE = "state IN ('requested', 'scheduled', 'no_access')"
 SLOTS = {"am": "Morning", "pm": "Afternoon", "eve": "Evening"}
 STEPS = {
     "arrived": "Arrived",
@@ -68,6 +70,13 @@ class Job(db.Model):
         CheckConstraint("visit >= 1", name="visit"),
         Index("ix_telecare_job_installer_day", "installer_id", "scheduled_date"),
         Index("ix_telecare_job_state_due", "state", "due_date"),
+        # One open job of each type per person: a second request links to the first (0017).
+        Index("uq_telecare_job_open_per_person", "person_id", "job_type", unique=True,
+              sqlite_where=text(OPEN_WHERE), postgresql_where=text(OPEN_WHERE)),
+        # An installer is never booked twice for the same day and slot (0017); overlapping start
+        # times are refused by schedule_job under a lock on the installer.
+        Index("uq_telecare_job_installer_slot", "installer_id", "scheduled_date", "slot", unique=True,
+              sqlite_where=text("state = 'scheduled'"), postgresql_where=text("state = 'scheduled'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -67,6 +67,9 @@ class Product:
     what_to_look_for: str | None = None
     inspection_months: int | None = None
     warranty_months: int | None = None
+    # A telecare alarm unit (the box that calls the monitoring centre): "digital" (works on a
+    # digital or mobile line) or "analogue" (needs an analogue line); None for anything else.
+    alarm_unit: str | None = None
 
     @property
     def price_range(self) -> str | None:

@@ -171,6 +171,7 @@ def _read_catalogue(
                 what_to_look_for=(item.get("what_to_look_for") or "").strip() or None,
                 inspection_months=item.get("inspection_months"),
                 warranty_months=item.get("warranty_months"),
+                alarm_unit=item.get("alarm_unit"),
             )
         except KeyError as exc:  # only without a schema
             errors.append(f"{where}: missing required field '{exc.args[0]}'")

@@ -16,7 +16,7 @@ from portal.errors import Conflict, NotFound, Refusal, check_version
 
 PRODUCT_FIELDS = ("code", "name", "category", "area", "description", "supply", "tracking", "self_purchase",
                   "price_min", "price_max", "what_to_look_for", "inspection_months", "warranty_months",
-                  "cleaning_required", "unit_cost", "prescriber", "active")
+                  "cleaning_required", "unit_cost", "prescriber", "active", "alarm_unit")
 
 
 def _check_prescriber(fields: dict) -> None:

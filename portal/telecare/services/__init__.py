@@ -31,7 +31,6 @@ from portal.telecare.services._common import (
     slot_sort_key,
     steps_done,
     targets,
-    unit_codes,
     valid_slot,
 )
 from portal.telecare.services.access import (
@@ -72,5 +71,5 @@ __all__ = [
     "fit_device", "fitted_devices", "get_job", "installers", "is_digital_unit",
     "is_unit", "job_for_installer", "jobs_for_person", "line_register", "list_jobs", "missing_steps", "no_access",
     "person_section", "planner", "record_step", "schedule_job", "slot_sort_key", "steps_done",
-    "switchover_progress", "targets", "unit_codes", "valid_slot", "view_connection", "visit_clock",
+    "switchover_progress", "targets", "valid_slot", "view_connection", "visit_clock",
 ]

@@ -19,8 +19,6 @@ COORDINATORS = (TRIAGE_OFFICER, MANAGER, ADMIN)
 
 # Working days. Urgent: 9 in 10 within 2 working days and the rest within 5; routine within 10.
 DEFAULT_TARGETS = {"urgent": 2, "urgent_all": 5, "routine": 10}
-DEFAULT_UNIT_CODES = ("TEL-HUB", "TEL-ANA", "TEL-MOB")
-DEFAULT_ANALOGUE_UNIT_CODES = ("TEL-ANA",)
 DIGITAL_LINES = ("digital", "mobile")
 FIT_TYPES = ("new_install", "add_sensor", "digital_switchover")
 REQUIRED_STEPS = {
@@ -42,24 +40,14 @@ def targets() -> dict:
     return {**DEFAULT_TARGETS, **(setting("TELECARE_TARGETS") or {})}
 
 
-def unit_codes() -> tuple:
-    return tuple(setting("TELECARE_UNIT_CODES") or DEFAULT_UNIT_CODES)
-
-
-def analogue_unit_codes() -> tuple:
-    return tuple(setting("TELECARE_ANALOGUE_UNIT_CODES") or DEFAULT_ANALOGUE_UNIT_CODES)
-
-
 def is_unit(product: Product) -> bool:
-    """An alarm unit (the box that calls the monitoring centre), as opposed to a sensor."""
-    name = (product.name or "").lower()
-    return product.code in unit_codes() or "alarm unit" in name or "hub" in name
+    """An alarm unit (the box that calls the monitoring centre), as the catalogue says."""
+    return product.alarm_unit is not None
 
 
 def is_digital_unit(product: Product) -> bool:
-    """An alarm unit that can call over a digital line: any unit that is not an analogue one."""
-    return (is_unit(product) and product.code not in analogue_unit_codes()
-            and "analogue" not in (product.name or "").lower())
+    """An alarm unit the catalogue says can call over a digital (or mobile) line."""
+    return product.alarm_unit == "digital"
 
 
 def valid_slot(slot: str) -> bool:
