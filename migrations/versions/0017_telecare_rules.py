@@ -38,11 +38,12 @@ def upgrade() -> None:
     with op.batch_alter_table("equipment_product") as batch:
         batch.add_column(sa.Column("alarm_unit", sa.String(length=10), nullable=True))
         batch.create_check_constraint("alarm_unit", "alarm_unit IS NULL OR alarm_unit IN ('digital', 'analogue')")
-    unit_name = "(lower(name) LIKE '%alarm unit%' OR lower(name) LIKE '%alarm hub%')"
     op.execute("UPDATE equipment_product SET alarm_unit = 'analogue' WHERE category = 'telecare' AND "
-               f"(code = 'TEL-ANA' OR (lower(name) LIKE '%analogue%' AND {unit_name}))")
+               "(code = 'TEL-ANA' OR (lower(name) LIKE '%analogue%' AND "
+               "(lower(name) LIKE '%alarm unit%' OR lower(name) LIKE '%alarm hub%')))")
     op.execute("UPDATE equipment_product SET alarm_unit = 'digital' WHERE category = 'telecare' AND "
-               f"alarm_unit IS NULL AND (code IN ('TEL-HUB', 'TEL-MOB', 'TEL-001', 'TEL-005') OR {unit_name})")
+               "alarm_unit IS NULL AND (code IN ('TEL-HUB', 'TEL-MOB', 'TEL-001', 'TEL-005') OR "
+               "lower(name) LIKE '%alarm unit%' OR lower(name) LIKE '%alarm hub%')")
 
     bind = op.get_bind()
     now = bind.execute(sa.select(sa.func.current_timestamp())).scalar()

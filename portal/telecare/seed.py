@@ -19,9 +19,10 @@ from portal.timeutil import today as london_today
 
 CONNECTIONS = 400
 ANALOGUE_SHARE = 0.45
-PRODUCTS = [("TEL-ANA", "Analogue alarm unit", "Alarms", 120), ("TEL-HUB", "Digital alarm hub", "Alarms", 180),
-            ("TEL-PEN", "Pendant alarm", "Alarms", 45), ("TEL-FAL", "Fall detector", "Sensors", 90),
-            ("TEL-SMK", "Linked smoke detector", "Sensors", 60)]
+PRODUCTS = [("TEL-ANA", "Analogue alarm unit", "Alarms", 120, "analogue"),
+            ("TEL-HUB", "Digital alarm hub", "Alarms", 180, "digital"),
+            ("TEL-PEN", "Pendant alarm", "Alarms", 45, None), ("TEL-FAL", "Fall detector", "Sensors", 90, None),
+            ("TEL-SMK", "Linked smoke detector", "Sensors", 60, None)]
 NAMES = ["Pat Holt", "Chris Dunn", "Sam Patel", "Jo Wright", "Alex Moss", "Lee Baker", "Kim Shah", "Robin Ellis"]
 RELATIONS = ["Daughter", "Son", "Neighbour", "Friend", "Nephew", "Niece"]
 PROVIDERS = ["Openline", "Brightcall", "Northern Telecom", "Cityfibre Voice"]
@@ -113,11 +114,12 @@ def seed_demo(session, *, connections: int = CONNECTIONS, seed: int = 11) -> Non
 
 def _products(session) -> dict:
     found = {p.code: p for p in session.scalars(select(Product).where(Product.code.in_([c for c, *_ in PRODUCTS])))}
-    for code, name, area, cost in PRODUCTS:
+    for code, name, area, cost, unit in PRODUCTS:
         if code not in found:
             found[code] = equipment.create_product(
                 session, "seed-demo", code=code, name=name, category="telecare", area=area, supply="loan",
-                tracking="serialised", warranty_months=36, cleaning_required=True, unit_cost=cost, self_purchase=False)
+                tracking="serialised", warranty_months=36, cleaning_required=True, unit_cost=cost, self_purchase=False,
+                alarm_unit=unit)
     return found
 
 

@@ -38,7 +38,7 @@ from portal.telecare.forms import (
     ScheduleForm,
     TapForm,
 )
-from portal.telecare.models import JOB_STATES, JOB_TYPES, LINE_TYPES, STEPS, Job
+from portal.telecare.models import JOB_STATES, JOB_TYPES, LINE_TYPES, SLOTS, STEPS, Job
 from portal.telecare.services import COORDINATORS, INSTALLERS
 from portal.timeutil import today as london_today
 from portal.timeutil import utcnow
@@ -161,6 +161,16 @@ def devices_fitted(job_id: int):
     return _step(job_id, "devices_fitted")
 
 
+@bp.post("/jobs/<int:job_id>/steps/devices_fitted/reopen")
+@staff(*INSTALLERS)
+def reopen_devices(job_id: int):
+    def run(form):
+        services.reopen_devices(db.session, current_user, job_id, form.reason.data, visit=form.visit.data)
+        return "All devices fitted reopened: fit the other devices, then make the test call again."
+
+    return _tap(job_id, "reopen_devices", ReasonForm, run, id_infix="reopen")
+
+
 @bp.post("/jobs/<int:job_id>/steps/test_call_passed")
 @staff(*INSTALLERS)
 def test_call_passed(job_id: int):
@@ -195,10 +205,16 @@ def key_safe_checked(job_id: int):
 @staff(*INSTALLERS)
 def completed(job_id: int):
     def run(form):
-        _, created = services.complete_job(db.session, current_user, job_id, line_type=form.line_type.data,
-                                           telephone=form.telephone.data, provider=form.provider.data,
-                                           visit=form.visit.data)
-        return f"Job {job_id} completed." if created else f"Job {job_id} was already completed."
+        job, created = services.complete_job(db.session, current_user, job_id, line_type=form.line_type.data,
+                                             telephone=form.telephone.data, provider=form.provider.data,
+                                             visit=form.visit.data)
+        if not created:
+            return f"Job {job_id} was already completed."
+        connection = services.connection_for(db.session, job.person_id)
+        if job.job_type == "new_install" and connection is not None and connection.line_type == "analogue":
+            return (f"Job {job_id} completed. The alarm is on an analogue line, which stops working at the "
+                    "digital switchover: it has joined the switchover plan.")
+        return f"Job {job_id} completed."
 
     return _tap(job_id, "completed", CompleteForm, run)
 
@@ -262,6 +278,7 @@ def new_job():
         form.submission_key.data = new_submission_key()
         if id_arg("referral") in {r.id for r in referrals}:
             form.referral_id.data = id_arg("referral")
+    existing = None  # the open job a duplicate request links to
     if form.validate_on_submit():
         try:
             job, created = services.create_job(
@@ -269,14 +286,15 @@ def new_job():
                 priority=form.priority.data, referral_id=form.referral_id.data, access_notes=form.access_notes.data,
                 to_fit=form.to_fit.data, submission_key=form.submission_key.data or None)
         except Refusal as exc:
+            existing = getattr(exc, "job_id", None)
             refuse(form, exc)
         else:
             db.session.commit()
             if created:
                 flash(f"Job {job.id} requested. Due by {job.due_date.strftime('%-d %B %Y')}.", "success")
             return redirect(url_for("telecare.job", job_id=job.id), 303)
-    return make_response(render_template("telecare/job_new.html", form=form, person=person),
-                         422 if form.errors else 200)
+    return make_response(render_template("telecare/job_new.html", form=form, person=person,
+                                         existing=existing), 422 if form.errors else 200)
 
 
 def _find_people(q: str, limit: int = 25) -> list:
@@ -312,7 +330,7 @@ def _schedule_form(job: Job, form: ScheduleForm | None = None) -> ScheduleForm:
     return form
 
 
-def _job_page(job: Job, schedule: ScheduleForm, cancel: CancelForm, status: int = 200):
+def _job_page(job: Job, schedule: ScheduleForm, cancel: CancelForm, status: int = 200, clash: int | None = None):
     steps = sorted(job.steps, key=lambda s: (s.visit, s.id))
     installer = db.session.get(User, job.installer_id) if job.installer_id else None
     person = _person(job)
@@ -320,7 +338,7 @@ def _job_page(job: Job, schedule: ScheduleForm, cancel: CancelForm, status: int 
     return make_response(render_template(
         "telecare/job.html", job=job, person=person, steps=steps, schedule=schedule, cancel=cancel, installer=installer,
         devices=services.fitted_devices(db.session, job), allowed=services.allowed_actions(current_user, job),
-        due=services.due_clock(job), visit=services.visit_clock(job)), status)
+        due=services.due_clock(job), visit=services.visit_clock(job), clash=clash), status)
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -337,6 +355,7 @@ def job(job_id: int):
 def schedule(job_id: int):
     job = services.get_job(db.session, job_id)
     form = _schedule_form(job, ScheduleForm())
+    clash = None  # the visit this booking overlaps
     if form.validate_on_submit():
         start_time = (form.start_time.data or "").strip()
         try:
@@ -344,13 +363,14 @@ def schedule(job_id: int):
                                   installer_id=form.installer_id.data, route_order=form.route_order.data,
                                   expected_version=form.version.data)
         except Refusal as exc:
+            clash = getattr(exc, "job_id", None)
             refuse(form, exc, fields={"slot": "start_time"} if start_time else None)
         else:
             db.session.commit()
             flash("Visit scheduled.", "success")
             return redirect(url_for("telecare.job", job_id=job_id), 303)
     job = services.get_job(db.session, job_id)
-    return _job_page(job, form, CancelForm(formdata=None, version=job.version), 422)
+    return _job_page(job, form, CancelForm(formdata=None, version=job.version), 422, clash=clash)
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
@@ -386,7 +406,7 @@ def planner():
     db.session.commit()
     return render_page("telecare/planner.html", "grid", plan=plan, people=people, start=start,
                        previous=start - timedelta(days=7), following=start + timedelta(days=7),
-                       today=london_today())
+                       today=london_today(), slot_names=SLOTS)
 
 
 # ---------------------------------------------------------------- connections, switchover, line register

@@ -40,10 +40,30 @@ from portal.telecare.services.access import (
     allowed_actions,
     completion_blockers,
 )
+from portal.telecare.services.checks import (
+    KEY_SAFE_MESSAGE,
+    clean_text,
+    looks_like_key_safe_code,
+    parse_uk_phone,
+    redact_key_safe_codes,
+    uk_phone,
+)
 from portal.telecare.services.completion import complete_job
 from portal.telecare.services.devices import fit_device
 from portal.telecare.services.figures import figures
-from portal.telecare.services.jobs import cancel_job, create_job, due_after, schedule_job
+from portal.telecare.services.jobs import (
+    SLOT_TIMES,
+    BookingClash,
+    DuplicateJob,
+    cancel_job,
+    create_job,
+    due_after,
+    open_job_of_type,
+    schedule_job,
+    slot_of,
+    visit_span,
+    works_on,
+)
 from portal.telecare.services.queries import (
     card,
     day_jobs,
@@ -59,10 +79,13 @@ from portal.telecare.services.queries import (
     view_connection,
     visit_clock,
 )
-from portal.telecare.services.steps import fail_job, no_access, record_step
+from portal.telecare.services.steps import fail_job, no_access, reachable, record_step, reopen_devices
 from portal.telecare.services.switchover import analogue_by_locality, create_switchover_batch, switchover_progress
 
 __all__ = [
+    "KEY_SAFE_MESSAGE", "SLOT_TIMES", "BookingClash", "DuplicateJob", "clean_text", "looks_like_key_safe_code",
+    "open_job_of_type", "parse_uk_phone", "reachable", "redact_key_safe_codes", "reopen_devices", "slot_of",
+    "uk_phone", "visit_span", "works_on",
     "person_events",
     "ACTIONS", "COORDINATORS", "COORDINATOR_ACTIONS", "FIT_TYPES", "INSTALLERS", "INSTALLER_ACTIONS",
     "OPTIONAL_STEPS", "REQUIRED_STEPS", "TERMINAL_STEPS", "allowed_actions", "analogue_by_locality", "cancel_job",

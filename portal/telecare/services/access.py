@@ -8,7 +8,8 @@ checks it first (`require_action`), so the pages, the routes, the CLI and the te
 - Coordinators (triage officer, manager, admin) schedule, reschedule and cancel an open job.
 - The installer the job is assigned to works its visit: only while the job is scheduled, and not
   before the day it is booked for. Steps follow the visit's order: arrived first; devices are
-  fitted (scanned) until "all devices fitted" is recorded; the test call comes after the devices;
+  fitted (scanned) until "all devices fitted" is recorded (reopening that step, audited, clears it
+  and the test call); the test call comes after the devices;
   the job completes once every required step is done and the job's own rules hold.
 """
 
@@ -34,7 +35,7 @@ from portal.telecare.services._common import (
 from portal.timeutil import today
 
 COORDINATOR_ACTIONS = ("schedule", "cancel")
-INSTALLER_ACTIONS = ("arrived", "fit", "devices_fitted", "test_call_passed", "consent_confirmed",
+INSTALLER_ACTIONS = ("arrived", "fit", "devices_fitted", "reopen_devices", "test_call_passed", "consent_confirmed",
                      "responders_confirmed", "smoke_heat_checked", "key_safe_checked", "completed", "no_access",
                      "failed")
 ACTIONS = COORDINATOR_ACTIONS + INSTALLER_ACTIONS
@@ -68,6 +69,9 @@ def _visit_actions(session, job: Job) -> set[str]:
     devices = fitted_devices(session, job)
     fits = job.job_type in FIT_TYPES
     for step in REQUIRED_STEPS[job.job_type] + OPTIONAL_STEPS.get(job.job_type, ()):
+        if step == "key_safe_checked":  # stays open: a wrong answer is corrected, not ignored
+            actions.add(step)
+            continue
         if step in done:
             continue
         if step == "devices_fitted" and not devices:
@@ -77,6 +81,8 @@ def _visit_actions(session, job: Job) -> set[str]:
         actions.add(step)
     if fits and "devices_fitted" not in done:
         actions.add("fit")
+    if fits and "devices_fitted" in done:
+        actions.add("reopen_devices")
     if not completion_blockers(session, job, done, devices):
         actions.add("completed")
     return actions
@@ -122,7 +128,10 @@ def why_not(session, job: Job, action: str) -> str:
     if "arrived" not in done:
         return "Record that you have arrived first."
     if action == "fit":
-        return "All devices fitted is already recorded for this visit, so no more devices can be fitted."
+        return ("All devices fitted is already recorded for this visit, so no more devices can be fitted. "
+                "Reopen that step first (the test call is then made again).")
+    if action == "reopen_devices":
+        return "All devices fitted is not recorded on this visit, so there is nothing to reopen."
     if action == "devices_fitted":
         return "Scan or type the asset tag of each device you fitted first."
     if action == "test_call_passed":

@@ -2,7 +2,10 @@
 
 A job completes only when `completion_blockers` is empty (every required step, including the
 test call after the devices and the consent checklist; an alarm unit on a new install; a
-digital-capable unit on a switchover), and a switchover leaves the alarm on a digital line.
+digital-capable unit on a switchover), and a switchover leaves the alarm on a digital line. An
+analogue unit (the catalogue says which) cannot go on a digital line; a new install on an analogue
+line joins the switchover plan (audited, and the installer is told). The connection goes live only
+with someone to call: a named responder with a UK phone number, or the responder service.
 """
 
 from datetime import datetime
@@ -24,8 +27,9 @@ from portal.telecare.services._common import (
     transition,
 )
 from portal.telecare.services.access import allowed_actions, check_installer, why_not
+from portal.telecare.services.checks import clean_text, uk_phone
 from portal.telecare.services.devices import return_device
-from portal.telecare.services.steps import check_visit, insert_step
+from portal.telecare.services.steps import check_visit, insert_step, reachable
 from portal.timeutil import london_date, utcnow
 
 
@@ -47,12 +51,17 @@ def complete_job(session, actor, job_id: int, *, line_type: str | None = None, t
         if line_type not in DIGITAL_LINES:
             raise Refusal("A digital switchover leaves the alarm on a digital line: select digital or mobile.",
                           field="line_type")
+    telephone = uk_phone(telephone, "telephone", "the line's telephone or SIM number") if telephone else None
+    provider = clean_text(provider, "provider", 80)
     now = utcnow()
     summary = _apply_completion(session, actor, job, steps_done(session, job), now, line_type=line_type,
                                 telephone=telephone, provider=provider)
     insert_step(session, actor, job, "completed", summary)
     job = transition(session, job, ("scheduled",), "completed", completed_at=now, completed_by_id=actor_id(actor))
     record(session, actor, "telecare.job_completed", "telecare_job", job.id, **summary)
+    if summary.get("switchover_plan"):
+        record(session, actor, "telecare.switchover_plan_joined", "telecare_connection", summary["connection_id"],
+               job_id=job.id)
     return job, True
 
 
@@ -83,6 +92,11 @@ def _apply_completion(session, actor, job: Job, done: dict, now: datetime, *, li
     if job.job_type == "fault_visit":
         return summary
     unit = _new_unit(session, devices, job)
+    if job.job_type == "new_install" and unit is not None and unit.product.alarm_unit == "analogue" \
+            and line_type != "analogue":
+        raise Refusal(f"{unit.asset_tag} is an analogue alarm unit ({unit.product.name}): it cannot call over a "
+                      f"{LINE_TYPES[line_type].lower()} line. Fit a digital alarm unit, or select analogue.",
+                      field="line_type")
     if job.job_type == "new_install":
         if connection is None:
             connection = Connection(person_id=job.person_id, line_type=line_type, status="active",
@@ -108,12 +122,17 @@ def _apply_completion(session, actor, job: Job, done: dict, now: datetime, *, li
         connection.unit_asset_id, connection.unit_model, connection.unit_serial = (
             unit.id, unit.product.name, unit.serial or unit.asset_tag)
     if telephone:
-        connection.telephone = telephone.strip()[:40]
+        connection.telephone = telephone
     if provider:
-        connection.provider = provider.strip()[:80]
+        connection.provider = provider
     for device in devices:
         device.connection_id = connection.id
     _apply_responders(session, connection, done.get("responders_confirmed"))
+    session.flush()
+    session.refresh(connection)
+    if job.job_type in ("new_install", "digital_switchover") and not reachable(connection.responders):
+        raise Refusal("The alarm cannot go live without someone to call: confirm a named responder with a UK "
+                      "phone number, or the responder service.", field="line_type")
     key_safe = done.get("key_safe_checked")
     if key_safe is not None:
         connection.key_safe_present = bool(key_safe.details.get("present"))
@@ -122,6 +141,8 @@ def _apply_completion(session, actor, job: Job, done: dict, now: datetime, *, li
     session.flush()
     summary.update(connection_id=connection.id, line_type=connection.line_type,
                    devices=[session.get(Asset, d.asset_id).asset_tag for d in devices])
+    if job.job_type == "new_install" and connection.line_type == "analogue":
+        summary["switchover_plan"] = True  # analogue lines are in the switchover plan (analogue_by_locality)
     return summary
 
 

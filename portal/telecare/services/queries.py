@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import case, func, select
 
 from portal.audit.services import record
+from portal.config import setting
 from portal.equipment.models import Asset, Product
 from portal.errors import NotFound
 from portal.people.models import Person
@@ -23,6 +24,7 @@ from portal.telecare.services._common import (
 )
 from portal.telecare.services.access import allowed_actions, completion_blockers
 from portal.timeutil import today, utcnow
+from portal.web.bank_holidays import bank_holidays
 from portal.web.clocks import Reading, read_clock
 from portal.web.registry import Event
 
@@ -90,8 +92,13 @@ def list_jobs(session, *, state: str | None = None, job_type: str | None = None,
 
 
 def planner(session, week_start: date) -> dict:
-    """A week grid (Monday to Friday) per installer: jobs in route order in each cell."""
-    days = [week_start + timedelta(days=i) for i in range(5)]
+    """A week grid per installer: each day's visits by slot (morning, afternoon, evening), so a
+    free slot shows as free. The week runs Monday to Sunday when the service works weekends
+    (TELECARE_WORKS_WEEKENDS), else Monday to Friday; bank holidays are marked, and a day the
+    service does not book is shown closed."""
+    from portal.telecare.services.jobs import SLOT_TIMES, slot_of, works_on
+
+    days = [week_start + timedelta(days=i) for i in range(7 if setting("TELECARE_WORKS_WEEKENDS") else 5)]
     people = installers(session)
     jobs = session.scalars(select(Job).where(Job.scheduled_date >= days[0], Job.scheduled_date <= days[-1],
                                              Job.state != "cancelled", Job.installer_id.is_not(None)))
@@ -100,9 +107,15 @@ def planner(session, week_start: date) -> dict:
         grid.setdefault((job.installer_id, job.scheduled_date), []).append(job)
     for cell in grid.values():
         cell.sort(key=lambda j: (j.route_order is None, j.route_order or 0, slot_sort_key(j.slot), j.id))
+    slots = {key: {name: [j for j in cell if slot_of(j.slot) == name] for name in SLOT_TIMES}
+             for key, cell in grid.items()}
+    holidays = bank_holidays()
     unscheduled = session.scalar(select(func.count()).select_from(Job)
                                  .where(Job.state.in_(("requested", "no_access"))))
-    return {"days": days, "installers": people, "grid": grid, "unscheduled": unscheduled}
+    return {"days": days, "installers": people, "grid": grid, "slots": slots, "unscheduled": unscheduled,
+            "closed": {d: works_on(d) for d in days}, "bank_holidays": {d for d in days if d in holidays},
+            "free": {d: sum(1 for u in people for name in SLOT_TIMES if not slots[(u.id, d)][name])
+                     for d in days}}
 
 
 def devices_for_person(session, person_id: int, include_removed: bool = True) -> list[dict]:

@@ -20,6 +20,7 @@ from portal.telecare.services._common import (
     transition,
 )
 from portal.telecare.services.access import allowed_actions, check_installer, why_not
+from portal.telecare.services.checks import clean_text, parse_uk_phone, uk_phone
 from portal.timeutil import utcnow
 
 
@@ -49,6 +50,8 @@ def record_step(session, actor, job_id: int, step: str, details: dict | None = N
     check_installer(actor, job)
     check_visit(job, visit)
     done = steps_done(session, job)
+    if step == "key_safe_checked" and step in done and "key_safe_checked" in allowed_actions(actor, job):
+        return correct_key_safe(session, actor, job, done[step], key_safe_details(dict(details or {})))
     if step in done:
         return done[step], False
     require_action(allowed_actions(actor, job), step, why_not(session, job, step))
@@ -63,28 +66,37 @@ def record_step(session, actor, job_id: int, step: str, details: dict | None = N
 
 
 def responder_details(session, job: Job, details: dict) -> dict:
-    """Named responders in call order (each with a phone number) and/or the responder service.
-    With neither given, the connection's existing list is confirmed as it is."""
+    """Named responders in call order (each with a UK phone number the monitoring centre can ring,
+    stored in the national format) and/or the responder service. With neither given, the
+    connection's existing list is confirmed as it is, if someone on it can be reached."""
     named = []
     for i, r in enumerate(details.get("responders", []), start=1):
-        name, phone = (r.get("name") or "").strip(), (r.get("phone") or "").strip()
-        if not name and not phone:
+        name = clean_text(r.get("name"), f"responder_{i}_name", 160)
+        raw_phone = (r.get("phone") or "").strip()
+        relationship = clean_text(r.get("relationship"), f"responder_{i}_relationship", 80)
+        if not name and not raw_phone:
             continue
         if not name:
             raise Refusal(f"Enter the name of responder {i}, or clear their phone number.",
                           field=f"responder_{i}_name")
-        if not phone:
+        if not raw_phone:
             raise Refusal(f"Enter a phone number for {name}.", field=f"responder_{i}_phone")
-        named.append({"name": name[:160], "phone": phone[:40],
-                      "relationship": (r.get("relationship") or "").strip()[:80]})
+        phone = uk_phone(raw_phone, f"responder_{i}_phone", f"{name}'s phone number")
+        named.append({"name": name, "phone": phone, "relationship": relationship or ""})
     service = bool(details.get("service"))
     if not named and not service:
         connection = connection_for(session, job.person_id)
-        if connection is not None and connection.responders:
+        if connection is not None and reachable(connection.responders):
             return {"kept": [r.display for r in connection.responders]}
-        raise Refusal("Enter at least one named responder, or select the responder service.",
-                      field="responder_1_name")
+        raise Refusal("Enter at least one named responder with a UK phone number, or select the responder "
+                      "service: the alarm cannot go live without someone to call.", field="responder_1_name")
     return {"responders": named, "service": service}
+
+
+def reachable(responders) -> bool:
+    """Someone the monitoring centre can send: the responder service, or a named responder whose
+    phone is a UK number that can be rung."""
+    return any(r.kind == "service" or parse_uk_phone(r.phone) for r in responders)
 
 
 def key_safe_details(details: dict) -> dict:
@@ -92,8 +104,42 @@ def key_safe_details(details: dict) -> dict:
     present = details.get("present")
     if present not in (True, False):
         raise Refusal("Select whether there is a key safe.", field="present")
-    location = (details.get("location") or "").strip()[:200]
+    location = clean_text(details.get("location"), "location", 200) or ""
     return {"present": present, "location": location if present else ""}
+
+
+def correct_key_safe(session, actor, job: Job, row: JobStep, details: dict) -> tuple[JobStep, bool]:
+    """A changed key safe answer on the same visit ("yes" corrected to "no", or a new location) is
+    saved over the first one and audited with both answers; the same answer again records nothing."""
+    before = dict(row.details or {})
+    if before == details:
+        return row, False
+    row.details = details
+    session.flush()
+    record(session, actor, "telecare.key_safe_corrected", "telecare_job", job.id, visit=job.visit,
+           was_present=before.get("present"), present=details["present"])
+    return row, True
+
+
+def reopen_devices(session, actor, job_id: int, reason: str, visit: int | None = None) -> Job:
+    """Reopen "all devices fitted" so another device can be fitted on this visit. The test call
+    made after it is reopened too (it must be made again with every device in place). Audited,
+    with the reason and the steps cleared."""
+    job = get_job(session, job_id)
+    check_installer(actor, job)
+    check_visit(job, visit)
+    require_action(allowed_actions(actor, job), "reopen_devices", why_not(session, job, "reopen_devices"))
+    reason = clean_text(reason, "reason", 300)
+    if not reason:
+        raise Refusal("Enter why you are fitting more devices.", field="reason")
+    done = steps_done(session, job)
+    cleared = [s for s in ("devices_fitted", "test_call_passed") if s in done]
+    for s in cleared:
+        session.delete(done[s])
+    session.flush()
+    record(session, actor, "telecare.step_reopened", "telecare_job", job.id, visit=job.visit, reason=reason,
+           cleared=cleared, recorded={s: done[s].at.isoformat() for s in cleared})
+    return job
 
 
 def no_access(session, actor, job_id: int, reason: str, visit: int | None = None) -> tuple[Job, bool]:
@@ -104,7 +150,7 @@ def no_access(session, actor, job_id: int, reason: str, visit: int | None = None
         return job, False
     check_visit(job, visit)
     require_action(allowed_actions(actor, job), "no_access", why_not(session, job, "no_access"))
-    reason = (reason or "").strip()[:300]
+    reason = clean_text(reason, "reason", 300)
     if not reason:
         raise Refusal("Enter why you could not get in.", field="reason")
     insert_step(session, actor, job, "no_access", {"reason": reason})
@@ -122,7 +168,7 @@ def fail_job(session, actor, job_id: int, reason: str, visit: int | None = None)
         return job, False
     check_visit(job, visit)
     require_action(allowed_actions(actor, job), "failed", why_not(session, job, "failed"))
-    reason = (reason or "").strip()[:300]
+    reason = clean_text(reason, "reason", 300)
     if not reason:
         raise Refusal("Enter why the visit failed.", field="reason")
     insert_step(session, actor, job, "failed", {"reason": reason})

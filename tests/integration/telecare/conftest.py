@@ -15,12 +15,14 @@ def make_world(session, staff_factory=None, actor="test"):
     store = equipment.create_store(session, actor, code=f"T{suffix}", name=f"Telecare store {suffix}",
                                    locality="North")
     products = {}
-    for code, name, area in (("HUB", "Digital alarm hub", "Alarms"), ("ANA", "Analogue alarm unit", "Alarms"),
-                             ("PEN", "Pendant alarm", "Alarms"), ("SMK", "Linked smoke detector", "Sensors")):
+    for code, name, area, unit in (("HUB", "Digital alarm hub", "Alarms", "digital"),
+                                   ("ANA", "Analogue alarm unit", "Alarms", "analogue"),
+                                   ("PEN", "Pendant alarm", "Alarms", None),
+                                   ("SMK", "Linked smoke detector", "Sensors", None)):
         products[code] = equipment.create_product(
             session, actor, code=f"TEL-{code}-{suffix}", name=name, category="telecare", area=area, supply="loan",
             tracking="serialised", warranty_months=36, cleaning_required=True, unit_cost=Decimal("50"),
-            self_purchase=False)
+            self_purchase=False, alarm_unit=unit)
     assets = {}
     for code in products:
         for n in (1, 2):

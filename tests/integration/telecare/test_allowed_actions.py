@@ -33,7 +33,8 @@ def build(session, world, fitter, state: str) -> Job:
     if state == "cancelled":
         return services.cancel_job(session, "t", job.id, "Not needed")
     on = today() + timedelta(days=1) if state == "scheduled_later" else today()
-    job = services.schedule_job(session, "t", job.id, on=on, slot="am", installer_id=fitter.id)
+    slot = f"{6 + 2 * STATES.index(state):02d}:00"  # one installer, a visit each: never double-booked
+    job = services.schedule_job(session, "t", job.id, on=on, slot=slot, installer_id=fitter.id)
     if state in ("scheduled", "scheduled_later"):
         return job
     if state == "no_access":

@@ -21,7 +21,7 @@ def _scheduled(session, world, installer_user, job_type="new_install", **kw):
                                  installer_id=installer_user.id, route_order=1)
 
 
-def _install(session, world, user, job=None, tags=("HUB1", "PEN1")):
+def _install(session, world, user, job=None, tags=("HUB1", "PEN1"), line="digital"):
     job = job or _scheduled(session, world, user)
     services.record_step(session, user, job.id, "arrived")
     for tag in tags:
@@ -31,7 +31,7 @@ def _install(session, world, user, job=None, tags=("HUB1", "PEN1")):
     services.record_step(session, user, job.id, "responders_confirmed",
                          {"responders": [{"name": "Pat Holt", "phone": "07700 900001"}], "service": True})
     services.record_step(session, user, job.id, "key_safe_checked", {"present": True, "location": "By the door"})
-    job, created = services.complete_job(session, user, job.id, line_type="digital", telephone="01632 960002",
+    job, created = services.complete_job(session, user, job.id, line_type=line, telephone="01632 960002",
                                          provider="Openline")
     assert created
     return job
@@ -43,8 +43,10 @@ def test_due_dates_follow_the_working_day_targets(db_session, world, app):
     friday = datetime(2026, 3, 6, 10)  # a Friday, no bank holidays in the next fortnight
     urgent, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="new_install",
                                     priority="urgent", now=friday)
+    services.cancel_job(db_session, "t", urgent.id, "Raised again")  # one open install a person
     routine, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="new_install",
                                      priority="routine", now=friday)
+    services.cancel_job(db_session, "t", routine.id, "Raised again")
     assert urgent.due_date.isoformat() == "2026-03-10"  # Tuesday: 2 working days
     assert routine.due_date.isoformat() == "2026-03-20"  # 10 working days
     app.config["TELECARE_TARGETS"] = {"urgent": 1}
@@ -214,13 +216,13 @@ def test_removal_returns_devices_to_stock_awaiting_cleaning(db_session, world, i
 def test_switchover_replaces_the_analogue_unit(db_session, world, installer):
     user = installer()
     job = _scheduled(db_session, world, user)
-    _install(db_session, world, user, job=job, tags=("ANA1", "PEN1"))
+    _install(db_session, world, user, job=job, tags=("ANA1", "PEN1"), line="analogue")
     conn = services.connection_for(db_session, world["person"].id)
     conn.line_type = "analogue"
     db_session.flush()
     switch, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="digital_switchover",
                                     priority="routine")
-    services.schedule_job(db_session, "t", switch.id, on=today(), slot="am", installer_id=user.id)
+    services.schedule_job(db_session, "t", switch.id, on=today(), slot="pm", installer_id=user.id)
     services.record_step(db_session, user, switch.id, "arrived")
     services.fit_device(db_session, user, switch.id, world["assets"]["HUB2"].asset_tag)
     for step in ("devices_fitted", "test_call_passed", "responders_confirmed"):
@@ -272,7 +274,7 @@ def test_equipment_fit_and_return_keep_the_ledger(db_session, world):
 
 def test_switchover_batch_is_idempotent(db_session, world, installer):
     user = installer()
-    _install(db_session, world, user, tags=("ANA2", "PEN1"))
+    _install(db_session, world, user, tags=("ANA2", "PEN1"), line="analogue")
     services.connection_for(db_session, world["person"].id).line_type = "analogue"
     db_session.flush()
     key = "2f1e8a2c-1111-4222-8333-444455556666"
@@ -360,12 +362,12 @@ def test_a_new_install_needs_an_alarm_unit_and_the_line_type(db_session, world, 
 
 def test_a_switchover_completes_only_with_a_digital_unit_on_a_digital_line(db_session, world, installer):
     user = installer()
-    _install(db_session, world, user, tags=("ANA1", "PEN1"))
+    _install(db_session, world, user, tags=("ANA1", "PEN1"), line="analogue")
     services.connection_for(db_session, world["person"].id).line_type = "analogue"
     db_session.flush()
     switch, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="digital_switchover",
                                     priority="routine")
-    services.schedule_job(db_session, "t", switch.id, on=today(), slot="am", installer_id=user.id)
+    services.schedule_job(db_session, "t", switch.id, on=today(), slot="pm", installer_id=user.id)
     services.record_step(db_session, user, switch.id, "arrived")
     services.fit_device(db_session, user, switch.id, world["assets"]["ANA2"].asset_tag)  # another analogue unit
     for step in ("devices_fitted", "test_call_passed", "responders_confirmed"):
