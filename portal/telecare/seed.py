@@ -5,7 +5,7 @@ scheduled visits (today and this week) for the demo installer. Idempotent."""
 import random
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from portal.auth.models import User
 from portal.equipment import services as equipment
@@ -62,7 +62,7 @@ def seed_demo(session, *, connections: int = CONNECTIONS, seed: int = 11) -> Non
             fitted.append(assets["TEL-SMK"].pop())
         conn_rows.append(dict(person_id=person.id, unit_asset_id=unit.id, unit_model=unit.product.name,
                               unit_serial=unit.serial, line_type=line,
-                              telephone=f"01632 {rng.randint(100000, 999999)}" if line != "mobile" else
+                              telephone=f"01632 {rng.randint(960000, 960999)}" if line != "mobile" else
                               f"07700 {rng.randint(900000, 900999)}", provider=rng.choice(PROVIDERS),
                               monitoring_start=london_date(installed), status="active",
                               key_safe_present=(ks := rng.random() < 0.6),
@@ -179,6 +179,14 @@ def _history(session, rng, now, installer, conn_ids) -> None:
                          reason="Nobody home; card left", version=2))
     if rows:
         session.execute(insert(Job), rows)
+    # Each completed switchover fitted the digital unit the connection has now (the catalogue says
+    # it is digital-capable), so no switchover was ever completed with an analogue alarm.
+    for job_id, person_id, done in session.execute(select(Job.id, Job.person_id, Job.completed_at).where(
+            Job.submission_key.like("seed-switch-%"))).all():
+        unit_id = session.scalar(select(Connection.unit_asset_id).where(Connection.person_id == person_id))
+        session.execute(update(ConnectionDevice).where(ConnectionDevice.asset_id == unit_id,
+                                                       ConnectionDevice.removed_at.is_(None))
+                        .values(job_id=job_id, fitted_at=done))
 
 
 def _open_jobs(session, rng, now, installer, spare, conn_ids) -> None:
@@ -193,15 +201,17 @@ def _open_jobs(session, rng, now, installer, spare, conn_ids) -> None:
         plan.append(("new_install", person.id, "Digital alarm hub, pendant, linked smoke detector"))
     for conn in analogue[:6]:
         plan.append(("digital_switchover", conn.person_id, "Digital alarm hub (replaces the analogue unit)"))
-    week = [d for d in (today + timedelta(days=i) for i in range(0, 7)) if d.weekday() < 5] or [today]
+    # Each visit in its own installer slot (never double-booked), on days the service books.
+    days = [d for d in (today + timedelta(days=i) for i in range(0, 10))
+            if (d == today or d.weekday() < 5) and services.works_on(d) is None]
+    slots = ["am", "pm", "17:30"]
     for i, (job_type, person_id, to_fit) in enumerate(plan):
         start = datetime.combine(today - timedelta(days=rng.randint(1, 6)), time(10))
         job, _ = services.create_job(session, "seed-demo", person_id=person_id, job_type=job_type,
                                      priority="urgent" if i % 3 == 0 else "routine", to_fit=to_fit,
                                      access_notes=rng.choice(ACCESS), submission_key=f"seed-open-{i}", now=start)
-        on = today if i in (0, 1, 6) else week[i % len(week)]
-        services.schedule_job(session, "seed-demo", job.id, on=on, slot=["am", "pm", "10:30", "eve"][i % 4],
-                              installer_id=installer.id, route_order=(i % 4) + 1)
+        services.schedule_job(session, "seed-demo", job.id, on=days[i // len(slots)], slot=slots[i % len(slots)],
+                              installer_id=installer.id, route_order=(i % len(slots)) + 1)
     for i, person in enumerate(spare[6:12]):
         start = now - timedelta(days=rng.randint(0, 12))
         services.create_job(session, "seed-demo", person_id=person.id, job_type="new_install",

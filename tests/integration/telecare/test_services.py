@@ -376,9 +376,9 @@ def test_a_switchover_completes_only_with_a_digital_unit_on_a_digital_line(db_se
     with pytest.raises(IllegalTransition, match="digital-capable unit"):
         services.complete_job(db_session, user, switch.id)
 
+    services.cancel_job(db_session, "t", switch.id, "Wrong unit taken")
     again, _ = services.create_job(db_session, "t", person_id=world["person"].id, job_type="digital_switchover",
                                    priority="routine")
-    services.cancel_job(db_session, "t", switch.id, "Wrong unit taken")
     services.schedule_job(db_session, "t", again.id, on=today(), slot="pm", installer_id=user.id)
     services.record_step(db_session, user, again.id, "arrived")
     services.fit_device(db_session, user, again.id, world["assets"]["HUB2"].asset_tag)
