@@ -162,6 +162,7 @@ class TestConfig(BaseConfig):
     REQUIRE_MFA = False
     NOTIFY_DELIVER_INLINE = False
     TELECARE_ACCEPT_FICTIONAL_NUMBERS = True
+    TELECARE_WORKS_BANK_HOLIDAYS = True  # tests book visits for today, which may be a bank holiday
     RATELIMIT_STORAGE_URI = "memory://"  # one process; tests of the shared store make their own app
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SERVER_NAME = None

@@ -107,9 +107,13 @@ def test_days_the_service_does_not_work_are_refused(app, db_session, world, inst
     plan = services.planner(db_session, saturday - timedelta(days=5))
     assert saturday in plan["days"] and plan["slots"][(user.id, saturday)]["am"][0].id == job.id
     holiday = min((d for d in bank_holidays() if d > today()), default=None)
-    if holiday is not None:  # TELECARE_WORKS_BANK_HOLIDAYS is off by default
+    assert holiday is not None, "the bank holiday calendar should reach past today"
+    app.config["TELECARE_WORKS_BANK_HOLIDAYS"] = False  # the production default
+    try:
         with pytest.raises(Refusal, match="bank holiday"):
             services.schedule_job(db_session, "t", job.id, on=holiday, slot="am", installer_id=user.id)
+    finally:
+        app.config["TELECARE_WORKS_BANK_HOLIDAYS"] = True
 
 
 def test_responders_need_a_uk_number_stored_in_the_national_format(db_session, world, installer):
