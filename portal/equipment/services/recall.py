@@ -221,6 +221,7 @@ def start_recall(session, actor, req: RecallRequest, *, submission_key: str | No
         return session.scalar(select(Recall).where(Recall.submission_key == key)), False
     recall = session.get(Recall, recall_id)
     label = f"Recall {recall.reference}"
+    _lock_orders(session, product.id)
     if product.tracking == "serialised":
         counts = _hold_assets(session, actor, recall, label, now)
     else:
@@ -231,6 +232,16 @@ def start_recall(session, actor, req: RecallRequest, *, submission_key: str | No
            product_id=product.id, scope=recall.scope, recall_action=recall.action, collections_booked=booked,
            **counts)
     return recall, True
+
+
+def _lock_orders(session, product_id: int) -> None:
+    """Lock every open order of the product first, in id order, as reserving, delivering and
+    collecting do (the order, then its stock): a recall and an order never wait on each other in
+    opposite orders (no deadlock), and an order being reserved or delivered now finishes first or
+    sees the recall."""
+    lines = select(OrderLine.order_id).where(OrderLine.product_id == product_id, OrderLine.released_at.is_(None))
+    session.execute(select(Order.id).where(Order.id.in_(lines), Order.state.in_(
+        ("requested", "reserved", "delivered", "collection_requested"))).order_by(Order.id).with_for_update())
 
 
 def _loan_item(recall: Recall, *, asset: Asset | None, line: OrderLine | None, quantity: int, store_id: int,
