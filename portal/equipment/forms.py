@@ -27,9 +27,12 @@ from portal.equipment.models import (
     ORGANISATION_KINDS,
     PRESCRIBER_LEVELS,
     PRIORITIES,
+    RECALL_ACTIONS,
+    RECALL_SCOPES,
     SUPPLY,
     TRACKING,
 )
+from portal.web.forms import needed
 from portal.web.widgets import DateInput
 
 QTY = NumberRange(min=1, max=20, message="Enter a quantity from 1 to 20")
@@ -240,3 +243,59 @@ for _n in KIT_ROWS:
         validators=[Optional(), Length(max=30)]))
     setattr(KitForm, f"quantity_{_n}", IntegerField(
         f"Quantity of product {_n}", widget=GovTextInput(), default=1, validators=[Optional(), KIT_QTY]))
+
+
+class RecallForm(FlaskForm):
+    """Start a recall: the product, which items, the notice and what it asks for. The check-answers
+    step shows what it will affect before anything changes."""
+
+    submission_key = HiddenField()
+    product_id = SelectField("Product recalled", coerce=_int_or_none, widget=GovSelect(),
+                             validators=[InputRequired("Select the product recalled")])
+    reference = StringField("Field safety notice reference", widget=GovTextInput(),
+                            description="The MHRA or manufacturer reference, for example MHRA/2026/FSN-0412",
+                            validators=[InputRequired("Enter the field safety notice reference"), Length(max=80)])
+    scope = RadioField("Which items are recalled?", choices=list(RECALL_SCOPES.items()), widget=GovRadioInput(),
+                       validators=[InputRequired("Select which items are recalled")])
+    serial_from = StringField("First serial number", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    serial_to = StringField("Last serial number", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    supplied_from = DateField("Supplied from", widget=DateInput(), format="%d %m %Y", validators=[Optional()],
+                              description="For example, 1 3 2026")
+    supplied_to = DateField("Supplied to", widget=DateInput(), format="%d %m %Y", validators=[Optional()],
+                            description="For example, 31 3 2026")
+    action = RadioField("What does the notice ask for?", choices=list(RECALL_ACTIONS.items()),
+                        widget=GovRadioInput(), validators=[InputRequired("Select what the notice asks for")])
+    reason = TextAreaField("Reason for the recall", widget=GovTextArea(),
+                           description="The fault or risk, as the notice describes it",
+                           validators=[InputRequired("Enter the reason for the recall"), Length(max=2000)])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        serials, supplied = self.scope.data == "serials", self.scope.data == "supplied"
+        return needed(
+            (serials and not (self.serial_from.data or "").strip(), self.serial_from,
+             "Enter the first serial number in the range"),
+            (serials and not (self.serial_to.data or "").strip(), self.serial_to,
+             "Enter the last serial number in the range"),
+            (supplied and self.supplied_from.data is None, self.supplied_from,
+             "Enter the first supply date, like 1 3 2026"),
+            (supplied and self.supplied_to.data is None, self.supplied_to,
+             "Enter the last supply date, like 31 3 2026"),
+        ) and ok
+
+
+class CloseRecallForm(VersionForm):
+    reason = TextAreaField("Reason for closing with items not resolved (optional when all are resolved)",
+                           widget=GovTextArea(), validators=[Optional(), Length(max=300)])
+    submit = SubmitField("Close the recall", widget=GovSubmitInput())
+
+
+class RecallItemForm(FlaskForm):
+    """Record work on one affected item: an inspection at the home, or how a held item left quarantine."""
+
+    outcome = RadioField("What happened?", widget=GovRadioInput(),
+                         validators=[InputRequired("Select what happened")])
+    note = StringField("Note", widget=GovTextInput(),
+                       validators=[InputRequired("Enter a note"), Length(max=300)])
+    submit = SubmitField("Record", widget=GovSubmitInput())

@@ -40,6 +40,7 @@ ASSET_STATUSES = {
     "awaiting_collection": "Awaiting collection",
     "awaiting_cleaning": "Awaiting cleaning",
     "in_repair": "In repair",
+    "quarantined": "Quarantined (recalled)",
     "retired": "Retired",
 }
 ORDER_STATES = {
@@ -57,6 +58,7 @@ COLLECTION_REASONS = {
     "moved": "The person has moved",
     "died": "The person has died",
     "care_home_amnesty": "Care home amnesty",
+    "product_recall": "Product recall (field safety notice)",
 }
 ORGANISATION_KINDS = {"care_home": "Care home", "supported_living": "Supported living", "other": "Other"}
 # Who may prescribe a product (DESIGN.md 4): moving-and-handling and bariatric equipment is for an
@@ -71,8 +73,35 @@ PRESCRIBER_SHORT = {"any": "Any prescriber", "trusted_assessor_4": "OT or truste
 STOCKTAKE_STATES = {"open": "Open", "awaiting_approval": "Awaiting a manager's approval", "completed": "Completed"}
 MOVEMENT_KINDS = (
     "received", "reserve", "release", "deliver", "collection_requested", "collect", "clean",
-    "repair", "repaired", "retire", "inspect", "adjust", "transfer",
+    "repair", "repaired", "retire", "inspect", "adjust", "transfer", "quarantine", "release",
 )
+RECALL_SCOPES = {
+    "product": "Every item of the product",
+    "serials": "A range of serial numbers",
+    "supplied": "Items supplied between two dates",
+}
+RECALL_ACTIONS = {
+    "collect_replace": "Collect and replace",
+    "inspect": "Inspect in place",
+    "stop_use": "Stop use and collect",
+}
+RECALL_STATES = {"open": "Open", "closed": "Closed"}
+# An affected item: held in a store, or at a home waiting for its collection or inspection; then
+# resolved (inspected and safe, disposed of, returned to the supplier, released after the fix, or
+# left open when the recall was closed with a reason).
+RECALL_ITEM_OPEN = {
+    "held": "Held in store (quarantined)",
+    "to_collect": "To collect from the home",
+    "to_inspect": "To inspect at the home",
+}
+RECALL_ITEM_DONE = {
+    "inspected": "Inspected: safe to keep using",
+    "disposed": "Disposed of",
+    "returned_to_supplier": "Returned to the supplier",
+    "released": "Released back to stock after the fix",
+    "closed": "Closed with the recall",
+}
+RECALL_ITEM_STATES = {**RECALL_ITEM_OPEN, **RECALL_ITEM_DONE}
 
 
 def _in(column: str, values) -> str:
@@ -428,3 +457,112 @@ class StocktakeScan(db.Model):
     asset_tag: Mapped[str] = mapped_column(String(40))
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_asset.id"))
     scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Recall(db.Model):
+    """A product recall after a field safety notice: open → closed. Its scope is the whole product,
+    a range of serial numbers, or the items supplied between two dates."""
+
+    __tablename__ = "equipment_recall"
+    __table_args__ = (
+        CheckConstraint(_in("scope", RECALL_SCOPES), name="scope"),
+        CheckConstraint(_in("action", RECALL_ACTIONS), name="action"),
+        CheckConstraint(_in("state", RECALL_STATES), name="state"),
+        CheckConstraint("scope <> 'serials' OR (serial_from IS NOT NULL AND serial_to IS NOT NULL)",
+                        name="serials"),
+        CheckConstraint("scope <> 'supplied' OR (supplied_from IS NOT NULL AND supplied_to IS NOT NULL "
+                        "AND supplied_from <= supplied_to)", name="supplied"),
+        CheckConstraint("(state = 'open' AND closed_at IS NULL) OR (state = 'closed' AND closed_at IS NOT NULL)",
+                        name="closed"),
+        Index("ix_equipment_recall_product_state", "product_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_key: Mapped[str] = mapped_column(String(36), unique=True)
+    reference: Mapped[str] = mapped_column(String(80))
+    product_id: Mapped[int] = mapped_column(ForeignKey("equipment_product.id"))
+    scope: Mapped[str] = mapped_column(String(12))
+    serial_from: Mapped[str | None] = mapped_column(String(80))
+    serial_to: Mapped[str | None] = mapped_column(String(80))
+    supplied_from: Mapped[date | None]
+    supplied_to: Mapped[date | None]
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    close_reason: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(default=1)
+
+    product: Mapped[Product] = relationship()
+    items: Mapped[list["RecallItem"]] = relationship(back_populates="recall", order_by="RecallItem.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state_label(self) -> str:
+        return RECALL_STATES.get(self.state, self.state)
+
+    @property
+    def action_label(self) -> str:
+        return RECALL_ACTIONS.get(self.action, self.action)
+
+    @property
+    def scope_label(self) -> str:
+        if self.scope == "serials":
+            return f"Serial numbers {self.serial_from} to {self.serial_to}"
+        if self.scope == "supplied":
+            return f"Supplied from {self.supplied_from:%-d %B %Y} to {self.supplied_to:%-d %B %Y}"
+        return RECALL_SCOPES["product"]
+
+
+class RecallItem(db.Model):
+    """One affected item of a recall: a serialised asset, or a quantity of counted stock (held in
+    a store, or on loan on an order line). An asset is in at most one unresolved recall item
+    (partial unique index), so two open recalls never count or handle the same asset twice."""
+
+    __tablename__ = "equipment_recall_item"
+    __table_args__ = (
+        CheckConstraint(_in("state", RECALL_ITEM_STATES), name="state"),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("asset_id IS NULL OR quantity = 1", name="asset_quantity"),
+        CheckConstraint(f"({_in('state', RECALL_ITEM_OPEN)} AND resolved_at IS NULL) OR "
+                        f"({_in('state', RECALL_ITEM_DONE)} AND resolved_at IS NOT NULL)", name="resolved"),
+        Index("uq_equipment_recall_item_open_asset", "asset_id", unique=True,
+              sqlite_where=text("asset_id IS NOT NULL AND resolved_at IS NULL"),
+              postgresql_where=text("asset_id IS NOT NULL AND resolved_at IS NULL")),
+        Index("ix_equipment_recall_item_recall_state", "recall_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recall_id: Mapped[int] = mapped_column(ForeignKey("equipment_recall.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_asset.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("equipment_store.id"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_order_line.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_borrower_organisation.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_order.id"))
+    fitted_by_telecare: Mapped[bool] = mapped_column(Boolean, default=False)
+    was_on_loan: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    collected_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    note: Mapped[str | None] = mapped_column(String(300))
+
+    recall: Mapped[Recall] = relationship(back_populates="items")
+    asset: Mapped[Asset | None] = relationship()
+    store: Mapped[Store] = relationship()
+    organisation: Mapped[BorrowerOrganisation | None] = relationship()
+
+    @property
+    def state_label(self) -> str:
+        return RECALL_ITEM_STATES.get(self.state, self.state)
+
+    @property
+    def resolved(self) -> bool:
+        return self.state in RECALL_ITEM_DONE

@@ -25,6 +25,7 @@ from portal.equipment.models import (
     KitItem,
     Movement,
     Product,
+    Recall,
     StockLevel,
     Store,
 )
@@ -192,6 +193,38 @@ def seed_demo(session, *, orders: int = 300, seed: int = 7) -> None:
     seed_kits(session)
     session.flush()
     _seed_orders(session, rng, now, stores, serialised, counted, orders)
+    seed_recall(session)
+
+
+RECALL_REFERENCE = "MHRA/2026/FSN-0412"
+
+
+def seed_recall(session) -> None:
+    """One open recall, through the services so every rule holds: a batch of reclining bath lifts
+    (those supplied in the middle third of their supply dates) after the maker's field safety
+    notice. Everything in the stores is quarantined, orders holding one go back to be reserved,
+    and each one on loan gets its collection. A couple of held ones have gone back to the supplier."""
+    if session.scalar(select(Recall.id).where(Recall.reference == RECALL_REFERENCE)):
+        return
+    product = (session.scalar(select(Product).where(Product.code == "BATH-004"))
+               or session.scalar(select(Product).where(Product.tracking == "serialised",
+                                                       Product.name.ilike("%bath%")))
+               or session.scalar(select(Product).where(Product.tracking == "serialised").order_by(Product.id)))
+    dates = sorted(d for d in session.scalars(select(Asset.purchased_on).where(Asset.product_id == product.id))
+                   if d is not None)
+    if len(dates) < 3:
+        return
+    third = len(dates) // 3
+    recall, _ = services.start_recall(session, "seed-demo", services.RecallRequest(
+        product_id=product.id, scope="supplied", supplied_from=dates[third], supplied_to=dates[2 * third],
+        reference=RECALL_REFERENCE, action="collect_replace",
+        reason="The maker's field safety notice: the seat's backrest hinge can crack under load, and the "
+               "seat may tip back suddenly. Stop using affected lifts and replace them."))
+    held = [i for i in recall.items if i.state == "held" and i.asset_id is not None][:2]
+    for item in held:
+        services.resolve_held(session, "seed-demo", recall.id, item.id, "returned_to_supplier",
+                              f"Collected by the maker, returns note RN-{item.asset_id:05d}")
+    session.flush()
 
 
 def _last_inspection(rng, product, bought, today, *, may_be_overdue: bool):

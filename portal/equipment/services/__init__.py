@@ -91,6 +91,25 @@ from portal.equipment.services.queries import (
     queue_rows,
     stores_overview,
 )
+from portal.equipment.services.recall import (
+    RECALL_READERS,
+    RECALL_ROLES,
+    RecallRequest,
+    allowed_recall_actions,
+    close_recall,
+    get_recall,
+    preview,
+    start_recall,
+)
+from portal.equipment.services.recall_items import (
+    HELD_OUTCOMES,
+    progress,
+    recall_list,
+    recall_rows,
+    record_collected,
+    record_item_inspection,
+    resolve_held,
+)
 from portal.equipment.services.stock import adjust_stock, clean_counted, receive_stock, set_reorder_level
 from portal.equipment.services.stocktake import (
     STOCKTAKE_EXPECTED,
@@ -107,6 +126,9 @@ from portal.equipment.services.stocktake import (
 from portal.timeutil import london_date
 
 __all__ = [
+    "HELD_OUTCOMES", "RECALL_READERS", "RECALL_ROLES", "RecallRequest", "allowed_recall_actions", "close_recall",
+    "get_recall", "preview", "progress", "recall_list", "recall_rows", "record_collected", "record_item_inspection",
+    "resolve_held", "start_recall",
     "person_events",
     "ASSET_ROLES", "DEFAULT_TARGETS", "INSPECTION_WARNING_DAYS", "IN_STORE", "LineRequest", "MAX_KIT_ITEMS",
     "ORDER_ROLES", "PRODUCT_FIELDS", "QUEUES", "STOCKTAKE_EXPECTED", "STOCKTAKE_ROLES", "ScanReport",

@@ -58,6 +58,8 @@ def inspection_overdue(asset: Asset, on: date | None = None) -> bool:
 
 def unfit_reason(asset: Asset, on: date | None = None) -> str | None:
     """Why this asset may not go to a person on `on` (today by default), with what to do; None if fit."""
+    if asset.status == "quarantined":
+        return (f"{asset.product.name} {asset.asset_tag} is quarantined under a product recall: pick another.")
     if asset.status in ("awaiting_cleaning", "in_repair", "retired"):
         return (f"{asset.product.name} {asset.asset_tag} is {asset.status.replace('_', ' ')}: pick another, or "
                 "clear it first.")

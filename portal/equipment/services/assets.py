@@ -11,6 +11,7 @@ from portal.equipment.models import Asset, Product
 from portal.equipment.services._common import TAG_HINT, clean_tag, next_inspection, valid_tag, warranty_end
 from portal.equipment.services.allowed import check_asset_action, inspection_overdue
 from portal.equipment.services.ledger import asset_move, move
+from portal.equipment.services.recall_hold import hold_new_asset, mark_returned, open_item_for_asset
 from portal.errors import Conflict, IllegalTransition, NotFound, Refusal
 from portal.people.models import Person
 from portal.timeutil import london_date, today, utcnow
@@ -63,7 +64,11 @@ def add_asset(session, actor, *, product_id: int, store_id: int, asset_tag: str,
     move(session, actor, "received", store_id, product_id, asset_id=asset.id, to_status="available",
          reason="New asset added", at=at)
     record(session, actor, "equipment.asset_added", "equipment_asset", asset.id, tag=tag)
-    return asset
+    recall = hold_new_asset(session, actor, asset, at=at)
+    if recall is not None:
+        record(session, actor, "equipment.asset_quarantined", "equipment_asset", asset.id, recall_id=recall.id,
+               reference=recall.reference)
+    return session.get(Asset, asset.id)
 
 
 def clean_asset(session, actor, asset_id: int) -> Asset:
@@ -142,11 +147,15 @@ def fit_asset(session, actor, asset_id: int, person_id: int, reason: str, *,
 def return_fitted_asset(session, actor, asset_id: int, reason: str, *, store_id: int | None = None,
                         at: datetime | None = None) -> Asset:
     """A fitted asset comes back from a person's home (removal, replacement): on loan → awaiting
-    cleaning, never straight to available. It returns to store_id, or to the store it came from."""
+    cleaning, never straight to available. It returns to store_id, or to the store it came from.
+    A recalled asset comes back to quarantine instead, and its recall item is marked as returned."""
     at = at or utcnow()
     values = {"store_id": store_id} if store_id is not None else {}
-    asset = asset_move(session, actor, asset_id, ("on_loan",), "awaiting_cleaning", "collect", reason=reason,
+    item = open_item_for_asset(session, asset_id)
+    to_status = "quarantined" if item is not None else "awaiting_cleaning"
+    asset = asset_move(session, actor, asset_id, ("on_loan",), to_status, "collect", reason=reason,
                        at=at, what="returned to stock", person_id=None, organisation_id=None,
                        on_loan_since=None, **values)
+    mark_returned(item, asset.store_id, at)
     record(session, actor, "equipment.asset_returned", "equipment_asset", asset_id, reason=reason)
     return asset

@@ -72,6 +72,10 @@ def asset_move(session, actor, asset_id: int, allowed: tuple[str, ...], to_statu
                           .where(Asset.id == asset_id)).first()
     if row is None:
         raise NotFound("There is no asset with that id.")
+    if row.status == "quarantined" and "quarantined" not in allowed:
+        raise IllegalTransition(
+            f"Asset {row.asset_tag} is quarantined under a product recall, so it cannot be {what or kind}. "
+            "Use another item: see the recall on the Recalls page.")
     if row.status not in allowed:
         raise IllegalTransition(
             f"Asset {row.asset_tag} is {row.status.replace('_', ' ')}, so it cannot be {what or kind}. "

@@ -42,6 +42,7 @@ from portal.equipment.services.allowed import (
 )
 from portal.equipment.services.assets import clean_asset
 from portal.equipment.services.ledger import actor_id, asset_move, change_level, move
+from portal.equipment.services.recall_hold import mark_returned, open_item_for_asset, open_item_for_line
 from portal.equipment.services.stock import clean_counted
 from portal.errors import NotAllowed, NotFound, OutOfStock, Refusal, VersionClash, check_version
 from portal.people.access import access_to, may_order_for
@@ -213,6 +214,9 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
     order = _load(session, actor, order_id, "reserve", expected_version)
     day = fit_day(order.planned_date)
     for asset in filter(None, (session.get(Asset, asset_id) for asset_id in assets.values())):
+        if asset.status == "quarantined":
+            raise OutOfStock(f"{asset.product.name} {asset.asset_tag} is quarantined under a product recall, so it "
+                             "cannot be reserved. Pick another item. Nothing was reserved.")
         if inspection_overdue(asset, day):
             raise OutOfStock(f"{asset.product.name} {asset.asset_tag} is due its inspection on "
                              f"{asset.next_inspection_due.strftime('%-d %B %Y')}, before the delivery on "
@@ -303,9 +307,13 @@ def swap_line(session, actor, order_id: int, line_id: int | None, *, expected_ve
             asset_move(session, actor, old_id, ("reserved",), "available", "release", order_id=order.id,
                        reason=f"Swapped out of order {order.id}")
         else:
-            asset_move(session, actor, old_id, ("on_loan",), "awaiting_cleaning", "collect", order_id=order.id,
-                       at=at, reason=f"Exchanged on order {order.id}; awaiting cleaning", store_id=order.store_id,
-                       person_id=None, organisation_id=None, on_loan_since=None)
+            recalled = open_item_for_asset(session, old_id)
+            asset_move(session, actor, old_id, ("on_loan",), "quarantined" if recalled else "awaiting_cleaning",
+                       "collect", order_id=order.id, at=at, store_id=order.store_id, person_id=None,
+                       organisation_id=None, on_loan_since=None,
+                       reason=f"Exchanged on order {order.id}; "
+                              f"{'quarantined under a recall' if recalled else 'awaiting cleaning'}")
+            mark_returned(recalled, order.store_id, at)
         line.asset_id = None
         session.flush()
         to_status = "reserved" if reserved else "on_loan"
@@ -348,6 +356,28 @@ def _release_line(session, actor, order: Order, line: OrderLine, reason: str) ->
         move(session, actor, "release", order.store_id, line.product_id, order_id=order.id,
              reserved=-line.quantity, reason=reason)
     line.released_at = utcnow()
+
+
+def unreserve_order(session, actor, order: Order, reason: str) -> Order:
+    """reserved → requested: every line gives back its asset or counted stock and waits to be reserved
+    again (a product recall took one of its items). The order keeps its place and dates."""
+    order = _order_move(session, order, "requested", reserved_at=None)
+    for line in order.lines:
+        if line.asset_id is not None:
+            status = session.scalar(select(Asset.status).where(Asset.id == line.asset_id))
+            if status == "reserved":
+                asset_move(session, actor, line.asset_id, ("reserved",), "available", "release",
+                           order_id=order.id, reason=reason)
+            line.asset_id = None
+        elif line.product.tracking == "counted":
+            if not change_level(session, order.store_id, line.product_id, reserved=-line.quantity):
+                raise VersionClash("The reservation could not be released: the stock record has changed. "
+                                   "Nothing was saved.", entity_type=Order.__tablename__, entity_id=order.id)
+            move(session, actor, "release", order.store_id, line.product_id, order_id=order.id,
+                 reserved=-line.quantity, reason=reason)
+    session.flush()
+    record(session, actor, "equipment.order_unreserved", "equipment_order", order.id, reason=reason[:300])
+    return order
 
 
 def cancel_order(session, actor, order_id: int, reason: str, expected_version: int | None = None) -> Order:
@@ -407,6 +437,13 @@ def request_collection(session, actor, order_id: int, reason: str, *, amnesty_id
     if order.person_id is not None and not isinstance(actor, str | None) and not access_to(
             session, actor, order.person_id):
         raise NotAllowed("You can ask for a collection only from someone whose record you may see.")
+    return book_collection(session, actor, order, reason, amnesty_id=amnesty_id, now=now)
+
+
+def book_collection(session, actor, order: Order, reason: str, *, amnesty_id: int | None = None,
+                    now: datetime | None = None) -> Order:
+    """delivered → collection_requested, once the caller has checked who may ask (request_collection
+    for a person's order; a product recall for its affected orders)."""
     if reason not in COLLECTION_REASONS:
         raise Refusal("Select why it is being collected.", field="reason")
     now = now or utcnow()
@@ -432,9 +469,17 @@ def collect_order(session, actor, order_id: int, *, at: datetime | None = None,
                         collected_on_time=on_time)
     for line in loan_lines(order):
         if line.asset_id is not None:
-            asset_move(session, actor, line.asset_id, ("awaiting_collection",), "awaiting_cleaning", "collect",
-                       order_id=order.id, reason="Collected; awaiting cleaning", at=at,
+            recalled = open_item_for_asset(session, line.asset_id)
+            asset_move(session, actor, line.asset_id, ("awaiting_collection",),
+                       "quarantined" if recalled else "awaiting_cleaning", "collect", order_id=order.id, at=at,
+                       reason="Collected; " + ("quarantined under a recall" if recalled else "awaiting cleaning"),
                        store_id=order.store_id, person_id=None, organisation_id=None, on_loan_since=None)
+            mark_returned(recalled, order.store_id, at)
+        elif (recalled := open_item_for_line(session, line.id)) is not None:
+            # recalled counted items are held by the recall item, not put back for cleaning
+            move(session, actor, "collect", order.store_id, line.product_id, order_id=order.id, at=at,
+                 reason=f"Collected; {line.quantity} quarantined under a recall")
+            mark_returned(recalled, order.store_id, at)
         else:
             change_level(session, order.store_id, line.product_id, cleaning=line.quantity)
             move(session, actor, "collect", order.store_id, line.product_id, order_id=order.id,

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from portal.audit.services import record
 from portal.equipment.models import Product, StockLevel
 from portal.equipment.services.ledger import change_level, ensure_level, move
+from portal.equipment.services.recall_hold import hold_received_stock
 from portal.errors import IllegalTransition, NotFound, OutOfStock, Refusal
 
 
@@ -29,6 +30,10 @@ def receive_stock(session, actor, store_id: int, product_id: int, quantity: int,
     move(session, actor, "received", store_id, product_id, on_hand=quantity, reason=reason, at=at)
     record(session, actor, "equipment.stock_received", "equipment_store", store_id,
            product_id=product_id, quantity=quantity, reason=reason)
+    recall = hold_received_stock(session, actor, store_id, product_id, quantity, at=at)
+    if recall is not None:
+        record(session, actor, "equipment.stock_quarantined", "equipment_store", store_id, product_id=product_id,
+               quantity=quantity, recall_id=recall.id, reference=recall.reference)
 
 
 def adjust_stock(session, actor, store_id: int, product_id: int, change: int, reason: str) -> None:

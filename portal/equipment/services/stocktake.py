@@ -22,7 +22,7 @@ from portal.sql import insert_ignore
 from portal.timeutil import utcnow
 from portal.web.filters import format_money
 
-STOCKTAKE_EXPECTED = ("available", "reserved", "awaiting_cleaning")
+STOCKTAKE_EXPECTED = ("available", "reserved", "awaiting_cleaning", "quarantined")
 WRITE_OFF = ("available", "awaiting_cleaning")  # missing reserved items are reported, not written off
 MAX_SCAN_LINES = 500
 

@@ -57,6 +57,7 @@ def queues():
                        stores=_store_choices(), counts=services.queue_counts(db.session, day, store_id),
                        rows=[(row, services.queue_clock(kind, row, moment)) for row in rows], today=day,
                        reasons=COLLECTION_REASONS, can_pick=has_role(current_user, STORES),
+                       can_recall=has_role(current_user, services.RECALL_READERS),
                        can_admin=has_role(current_user, REFERENCE_EDITORS))
 
 

@@ -22,7 +22,7 @@ IDENTITIES = [*ROLES, "owner"]  # "owner": the occupational therapist who raised
 ORDER_STATES = ["requested", "reserved", "reserved_overdue", "delivered", "delivered_issued",
                 "collection_requested", "collected", "collected_cleaned", "cancelled"]
 ASSET_STATES = ["available", "available_overdue", "reserved", "on_loan", "awaiting_collection",
-                "awaiting_cleaning", "in_repair", "retired"]
+                "awaiting_cleaning", "in_repair", "quarantined", "retired"]
 FORM_DATA = {"collection": {"reason": "moved"}, "cancel": {"reason": "No longer needed"},
              "repair": {"reason": "Motor fault"}, "retire": {"reason": "Worn out"},
              "inspect": {"inspected_on": ["1", "1", "2026"]}}
@@ -90,6 +90,9 @@ def build_asset(session, world, state):
             services.request_collection(session, "t", order.id, "moved")
         if state == "awaiting_cleaning":
             services.collect_order(session, "t", order.id)
+    if state == "quarantined":
+        services.start_recall(session, "t", services.RecallRequest(
+            product_id=w["hoist"].id, scope="product", reference="FSN-X", action="collect_replace", reason="Fault"))
     if state in ("in_repair", "retired"):
         services.send_to_repair(session, "t", asset.id, "Fault")
     if state == "retired":
