@@ -191,12 +191,12 @@ def test_a_payment_date_is_checked(db_session, caseworker, when, message):
 
 def test_the_balance_is_paid_only_after_the_inspection(db_session, caseworker):
     c = walk_to(db_session, caseworker, "works")
-    c.works_started_date = c.decision_date = london_today() - timedelta(days=20)
-    services.complete(db_session, caseworker, c, completed_on=london_today() - timedelta(days=10),
-                      inspected_on=london_today() - timedelta(days=5))
+    c.works_started_date = c.decision_date = london_today() - timedelta(days=8)
+    services.complete(db_session, caseworker, c, completed_on=london_today() - timedelta(days=6),
+                      inspected_on=london_today() - timedelta(days=4))
     with pytest.raises(Refusal, match="inspected"):
         services.record_payment(db_session, caseworker, c.id, amount=c.left_to_pay,
-                                paid_on=london_today() - timedelta(days=6))
+                                paid_on=london_today() - timedelta(days=5))
     services.record_payment(db_session, caseworker, c.id, amount=c.left_to_pay, paid_on=london_today())
     assert c.state == "paid"
 
@@ -235,7 +235,7 @@ def test_database_refuses_what_the_rules_forbid(db_session, caseworker):
                 "UPDATE dfg_case SET discretionary_amount = 5, discretionary_reason = NULL WHERE id = :id",
                 "UPDATE dfg_case SET fees = -1 WHERE id = :id",
                 "UPDATE dfg_case SET works_started_date = decision_date - 1 WHERE id = :id"
-                if db_session.bind.dialect.name == "postgresql" else
+                if db_session.get_bind().dialect.name == "postgresql" else
                 "UPDATE dfg_case SET works_started_date = '2000-01-01' WHERE id = :id",
                 "UPDATE dfg_case SET decision_date = '2099-01-01', late_reason = NULL WHERE id = :id",
                 "UPDATE dfg_quote SET withdrawn_at = '2025-01-01 00:00:00', withdrawn_reason = 'x' "
