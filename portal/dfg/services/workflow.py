@@ -81,7 +81,7 @@ def _precondition(c: DfgCase, to_state: str, today: date) -> IllegalTransition |
         needed = int(setting("DFG_MIN_QUOTES"))
         if len(c.live_quotes) < needed:
             return IllegalTransition(f"Policy needs at least {needed} quotes before the full application; "
-                                     f"this case has {len(c.live_quotes)} (withdrawn quotes do not count).")
+                                     f"this case has {len(c.live_quotes)}. Withdrawn quotes do not count.")
         if needed and c.chosen_quote is None:
             return IllegalTransition("Choose the quote the works will go ahead on before the full application.")
         if c.tenure in TENANT_TENURES and not (c.landlord_consent_date and c.landlord_consent_by):

@@ -52,7 +52,7 @@ def new_case(session, actor="public", *, tenure="owner_occupier", child=False, k
 
 
 def walk_to(session, actor, state, *, tenure="owner_occupier", child=False, contribution_income=None,
-            quotes=("5000", "5400"), grant=None, discretionary="0", reason=None, fees="0"):
+            quotes=("4800", "5400"), grant=None, discretionary="0", reason=None, fees="0"):
     """A case moved through the services to `state` (one of ORDER, or refused/withdrawn)."""
     c = new_case(session, tenure=tenure, child=child)
     target = state
