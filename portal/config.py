@@ -97,6 +97,17 @@ class BaseConfig:
     DFG_DUE_SOON_DAYS = 30
     DFG_UPLOAD_DIR = os.environ.get("DFG_UPLOAD_DIR") or str(INSTANCE_DIR / "uploads" / "dfg")
     DFG_SCANNER = None  # a callable(bytes) -> bool (True: infected); None: the built-in EICAR check only
+    # A disabled child or young person (under this age on the application date) has no test of
+    # resources (Housing Renewal Grants Regulations 1996 as amended).
+    DFG_CHILD_AGE_LIMIT = 19
+    # Instalments while the works are in progress: at most this share of the grant (or of the value
+    # of the work done, when recorded); the balance only after completion and inspection (s.35).
+    DFG_INSTALMENT_SHARE = "0.90"
+    # Sane bounds on money typed in: a larger figure is almost surely a typing slip.
+    DFG_QUOTE_LIMIT = 250000
+    DFG_FEES_LIMIT = 50000
+    DFG_WEEKLY_INCOME_LIMIT = 10000
+    DFG_SAVINGS_LIMIT = 5000000
 
     # Targets. Equipment: delivery and collection in working days, over the defaults
     # {"urgent": 1, "standard": 7, "collection": 5}. Referrals: None keeps the defaults in

@@ -231,8 +231,10 @@ class CompleteForm(VersionedForm):
 
 
 class ApproveForm(VersionedForm):
-    grant = StringField("Mandatory grant (£)", widget=GovTextInput(),
-                        validators=[InputRequired("Enter the grant amount"), Money()])
+    fees = StringField("Allowed fees (£, optional)", widget=GovTextInput(),
+                       description="Agency, surveyor, architect, planning and building control fees that are part "
+                                   "of the eligible cost",
+                       validators=[Optional(), Money()])
     discretionary = StringField("Discretionary assistance (£, optional)", widget=GovTextInput(),
                                 validators=[Optional(), Money()])
     discretionary_reason = SelectField("Policy reason for discretionary assistance", widget=GovSelect(),
@@ -240,9 +242,10 @@ class ApproveForm(VersionedForm):
                                        validators=[Optional()])
     decision_date = DateField("Date of the decision", widget=DateInput(), format="%d %m %Y",
                               validators=[InputRequired("Enter the date of the decision"), _past])
-    payment_due = DateField("Payment due by (optional)", widget=DateInput(), format="%d %m %Y",
-                            description="Leave blank for 12 months after the full application",
-                            validators=[Optional()])
+    late_reason = TextAreaField("Why is the decision later than 6 months after the full application?",
+                                widget=GovTextArea(), validators=[Optional(), Length(max=2000)],
+                                description="The law gives 6 months. The reason is kept on the case and shown in "
+                                            "the DFG figures.")
     submit = SubmitField("Approve grant", widget=GovSubmitInput())
 
 
@@ -259,7 +262,27 @@ class PaymentForm(FlaskForm):
     paid_on = DateField("Date paid", widget=DateInput(), format="%d %m %Y",
                         validators=[InputRequired("Enter the date paid"), _past])
     payee = StringField("Paid to (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    work_done = StringField("Value of the work done so far (£, optional)", widget=GovTextInput(),
+                            description="From the valuation or the contractor's interim account. Instalments during "
+                                        "the works can be at most 90% of it.",
+                            validators=[Optional(), Money()])
     submit = SubmitField("Record payment", widget=GovSubmitInput())
+
+
+class WithdrawQuoteForm(VersionedForm):
+    quote = SelectField("Quote to withdraw", widget=GovSelect(), choices=[],
+                        validators=[InputRequired("Select the quote to withdraw")])
+    reason = TextAreaField("Why is the quote withdrawn?", widget=GovTextArea(),
+                           validators=[InputRequired("Enter why the quote is withdrawn"), Length(max=2000)])
+    submit = SubmitField("Withdraw quote", widget=GovSubmitInput())
+
+
+class CorrectDateOfBirthForm(VersionedForm):
+    date_of_birth = DateField("Correct date of birth", widget=DateInput(), format="%d %m %Y",
+                              description="For example, 27 3 2012. Whether there is a test of resources follows "
+                                          "from it.",
+                              validators=[InputRequired("Enter the date of birth"), DateOfBirth()])
+    submit = SubmitField("Correct date of birth", widget=GovSubmitInput())
 
 
 class EvidenceForm(FlaskForm):

@@ -1,9 +1,13 @@
 """Disabled Facilities Grant: cases, test of resources, quotes, payments, evidence, stage history.
 
 Money is Numeric(12, 2) and Decimal in Python. The database holds the rules it can: amounts are
-never negative, an approved grant never exceeds the maximum in force when it was approved less the
-contribution, a discretionary amount needs its reason, and the total paid never exceeds the grant
-plus discretionary assistance (compared in whole pence so SQLite's floating point cannot matter).
+never negative, an approved grant never exceeds the maximum in force when it was approved (the cap
+applies after the contribution is taken off the eligible cost, not to the contribution), a
+discretionary amount needs its reason, the total paid never exceeds the grant plus discretionary
+assistance, instalments while the works are in progress stay within 90% of the grant (or of the
+value of the work done), the case's dates run in order, a late decision carries its reason, and a
+withdrawn quote is never the chosen one (compared in whole pence so SQLite's floating point cannot
+matter; dates compare as ISO dates on both databases).
 """
 
 from datetime import date, datetime
@@ -23,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.timeutil import utcnow
+from portal.timeutil import london_date, utcnow
 
 STATES = {
     "enquiry": "Enquiry",
@@ -92,6 +96,13 @@ def _in(column: str, values) -> str:
 
 Money = Numeric(12, 2)
 
+# What instalments during the works are measured against: the grant plus discretionary assistance,
+# or the value of the work done when that is recorded and lower. 90% of it (DFG_INSTALMENT_SHARE;
+# the database holds the statutory 90%).
+INSTALMENT_BASE = ("CASE WHEN work_done_value IS NOT NULL AND work_done_value < "
+                   "coalesce(approved_amount, 0) + discretionary_amount THEN work_done_value "
+                   "ELSE coalesce(approved_amount, 0) + discretionary_amount END")
+
 
 class DfgCase(db.Model):
     __tablename__ = "dfg_case"
@@ -107,11 +118,26 @@ class DfgCase(db.Model):
             name="discretionary_reason"),
         CheckConstraint(
             "approved_amount IS NULL OR grant_maximum IS NULL OR "
-            "round(approved_amount * 100) <= round((grant_maximum - coalesce(contribution, 0)) * 100)",
+            "round(approved_amount * 100) <= round(grant_maximum * 100)",
             name="grant_within_maximum"),
         CheckConstraint(
             "round(paid_total * 100) <= round((coalesce(approved_amount, 0) + discretionary_amount) * 100)",
             name="paid_within_approval"),
+        CheckConstraint("fees >= 0", name="fees_not_negative"),
+        CheckConstraint("work_done_value IS NULL OR work_done_value >= 0", name="work_done_not_negative"),
+        CheckConstraint(f"state <> 'works' OR round(paid_total * 100) * 10 <= round(({INSTALMENT_BASE}) * 100) * 9",
+                        name="instalments_within_share"),
+        CheckConstraint("decision_date IS NULL OR full_application_date IS NULL OR "
+                        "decision_date >= full_application_date", name="decision_after_application"),
+        CheckConstraint("works_started_date IS NULL OR decision_date IS NULL OR "
+                        "works_started_date >= decision_date", name="works_after_decision"),
+        CheckConstraint("completed_date IS NULL OR works_started_date IS NULL OR "
+                        "completed_date >= works_started_date", name="completion_after_works"),
+        CheckConstraint("inspected_date IS NULL OR completed_date IS NULL OR inspected_date >= completed_date",
+                        name="inspection_after_completion"),
+        CheckConstraint("approved_amount IS NULL OR decision_date IS NULL OR decision_due_date IS NULL OR "
+                        "decision_date <= decision_due_date OR (late_reason IS NOT NULL AND late_reason <> '')",
+                        name="late_decision_reason"),
         Index("ix_dfg_case_state_due", "state", "decision_due_date"),
     )
 
@@ -163,6 +189,9 @@ class DfgCase(db.Model):
     discretionary_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     discretionary_reason: Mapped[str | None] = mapped_column(Text)
     paid_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    fees: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), server_default="0")
+    work_done_value: Mapped[Decimal | None] = mapped_column(Money)
+    late_reason: Mapped[str | None] = mapped_column(Text)
     land_charge: Mapped[bool] = mapped_column(default=False)
 
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -212,6 +241,19 @@ class DfgCase(db.Model):
     def chosen_quote(self) -> "DfgQuote | None":
         return next((q for q in self.quotes if q.chosen), None)
 
+    @property
+    def live_quotes(self) -> list["DfgQuote"]:
+        return [q for q in self.quotes if q.withdrawn_at is None]
+
+    @property
+    def enquiry_date(self) -> date:
+        """The London date the enquiry was made."""
+        return london_date(self.created_at or utcnow())
+
+    @property
+    def decided_late(self) -> bool:
+        return bool(self.decision_date and self.decision_due_date and self.decision_date > self.decision_due_date)
+
 
 class DfgWorks(db.Model):
     """One kind of works on a case (a case may have several)."""
@@ -250,6 +292,9 @@ class DfgQuote(db.Model):
     __tablename__ = "dfg_quote"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("withdrawn_at IS NULL OR NOT chosen", name="withdrawn_not_chosen"),
+        CheckConstraint("withdrawn_at IS NULL OR (withdrawn_reason IS NOT NULL AND withdrawn_reason <> '')",
+                        name="withdrawn_reason"),
         Index("uq_dfg_quote_one_chosen", "case_id", unique=True,
               sqlite_where=text("chosen"), postgresql_where=text("chosen")),
     )
@@ -262,7 +307,14 @@ class DfgQuote(db.Model):
     received_on: Mapped[date]
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     case: Mapped[DfgCase] = relationship(back_populates="quotes")
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class DfgPayment(db.Model):

@@ -1,4 +1,9 @@
-"""Demo DFG cases: ~150 over 18 months across every stage, with realistic amounts. Idempotent."""
+"""Demo DFG cases: ~150 over 18 months across every stage, with realistic amounts. Idempotent.
+
+Every case keeps the rules (tests/integration/proof/test_demo_rules_dfg.py checks them): the grant
+is the chosen quote less the contribution capped at the maximum, instalments during the works stay
+within 90%, the balance follows the inspection, dates run in order and none is in the future, a
+late decision has its reason, and a child's case follows the date of birth."""
 
 import random
 from datetime import date, timedelta
@@ -40,6 +45,8 @@ STAGE_DAYS = {"enquiry": (3, 20), "eligibility": (10, 40), "ot_recommendation": 
               "survey_and_quotes": (20, 60), "application_received": (20, 240), "approved": (14, 90),
               "works": (10, 60), "completed": (5, 40)}
 DEMO_PREFIX = "DFG-D"
+LATE_REASONS = ["Waiting for the landlord's consent to be confirmed in writing",
+                "Planning permission took longer than expected", "Staff shortage in the Home Improvement team"]
 
 
 def _money(value: float) -> Decimal:
@@ -144,12 +151,16 @@ def seed_demo(session, count: int = 150) -> int:
                 c.decision_due_date = add_months(at.date(), 6)
                 c.payment_due_date = add_months(at.date(), 12)
             elif step == "approved":
-                grant = max(min(cost, Decimal("30000")) - contribution, Decimal("0"))
-                disc = max(cost - contribution - grant, Decimal("0"))
+                net = max(cost - contribution, Decimal("0"))
+                grant = min(net, Decimal("30000"))  # the cap applies after the contribution
+                disc = net - grant
                 c.grant_maximum, c.approved_amount = Decimal("30000.00"), grant
                 if disc > 0:
                     c.discretionary_amount, c.discretionary_reason = disc, "top_up"
                 c.decision_date = at.date()
+                if c.decision_date > c.decision_due_date:
+                    c.late_reason = rng.choice(LATE_REASONS)
+                c.payment_due_date = add_months(c.full_application_date, 12)
                 c.works_due_date = add_months(at.date(), 12)
                 c.land_charge = tenure == "owner_occupier" and grant > 5000
             elif step == "refused":
@@ -158,14 +169,20 @@ def seed_demo(session, count: int = 150) -> int:
                 break
             elif step == "works":
                 c.works_started_date = at.date()
+                if rng.random() < 0.5:  # an interim payment: half the approval, within the 90% limit
+                    part = (c.approved_total / 2).quantize(Decimal("0.01"))
+                    session.add(DfgPayment(case=c, amount=part, paid_on=at.date(), paid_by="Finance (demo)",
+                                           payee=c.contractor, recorded_at=at))
+                    c.paid_total, c.paid_date = part, at.date()
             elif step == "completed":
                 c.completed_date = at.date()
-                c.inspected_date = (at + timedelta(days=rng.randint(0, 5))).date()
+                c.inspected_date = min((at + timedelta(days=rng.randint(0, 5))).date(), today)
             elif step == "paid":
-                total = c.approved_total
-                session.add(DfgPayment(case=c, amount=total, paid_on=at.date(), paid_by="Finance (demo)",
+                balance = c.approved_total - c.paid_total
+                paid_on = max(at.date(), c.inspected_date)  # the balance only after the inspection
+                session.add(DfgPayment(case=c, amount=balance, paid_on=paid_on, paid_by="Finance (demo)",
                                        payee=c.contractor, recorded_at=at))
-                c.paid_total, c.paid_date = total, at.date()
+                c.paid_total, c.paid_date = c.approved_total, paid_on
         if withdrawn and state not in ("paid", "refused"):
             at = min(now, at + timedelta(days=rng.uniform(3, 30)))
             stages.append(("withdrawn", at))

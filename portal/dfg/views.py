@@ -141,8 +141,8 @@ def enquiry_check():
             status = 422
         else:
             c, _created = services.create_enquiry(
-                db.session, "public", submission_key=key, for_child=answers["who"] == "child",
-                tenure=answers["tenure"], difficulties=answers.get("difficulties", []),
+                db.session, "public", submission_key=key, tenure=answers["tenure"],
+                difficulties=answers.get("difficulties", []),
                 difficulty_details=answers.get("details"), given_name=answers["given_name"],
                 family_name=answers["family_name"], date_of_birth=date.fromisoformat(answers["date_of_birth"]),
                 address_line_1=answers["address_line_1"], address_line_2=answers.get("address_line_2"),
@@ -208,7 +208,8 @@ FORMS = {
     "approve": (forms.ApproveForm, "approve"), "refuse": (forms.ReasonForm, "refuse"),
     "works": (forms.DateActionForm, "works"), "complete": (forms.CompleteForm, "complete"),
     "payment": (forms.PaymentForm, "payment"), "withdraw": (forms.ReasonForm, "withdraw"),
-    "upload": (forms.EvidenceForm, "evidence"),
+    "upload": (forms.EvidenceForm, "evidence"), "withdraw_quote": (forms.WithdrawQuoteForm, "withdraw_quote"),
+    "dob": (forms.CorrectDateOfBirthForm, "dob"),
 }
 # A service's field name where the form calls it something else.
 FIELD_NAMES = {"landlord": {"on": "consent_date", "by": "consent_by"}}
@@ -223,9 +224,13 @@ def _ot_choices():
     return [("", "Not listed")] + [(str(u.id), u.name) for u in ots]
 
 
-def _with_choices(form):
+def _with_choices(form, c=None):
     """Set the choices a form's select lists take from the database or settings."""
-    if isinstance(form, forms.DetailsForm):
+    if isinstance(form, forms.WithdrawQuoteForm):
+        form.quote.choices = [("", "Select a quote")] + [
+            (str(q.id), f"{q.contractor}, £{q.amount:,.2f}{' (chosen)' if q.chosen else ''}")
+            for q in (c.live_quotes if c is not None else [])]
+    elif isinstance(form, forms.DetailsForm):
         form.locality.choices = [("", "Not set")] + [(x, x) for x in setting("LOCALITIES")]
     elif isinstance(form, forms.OTRecommendationForm):
         form.ot.choices = _ot_choices()
@@ -244,11 +249,12 @@ def _blank_forms(c) -> dict:
         "application": {"version": v, "on": today}, "approve": {"version": v, "decision_date": today},
         "works": {"version": v, "on": today},
         "payment": {"submission_key": new_submission_key(), "paid_on": today},
+        "dob": {"version": v, "date_of_birth": c.person.date_of_birth if c.person else None},
     }
     out = {}
     for action, (form_cls, prefix) in FORMS.items():
         data = defaults.get(action, {"version": v})
-        out[action] = _with_choices(form_cls(formdata=None, prefix=prefix, **data))
+        out[action] = _with_choices(form_cls(formdata=None, prefix=prefix, **data), c)
     out["button"] = forms.VersionedForm(formdata=None, version=v)
     return out
 
@@ -264,6 +270,12 @@ def _case_page(c, failed: str | None = None, form=None, status: int = 200):
         "c": c, "person": person_view_for(db.session, current_user, c.person_id, f"DFG case {c.reference}"),
         "allowed": allowed, "clocks": services.case_clocks(c),
         "stages": services.stage_durations(c), "grant_limit": services.grant_limit(c),
+        "grant_sum": services.grant_sum(c), "explain": services.explain,
+        "late_now": bool(c.decision_due_date and london_today() > c.decision_due_date),
+        "instalment_limit": services.instalment_limit(c) if c.approved_amount is not None else None,
+        "instalment_percent": f"{services.instalment_share() * 100:.0f}%",
+        "payable_now": services.payable_now(c), "child_age": setting("DFG_CHILD_AGE_LIMIT"),
+        "application_date": services.application_date(c),
         "min_quotes": int(setting("DFG_MIN_QUOTES")), "tenant": c.tenure in TENANT_TENURES,
         "waiting_for": services.why_not(current_user, c, move) if move and move not in allowed else None,
         "difficulty_text": ", ".join(forms.DIFFICULTIES.get(d, d) for d in c.difficulties or []),
@@ -305,7 +317,7 @@ def _act(case_id: int, action: str, perform, message):
     `message` is the success message, or a function of the case that makes it."""
     c = _case(case_id)
     form_cls, prefix = FORMS.get(action, (forms.VersionedForm, ""))
-    form = _with_choices(form_cls(prefix=prefix))
+    form = _with_choices(form_cls(prefix=prefix), c)
     if form.validate_on_submit():
         try:
             perform(c, form)
@@ -381,6 +393,24 @@ def choose_quote(case_id: int, quote_id: int):
                 lambda c, f: services.choose_quote(*_me(), c, quote_id, version=_version(f)), "Quote chosen.")
 
 
+@bp.post("/cases/<int:case_id>/withdraw-quote")
+@staff(DFG_CASEWORKER)
+def withdraw_quote(case_id: int):
+    def perform(c, f):
+        services.withdraw_quote(*_me(), c, int(f.quote.data), reason=f.reason.data, version=_version(f))
+    return _act(case_id, "withdraw_quote", perform, "Quote withdrawn.")
+
+
+@bp.post("/cases/<int:case_id>/date-of-birth")
+@staff(DFG_CASEWORKER)
+def dob(case_id: int):
+    def perform(c, f):
+        services.correct_date_of_birth(*_me(), c, date_of_birth=f.date_of_birth.data, version=_version(f))
+    return _act(case_id, "dob", perform, lambda c: "Date of birth corrected. " + (
+        "The case is for a child or young person: there is no test of resources." if c.is_child
+        else "The test of resources applies."))
+
+
 @bp.post("/cases/<int:case_id>/landlord")
 @staff(DFG_CASEWORKER)
 def landlord(case_id: int):
@@ -402,9 +432,9 @@ def application(case_id: int):
 @staff(DFG_CASEWORKER)
 def approve(case_id: int):
     def perform(c, f):
-        services.approve(*_me(), c, grant=f.grant.data, discretionary=f.discretionary.data or "0",
+        services.approve(*_me(), c, fees=f.fees.data or "0", discretionary=f.discretionary.data or "0",
                          discretionary_reason=f.discretionary_reason.data or None,
-                         decision_date=f.decision_date.data, payment_due=f.payment_due.data, version=_version(f))
+                         decision_date=f.decision_date.data, late_reason=f.late_reason.data, version=_version(f))
     return _act(case_id, "approve", perform, lambda c: f"Grant approved: £{c.approved_total:,.2f}.")
 
 
@@ -444,7 +474,7 @@ def complete(case_id: int):
 def payment(case_id: int):
     def perform(c, f):
         services.record_payment(*_me(), c.id, amount=f.amount.data, paid_on=f.paid_on.data, payee=f.payee.data,
-                                submission_key=f.submission_key.data or None)
+                                submission_key=f.submission_key.data or None, work_done=f.work_done.data or None)
     return _act(case_id, "payment", perform, "Payment recorded.")
 
 
@@ -510,4 +540,5 @@ def budget():
     start = date(today.year - 1, today.month, 1)
     return render_template("dfg/budget.html", b=services.budget(db.session, today, locality=locality),
                            f=services.figures(db.session, start, today, locality=locality), states=STATES,
+                           late=services.late_decisions(db.session, start, today, locality=locality),
                            locality=locality, localities=setting("LOCALITIES"))

@@ -36,7 +36,9 @@ from portal.dfg.services.cases import (
     start_works,
     update_details,
     withdraw,
+    withdraw_quote,
 )
+from portal.dfg.services.child import age_on, application_date, correct_date_of_birth, is_child_on
 from portal.dfg.services.clocks import case_clocks, clock_for, deadline_expr
 from portal.dfg.services.evidence import (
     check_upload,
@@ -48,15 +50,22 @@ from portal.dfg.services.evidence import (
     upload_limit_mb,
 )
 from portal.dfg.services.money import (
+    GrantSum,
     approve,
     calculate_contribution,
     check_approval,
     close_as_paid,
+    explain,
+    grant_due,
     grant_limit,
+    grant_sum,
+    instalment_limit,
+    instalment_share,
+    payable_now,
     record_payment,
     record_test_of_resources,
 )
-from portal.dfg.services.queries import Page, QueueFilters, budget, figures, financial_year, queue
+from portal.dfg.services.queries import Page, QueueFilters, budget, figures, financial_year, late_decisions, queue
 from portal.dfg.services.workflow import (
     ACTIONS,
     TRANSITIONS,
@@ -69,6 +78,8 @@ from portal.dfg.services.workflow import (
 )
 
 __all__ = [
+    "GrantSum", "age_on", "application_date", "correct_date_of_birth", "explain", "grant_due", "grant_sum",
+    "instalment_limit", "instalment_share", "is_child_on", "late_decisions", "payable_now", "withdraw_quote",
     "ACTIONS", "MAX_EVIDENCE_BYTES", "PENNY", "TRANSITIONS", "ZERO", "MoneyRuleBroken", "Page", "QueueFilters",
     "UploadRejected", "add_quote", "allowed_actions", "approve", "budget", "calculate_contribution", "can_move",
     "case_clocks", "check_approval", "check_upload", "choose_quote", "clock_for", "close_as_paid", "complete",

@@ -38,6 +38,13 @@ def to_money(value, field: str | None = None) -> Decimal:
     return amount.quantize(PENNY)
 
 
+def money_in_bounds(amount: Decimal, limit_setting: str, what: str, field: str) -> None:
+    """Refuse a figure above its sane bound (a setting): almost surely a typing slip."""
+    limit = money_setting(limit_setting)
+    if amount > limit:
+        raise MoneyRuleBroken(f"{what} cannot be more than £{limit:,.2f}. Check the figure", field=field)
+
+
 def check_case_version(c: DfgCase, version: int | None) -> None:
     check_version(c, version, f"DFG case {c.reference}")
 

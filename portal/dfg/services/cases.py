@@ -13,12 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.services import actor_label, record
 from portal.config import setting
 from portal.dfg.models import TENURES, WORKS_TYPES, DfgCase, DfgQuote, DfgStageHistory, DfgWorks
-from portal.dfg.services._common import ZERO, MoneyRuleBroken, flush, to_money
+from portal.dfg.services._common import ZERO, MoneyRuleBroken, flush, money_in_bounds, to_money
+from portal.dfg.services.child import is_child_on, redecide
+from portal.dfg.services.dates import check_date
 from portal.dfg.services.money import ensure_child_nil
 from portal.dfg.services.workflow import begin, transition
 from portal.errors import NotFound, Refusal
 from portal.extensions import begin_write
 from portal.people.services import match_or_create
+from portal.timeutil import today as london_today
 from portal.timeutil import utcnow
 from portal.web.clocks import add_months
 
@@ -37,19 +40,22 @@ def find_by_submission_key(session, key: str) -> DfgCase | None:
     return session.scalar(select(DfgCase).where(DfgCase.submission_key == key)) if key else None
 
 
-def create_enquiry(session, actor, *, submission_key: str, for_child: bool, tenure: str,
+def create_enquiry(session, actor, *, submission_key: str, tenure: str,
                    difficulties: list[str], difficulty_details: str | None, given_name: str, family_name: str,
                    date_of_birth: date, address_line_1: str, address_line_2: str | None, town: str | None,
                    postcode: str, phone: str | None, email: str | None,
                    locality: str | None = None) -> tuple[DfgCase, bool]:
     """A public enquiry: the person (through the people feature's matching, so a known person is never
-    filed on silently) and a case in `enquiry`. The same submission_key twice → one case."""
+    filed on silently) and a case in `enquiry`. The same submission_key twice → one case. Whether it is
+    a child's case comes from the date of birth on the day of the enquiry (re-decided at the full
+    application), never from a tick-box."""
     if tenure not in TENURES:
         raise Refusal("Select who owns or rents the home", field="tenure")
     existing = find_by_submission_key(session, submission_key)
     if existing is not None:
         return existing, False
     address = ", ".join(p for p in (address_line_1, address_line_2, town) if p)
+    for_child = is_child_on(date_of_birth, london_today())
     begin_write()  # on SQLite, before the savepoint: the audit rows inside it must not commit
     try:
         with session.begin_nested():
@@ -73,7 +79,7 @@ def create_enquiry(session, actor, *, submission_key: str, for_child: bool, tenu
     session.add(DfgStageHistory(case=c, seq=1, from_state=None, to_state="enquiry", at=c.created_at,
                                 by_label=actor_label(actor)[1][:200]))
     record(session, actor, "dfg.created", "dfg_case", c.id, reference=c.reference, for_child=for_child,
-           tenure=tenure)
+           tenure=tenure, date_of_birth=date_of_birth.isoformat())
     session.flush()
     return c, True
 
@@ -86,18 +92,11 @@ def record_case_view(session, actor, c: DfgCase) -> None:
 
 def update_details(session, actor, c: DfgCase, *, version: int | None, applicants: str | None,
                    locality: str | None, works_types: list[str], includes_tecs: bool, contractor: str | None,
-                   landlord_name: str | None, is_child: bool | None = None) -> None:
+                   landlord_name: str | None) -> None:
     begin(actor, c, "details", version)
     bad = [w for w in works_types if w not in WORKS_TYPES]
     if bad:
         raise Refusal("Select the type of works from the list", field="works_types")
-    if is_child is not None and is_child != c.is_child:
-        if c.state not in ("enquiry", "eligibility"):
-            raise Refusal("Whether the case is for a child can only change before the OT stage.")
-        if is_child and c.test_of_resources is not None:
-            session.delete(c.test_of_resources)
-            c.contribution = None
-        c.is_child = is_child
     before = {"works": c.works_types, "locality": c.locality, "contractor": c.contractor}
     c.applicants = applicants or None
     c.locality = locality or None
@@ -117,7 +116,8 @@ def update_details(session, actor, c: DfgCase, *, version: int | None, applicant
 
 
 def record_landlord_consent(session, actor, c: DfgCase, *, version: int | None, on: date, by: str) -> None:
-    begin(actor, c, "landlord", version)
+    today = begin(actor, c, "landlord", version)
+    check_date(on, "on", "The date the landlord consented", today)
     c.landlord_consent_date = on
     c.landlord_consent_by = by.strip()
     record(session, actor, "dfg.landlord_consent", "dfg_case", c.id, on=on.isoformat(), by=c.landlord_consent_by)
@@ -142,10 +142,13 @@ def record_ot_recommendation(session, actor, c: DfgCase, *, version: int | None,
 # Quotes ----------------------------------------------------------------------------------------
 
 def add_quote(session, actor, c: DfgCase, *, contractor: str, amount, received_on: date) -> DfgQuote:
-    begin(actor, c, "quote")
+    today = begin(actor, c, "quote")
     amount = to_money(amount, field="amount")
     if amount <= 0:
         raise MoneyRuleBroken("The quote must be more than £0", field="amount")
+    money_in_bounds(amount, "DFG_QUOTE_LIMIT", "A quote", "amount")
+    check_date(received_on, "received_on", "The date the quote was received", today,
+               after=[(c.enquiry_date, "the enquiry was made")])
     q = DfgQuote(case=c, contractor=contractor.strip(), amount=amount, chosen=False, received_on=received_on,
                  added_by_id=actor_label(actor)[0])
     session.add(q)
@@ -160,6 +163,8 @@ def choose_quote(session, actor, c: DfgCase, quote_id: int, *, version: int | No
     chosen = next((q for q in c.quotes if q.id == quote_id), None)
     if chosen is None:
         raise NotFound("That quote is not on this case.")
+    if chosen.withdrawn:
+        raise Refusal(f"The quote from {chosen.contractor} was withdrawn, so it cannot be chosen.")
     for q in c.quotes:
         if q.chosen and q.id != quote_id:
             q.chosen = False
@@ -169,6 +174,29 @@ def choose_quote(session, actor, c: DfgCase, quote_id: int, *, version: int | No
     record(session, actor, "dfg.quote_chosen", "dfg_case", c.id, quote_id=quote_id, amount=str(chosen.amount))
     flush(session, c)
     return chosen
+
+
+def withdraw_quote(session, actor, c: DfgCase, quote_id: int, *, reason: str,
+                   version: int | None = None) -> DfgQuote:
+    """A wrong quote is withdrawn with its reason, never deleted. Withdrawing the chosen quote before
+    the decision clears the choice (the works cannot go ahead on it)."""
+    begin(actor, c, "withdraw_quote", version)
+    q = next((q for q in c.quotes if q.id == quote_id), None)
+    if q is None:
+        raise NotFound("That quote is not on this case.")
+    if q.withdrawn:
+        raise Refusal(f"The quote from {q.contractor} has already been withdrawn.")
+    if not (reason and reason.strip()):
+        raise Refusal("Enter why the quote is withdrawn", field="reason")
+    was_chosen = q.chosen
+    q.chosen = False
+    q.withdrawn_at, q.withdrawn_reason, q.withdrawn_by_id = utcnow(), reason.strip(), actor_label(actor)[0]
+    if was_chosen:
+        c.contractor = None
+    record(session, actor, "dfg.quote_withdrawn", "dfg_case", c.id, quote_id=q.id, contractor=q.contractor,
+           amount=str(q.amount), reason=q.withdrawn_reason, choice_cleared=was_chosen)
+    flush(session, c)
+    return q
 
 
 # Stage moves -----------------------------------------------------------------------------------
@@ -192,8 +220,9 @@ def start_survey(session, actor, c: DfgCase, *, version: int | None = None) -> N
 def receive_application(session, actor, c: DfgCase, *, on: date, version: int | None = None) -> None:
     """The full application: the statutory 6-month decision clock starts on `on`."""
     today = begin(actor, c, "application", version)
-    if on > today:
-        raise Refusal("The date the full application was received cannot be in the future", field="on")
+    check_date(on, "on", "The date the full application was received", today,
+               after=[(c.enquiry_date, "the enquiry was made")])
+    redecide(session, actor, c, c.person.date_of_birth, on, "full application received")
     c.full_application_date = on
     c.decision_due_date = add_months(on, 6)
     c.payment_due_date = add_months(on, 12)
@@ -213,23 +242,30 @@ def request_review(session, actor, c: DfgCase, *, version: int | None = None) ->
 def refuse(session, actor, c: DfgCase, *, reason: str, decision_date: date | None = None,
            version: int | None = None) -> None:
     today = begin(actor, c, "refuse", version)
+    decision_date = decision_date or today
+    check_date(decision_date, "decision_date", "The decision date", today,
+               after=[(c.full_application_date, "the full application was received")])
     c.closed_reason = reason.strip()
-    c.decision_date = decision_date or today
+    c.decision_date = decision_date
     c.review_due_date = c.decision_date + timedelta(days=int(setting("DFG_REVIEW_DAYS")))
     transition(session, actor, c, "refused", today=today, reason=c.closed_reason)
 
 
 def start_works(session, actor, c: DfgCase, *, on: date, version: int | None = None) -> None:
-    begin(actor, c, "works", version)
+    today = begin(actor, c, "works", version)
+    check_date(on, "on", "The date the works started", today,
+               after=[(c.decision_date, "the grant was approved")])
     c.works_started_date = on
     transition(session, actor, c, "works", started=on.isoformat())
 
 
 def complete(session, actor, c: DfgCase, *, completed_on: date, inspected_on: date,
              version: int | None = None) -> None:
-    begin(actor, c, "complete", version)
-    if inspected_on < completed_on:
-        raise Refusal("The inspection date cannot be before the works were completed", field="inspected_on")
+    today = begin(actor, c, "complete", version)
+    check_date(completed_on, "completed_on", "The date the works were completed", today,
+               after=[(c.works_started_date, "the works started")])
+    check_date(inspected_on, "inspected_on", "The date the works were inspected", today,
+               after=[(completed_on, "the works were completed")])
     c.completed_date, c.inspected_date = completed_on, inspected_on
     transition(session, actor, c, "completed", completed=completed_on.isoformat())
 

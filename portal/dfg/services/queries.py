@@ -201,3 +201,20 @@ def figures(session, start: date, end: date, locality: str | None = None) -> dic
         "cases_with_tecs": with_tecs,
         "tecs_share": (with_tecs / total) if total else 0.0,
     }
+
+
+def late_decisions(session, start: date, end: date, locality: str | None = None) -> list[dict]:
+    """Decisions made in [start, end] after the 6-month deadline (s.34), latest first, each with the
+    reason the caseworker gave when approving it."""
+    loc = [DfgCase.locality == locality] if locality else []
+    rows = session.execute(
+        select(DfgCase.id, DfgCase.reference, DfgCase.state, DfgCase.full_application_date, DfgCase.decision_due_date,
+               DfgCase.decision_date, DfgCase.late_reason, DfgCase.approved_amount)
+        .where(DfgCase.decision_date.is_not(None), DfgCase.decision_due_date.is_not(None),
+               DfgCase.decision_date > DfgCase.decision_due_date, DfgCase.decision_date >= start,
+               DfgCase.decision_date <= end, *loc)
+        .order_by(DfgCase.decision_date.desc(), DfgCase.reference)).all()
+    return [{"id": r.id, "reference": r.reference, "application": r.full_application_date, "due": r.decision_due_date,
+             "decided": r.decision_date, "days_late": (r.decision_date - r.decision_due_date).days,
+             "outcome": "Approved" if r.approved_amount is not None else "Refused",
+             "reason": r.late_reason} for r in rows]

@@ -37,7 +37,7 @@ for _state in OPEN_STATES:
 # Every action on a case, by its route's endpoint name (dfg.<action>).
 ACTIONS = ("eligibility", "tor", "request_ot", "ot", "survey", "quote", "choose_quote", "landlord", "application",
            "approve", "refuse", "works", "payment", "complete", "close_paid", "review", "details", "withdraw",
-           "upload")
+           "upload", "withdraw_quote", "dob")
 
 # The actions that move the case, and where to.
 MOVES = {"eligibility": "eligibility", "request_ot": "ot_recommendation", "survey": "survey_and_quotes",
@@ -46,6 +46,9 @@ MOVES = {"eligibility": "eligibility", "request_ot": "ot_recommendation", "surve
          "withdraw": "withdrawn"}
 
 QUOTE_STATES = ("survey_and_quotes", "application_received")
+# A case that turns out not to be a child's (date of birth corrected, or 19 by the full application)
+# records its test of resources at the stage it has reached, before the decision.
+LATE_TOR_STATES = ("ot_recommendation", "survey_and_quotes", "application_received")
 PAYMENT_STATES = ("works", "completed")
 
 
@@ -76,9 +79,9 @@ def _precondition(c: DfgCase, to_state: str, today: date) -> IllegalTransition |
         if not c.works:
             return IllegalTransition("Record at least one type of works before the full application.")
         needed = int(setting("DFG_MIN_QUOTES"))
-        if len(c.quotes) < needed:
+        if len(c.live_quotes) < needed:
             return IllegalTransition(f"Policy needs at least {needed} quotes before the full application; "
-                                     f"this case has {len(c.quotes)}.")
+                                     f"this case has {len(c.live_quotes)}. Withdrawn quotes do not count.")
         if needed and c.chosen_quote is None:
             return IllegalTransition("Choose the quote the works will go ahead on before the full application.")
         if c.tenure in TENANT_TENURES and not (c.landlord_consent_date and c.landlord_consent_by):
@@ -86,6 +89,13 @@ def _precondition(c: DfgCase, to_state: str, today: date) -> IllegalTransition |
     if to_state == "application_received" and c.state == "refused" and (
             c.review_due_date is None or today > c.review_due_date):
         return IllegalTransition("The review window has closed, so a review cannot be asked for now.")
+    if to_state == "approved":
+        if not c.is_child and c.test_of_resources is None:
+            return IllegalTransition("Record the test of resources before the decision: the person was "
+                                     f"{setting('DFG_CHILD_AGE_LIMIT')} or over on the date of the full application.")
+        if c.chosen_quote is None:
+            return IllegalTransition("Choose the quote the works will go ahead on before the decision: "
+                                     "the grant is worked out from it.")
     if to_state == "paid" and c.paid_total <= 0:
         return IllegalTransition("Record the payment before closing the case as paid.")
     return None
@@ -125,8 +135,16 @@ def _action_refusal(c: DfgCase, action: str, today: date) -> Refusal | None:
     if action == "tor":
         if c.is_child:
             return IllegalTransition("Cases for a disabled child or young person have no test of resources.")
-        if s != "eligibility":
-            return IllegalTransition("The test of resources is recorded at the eligibility stage.")
+        if s == "eligibility" or (c.test_of_resources is None and s in LATE_TOR_STATES):
+            return None
+        return IllegalTransition("The test of resources is recorded at the eligibility stage.")
+    if action == "dob":
+        return None if c.is_open else IllegalTransition("A closed case cannot be changed.")
+    if action == "withdraw_quote":
+        if s not in QUOTE_STATES:
+            return IllegalTransition("A quote can only be withdrawn before the decision.")
+        if not c.live_quotes:
+            return IllegalTransition("There is no quote to withdraw.")
         return None
     if action == "ot":
         if s != "ot_recommendation":
@@ -143,7 +161,7 @@ def _action_refusal(c: DfgCase, action: str, today: date) -> Refusal | None:
     if action == "choose_quote":
         if s not in QUOTE_STATES:
             return IllegalTransition("The quote can only be chosen before the decision.")
-        if all(q.chosen for q in c.quotes):
+        if all(q.chosen for q in c.live_quotes):
             return IllegalTransition("There is no other quote to choose.")
         return None
     if action == "payment":
@@ -151,6 +169,10 @@ def _action_refusal(c: DfgCase, action: str, today: date) -> Refusal | None:
             return IllegalTransition("Payments can only be made once the works have started.")
         if c.left_to_pay <= 0:
             return MoneyRuleBroken(f"All of the approved £{c.approved_total:,.2f} has been paid.", field="amount")
+        whole = c.work_done_value is None or c.work_done_value >= c.approved_total
+        if s == "works" and whole and c.paid_total >= _instalment_limit(c):
+            return MoneyRuleBroken("The instalments have reached their limit while the works are in progress: "
+                                   "the balance is paid once the works are completed and inspected.", field="amount")
         return None
     if action == "application" and s != "survey_and_quotes":
         return IllegalTransition("The full application is recorded at the survey and quotes stage.")
@@ -164,6 +186,12 @@ def _action_refusal(c: DfgCase, action: str, today: date) -> Refusal | None:
             return MoneyRuleBroken(f"The £{c.contribution:,.2f} contribution covers the chosen quote of "
                                    f"£{chosen.amount:,.2f}, so there is no grant to approve.", field="grant")
     return refusal
+
+
+def _instalment_limit(c: DfgCase):
+    from portal.dfg.services.money import instalment_limit  # money builds on this module
+
+    return instalment_limit(c)
 
 
 def allowed_actions(user, c: DfgCase, today: date | None = None) -> frozenset[str]:

@@ -30,18 +30,29 @@ def upload_folder(app, tmp_path):
     app.config["DFG_UPLOAD_DIR"] = old
 
 
-def new_case(session, actor="public", *, tenure="owner_occupier", child=False, key=None):
+ENQUIRY_DAYS_AGO = 60
+CHILD_BORN = date(2016, 5, 1)  # 10 or so in 2026: a child on any date the tests use
+ADULT_BORN = date(1950, 3, 27)
+
+
+def new_case(session, actor="public", *, tenure="owner_occupier", child=False, key=None, born=None,
+             days_ago=ENQUIRY_DAYS_AGO):
+    """A case whose enquiry was made `days_ago` (so the later dates the tests record come after it).
+    Whether it is a child's case follows from the date of birth (`born`, or a child's or an adult's)."""
+    born = born or (CHILD_BORN if child else ADULT_BORN)
     c, created = services.create_enquiry(
-        session, actor, submission_key=key or new_submission_key(), for_child=child, tenure=tenure,
-        difficulties=["stairs"], difficulty_details=None, given_name="Ada", family_name="Lovelace",
-        date_of_birth=date(1950, 3, 27), address_line_1="1 High Street", address_line_2=None, town="Ashdown",
-        postcode="AB1 2CD", phone="01632 960001", email=None, locality="North")
+        session, actor, submission_key=key or new_submission_key(), tenure=tenure,
+        difficulties=["stairs"], difficulty_details=None, given_name="Ada" if not child else "Ted",
+        family_name="Lovelace", date_of_birth=born, address_line_1="1 High Street", address_line_2=None,
+        town="Ashdown", postcode="AB1 2CD", phone="01632 960001", email=None, locality="North")
     assert created
+    c.created_at = c.created_at - timedelta(days=days_ago)
+    session.flush()
     return c
 
 
 def walk_to(session, actor, state, *, tenure="owner_occupier", child=False, contribution_income=None,
-            quotes=("5000", "5400"), grant="4800", discretionary="0", reason=None):
+            quotes=("4800", "5400"), grant=None, discretionary="0", reason=None, fees="0"):
     """A case moved through the services to `state` (one of ORDER, or refused/withdrawn)."""
     c = new_case(session, tenure=tenure, child=child)
     target = state
@@ -77,7 +88,7 @@ def walk_to(session, actor, state, *, tenure="owner_occupier", child=False, cont
         elif step == "application_received":
             services.receive_application(session, actor, c, on=today - timedelta(days=10))
         elif step == "approved":
-            services.approve(session, actor, c, grant=grant, discretionary=discretionary,
+            services.approve(session, actor, c, grant=grant, fees=fees, discretionary=discretionary,
                              discretionary_reason=reason, decision_date=today)
         elif step == "works":
             services.start_works(session, actor, c, on=today)

@@ -36,9 +36,10 @@ def _tenant_without_consent(s, u):
     return c
 
 
-def _fully_paid_works(s, u):
+def _instalments_at_limit(s, u):
+    """Works in progress with 90% of the approval paid: the balance waits for completion and inspection."""
     c = walk_to(s, u, "works")
-    services.record_payment(s, u, c.id, amount=c.approved_total, paid_on=london_today())
+    services.record_payment(s, u, c.id, amount=services.instalment_limit(c), paid_on=london_today())
     return c
 
 
@@ -84,7 +85,7 @@ CASES = {
                                                                   contribution_income="300"),
     "approved": lambda s, u: walk_to(s, u, "approved"),
     "works": lambda s, u: walk_to(s, u, "works"),
-    "works-fully-paid": _fully_paid_works,
+    "works-instalments-at-limit": _instalments_at_limit,
     "completed": lambda s, u: walk_to(s, u, "completed"),
     "completed-part-paid": _part_paid_completed,
     "paid": lambda s, u: walk_to(s, u, "paid"),
@@ -107,7 +108,7 @@ def _post_data(action: str, c: DfgCase, token: str) -> dict:
         "quote": {"contractor": "Lift Co", "amount": "1000", "received_on": today},
         "landlord": {"consent_date": today, "consent_by": "Agent"},
         "application": {"on": today},
-        "approve": {"grant": "100", "decision_date": today},
+        "approve": {"fees": "100", "decision_date": today},
         "refuse": {"reason": "Not eligible"},
         "works": {"on": today},
         "complete": {"completed_on": today, "inspected_on": today},
@@ -115,6 +116,8 @@ def _post_data(action: str, c: DfgCase, token: str) -> dict:
         "details": {"includes_tecs": "no", "works_types": ["stairlift"], "locality": ""},
         "withdraw": {"reason": "Moved"},
         "upload": {"kind": "quote", "file": (io.BytesIO(PDF), "quote.pdf")},
+        "withdraw_quote": {"quote": str(c.live_quotes[0].id) if c.live_quotes else "1", "reason": "Wrong figure"},
+        "dob": {"date_of_birth": ["1", "1", "1940"]},  # still an adult
     }
     if action not in forms:  # a one-button form
         return {"csrf_token": token, "version": v}
@@ -124,7 +127,8 @@ def _post_data(action: str, c: DfgCase, token: str) -> dict:
 
 
 def _url(action: str, c: DfgCase) -> str:
-    paths = {"request_ot": "request-ot", "close_paid": "close-paid", "upload": "evidence"}
+    paths = {"request_ot": "request-ot", "close_paid": "close-paid", "upload": "evidence",
+             "withdraw_quote": "withdraw-quote", "dob": "date-of-birth"}
     if action == "choose_quote":
         quote_id = c.quotes[0].id if c.quotes else 999999
         return f"/dfg/cases/{c.id}/quotes/{quote_id}/choose"
@@ -177,7 +181,8 @@ OPEN = [("eligibility", "enquiry"), ("tor", "eligibility-tested"), ("request_ot"
         ("choose_quote", "survey-ready"), ("landlord", "survey-tenant-no-consent"),
         ("application", "survey-ready"), ("approve", "application"), ("refuse", "application"),
         ("works", "approved"), ("payment", "works"), ("complete", "works"), ("close_paid", "completed-part-paid"),
-        ("review", "refused"), ("details", "enquiry"), ("withdraw", "works"), ("upload", "paid")]
+        ("review", "refused"), ("details", "enquiry"), ("withdraw", "works"), ("upload", "paid"),
+        ("withdraw_quote", "survey-ready"), ("dob", "enquiry")]
 
 
 def test_every_action_is_covered():

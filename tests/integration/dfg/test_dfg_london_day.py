@@ -28,7 +28,7 @@ def test_a_decision_made_after_midnight_in_london_is_dated_that_day(db_session, 
     assert refused.decision_date == LONDON_DAY
     assert refused.review_due_date == LONDON_DAY + timedelta(days=28)
     approved = walk_to(db_session, caseworker, "application_received")
-    services.approve(db_session, caseworker, approved, grant="4000")
+    services.approve(db_session, caseworker, approved)
     assert approved.decision_date == LONDON_DAY
 
 

@@ -111,17 +111,24 @@ def test_other_roles_cannot_see_dfg(client, staff, case_in_works):
     assert client.get(f"/dfg/cases/{case_in_works.id}").status_code == 403
 
 
-def test_payment_over_approval_shows_an_error_and_keeps_the_form(client, staff, case_in_works):
+def test_payment_over_approval_shows_an_error_and_keeps_the_form(client, staff, db_session, case_in_works):
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{case_in_works.id}")
     resp = client.post(f"/dfg/cases/{case_in_works.id}/payment", data={
-        "payment-csrf_token": csrf_from(page.text), "payment-amount": "4800.01",
-        "payment-paid_on": ["1", "2", "2025"], "payment-payee": "Lift Co 0"})
+        "payment-csrf_token": csrf_from(page.text), "payment-amount": "4320.01",
+        "payment-paid_on": _date(london_today()), "payment-payee": "Lift Co 0"})
     assert resp.status_code == 422
-    assert "above the approved" in resp.text and 'value="4800.01"' in resp.text
+    assert "at most £4,320.00" in resp.text and 'value="4320.01"' in resp.text
+    assert "completed and inspected" in resp.text
+    db_session.refresh(case_in_works)
+    assert case_in_works.paid_total == 0 and not case_in_works.payments
+    before = _date(case_in_works.decision_date - timedelta(days=1))
+    early = client.post(f"/dfg/cases/{case_in_works.id}/payment", data={
+        "payment-csrf_token": csrf_from(page.text), "payment-amount": "1000", "payment-paid_on": before})
+    assert early.status_code == 422 and "when the grant was approved" in early.text
     ok = client.post(f"/dfg/cases/{case_in_works.id}/payment", data={
         "payment-csrf_token": csrf_from(page.text), "payment-amount": "1000",
-        "payment-paid_on": ["1", "2", "2025"]})
+        "payment-paid_on": _date(london_today())})
     assert ok.status_code == 303
 
 
@@ -130,9 +137,12 @@ def test_approval_amount_is_validated_on_the_page(client, staff, db_session, cas
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{c.id}")
     resp = client.post(f"/dfg/cases/{c.id}/approve", data={
-        "approve-csrf_token": csrf_from(page.text), "approve-version": str(c.version), "approve-grant": "30000.01",
-        "approve-decision_date": ["1", "2", "2025"]})
-    assert resp.status_code == 422 and "The grant cannot be more than" in resp.text
+        "approve-csrf_token": csrf_from(page.text), "approve-version": str(c.version), "approve-fees": "50000.01",
+        "approve-decision_date": _date(london_today())})
+    assert resp.status_code == 422 and "Allowed fees cannot be more than £50,000.00" in resp.text
+    assert 'value="50000.01"' in resp.text
+    db_session.refresh(c)
+    assert c.state == "application_received" and c.approved_amount is None
 
 
 def test_stale_form_is_a_clash_that_names_the_latest_change(client, staff, db_session, caseworker):
@@ -161,16 +171,16 @@ def _date(d):
 
 
 @pytest.mark.parametrize("state,action,fields,field_id,message", [
-    ("application_received", "approve", {"grant": "30000.01"}, "approve-grant", "The grant cannot be more than"),
-    ("application_received", "approve", {"grant": "100", "discretionary": "50"}, "approve-discretionary_reason",
+    ("application_received", "approve", {"fees": "50000.01"}, "approve-fees", "cannot be more than £50,000.00"),
+    ("application_received", "approve", {"discretionary": "50"}, "approve-discretionary_reason",
      "Select the policy reason"),
-    ("application_received", "approve", {"grant": "4800", "discretionary": "300", "discretionary_reason": "tecs"},
-     "approve-grant", "chosen quote less the contribution"),
-    ("application_received", "approve", {"grant": "100", "decision_date": "long ago"}, "approve-decision_date",
-     "cannot be before the full application"),
-    ("works", "payment", {"amount": "4800.01"}, "payment-amount", "above the approved £4,800.00"),
+    ("application_received", "approve", {"discretionary": "300", "discretionary_reason": "tecs"},
+     "approve-discretionary", "cannot be more than £4,800.00 (the chosen quote"),
+    ("application_received", "approve", {"decision_date": "long ago"}, "approve-decision_date",
+     "when the full application was received"),
+    ("works", "payment", {"amount": "4800.01"}, "payment-amount", "at most £4,320.00 (90% of the approved"),
     ("works", "complete", {"completed_on": "today", "inspected_on": "yesterday"}, "complete-inspected_on",
-     "cannot be before the works were completed"),
+     "when the works were completed"),
     ("survey_and_quotes", "quote", {"contractor": "Lift Co", "amount": "0"}, "quote-amount",
      "must be more than £0"),
     ("eligibility", "tor", {"passported": "no", "weekly_income": "100", "savings": "12.345"}, "tor-savings",
