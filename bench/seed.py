@@ -305,7 +305,8 @@ def seed_dfg(conn, n: int, rng: random.Random, now: datetime, *, people: int) ->
                  "full_application_date": None, "decision_due_date": None, "decision_date": None,
                  "payment_due_date": None, "works_due_date": None, "works_started_date": None,
                  "completed_date": None, "inspected_date": None, "paid_date": None, "review_due_date": None,
-                 "closed_reason": None, "grant_maximum": None, "approved_amount": None, "contribution": None,
+                 "closed_reason": None, "late_reason": None, "grant_maximum": None, "approved_amount": None,
+                 "contribution": None,
                  "discretionary_amount": Decimal("0"), "discretionary_reason": None, "paid_total": Decimal("0"),
                  "land_charge": False, "submission_key": uuid.UUID(int=rng.getrandbits(128)).hex, "version": 1}
             works.append({"case_id": i, "works_type": kind})
@@ -351,11 +352,13 @@ def seed_dfg(conn, n: int, rng: random.Random, now: datetime, *, people: int) ->
                     c.update(full_application_date=at.date(), decision_due_date=add_months(at.date(), 6),
                              payment_due_date=add_months(at.date(), 12))
                 elif step == "approved":
-                    grant = max(min(cost, Decimal("30000")) - contribution, Decimal("0"))
+                    grant = min(max(cost - contribution, Decimal("0")), Decimal("30000"))  # capped last
                     extra = max(cost - contribution - grant, Decimal("0"))
                     c.update(grant_maximum=Decimal("30000.00"), approved_amount=grant, decision_date=at.date(),
                              works_due_date=add_months(at.date(), 12),
                              land_charge=tenure == "owner_occupier" and grant > 5000)
+                    if c.get("decision_due_date") and at.date() > c["decision_due_date"]:
+                        c["late_reason"] = "Waiting for the landlord's consent (bench data)"
                     if extra > 0:
                         c.update(discretionary_amount=extra, discretionary_reason="top_up")
                 elif step == "refused":
@@ -368,11 +371,12 @@ def seed_dfg(conn, n: int, rng: random.Random, now: datetime, *, people: int) ->
                     c.update(completed_date=at.date(), inspected_date=(at + timedelta(days=rng.randint(0, 5))).date())
                 elif step == "paid":
                     total = (c["approved_amount"] or Decimal("0")) + c["discretionary_amount"]
-                    payments.append({"id": ids[DfgPayment], "case_id": i, "amount": total, "paid_on": at.date(),
+                    paid_on = max(at.date(), c["inspected_date"])  # the balance only after the inspection
+                    payments.append({"id": ids[DfgPayment], "case_id": i, "amount": total, "paid_on": paid_on,
                                      "paid_by_id": None, "paid_by": "Finance (bench)", "payee": c["contractor"],
                                      "recorded_at": at, "submission_key": None})
                     ids[DfgPayment] += 1
-                    c.update(paid_total=total, paid_date=at.date())
+                    c.update(paid_total=total, paid_date=paid_on)
             if withdrawn and state not in ("paid", "refused"):
                 at = min(now, at + timedelta(days=rng.uniform(3, 30)))
                 history.append(("withdrawn", at))

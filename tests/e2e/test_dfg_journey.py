@@ -4,10 +4,12 @@ import re
 
 from playwright.sync_api import expect
 
+from portal.timeutil import today
 from tests.e2e.conftest import sign_in
 
 
 def test_public_enquiry_to_approval(page, base_url, axe, csp_violations):
+    day = today()
     # The resident ------------------------------------------------------------------------------
     page.goto(base_url + "/")
     page.get_by_role("link", name="Ask about a Disabled Facilities Grant").click()
@@ -98,20 +100,26 @@ def test_public_enquiry_to_approval(page, base_url, axe, csp_violations):
         page.get_by_label("Contractor", exact=True).first.fill(contractor)
         page.get_by_label("Amount (£)").fill(amount)
         quote = page.locator("form", has=page.get_by_role("button", name="Add quote"))
-        quote.get_by_label("Day").fill("1")
-        quote.get_by_label("Month").fill("1")
-        quote.get_by_label("Year").fill("2025")
+        quote.get_by_label("Day").fill(str(day.day))  # a quote cannot be older than the enquiry
+        quote.get_by_label("Month").fill(str(day.month))
+        quote.get_by_label("Year").fill(str(day.year))
         page.get_by_role("button", name="Add quote").click()
     page.get_by_role("button", name="Choose the quote from Northern Lifts").click()
     axe(page)
     page.get_by_role("button", name="Record full application").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Decision due by")
 
-    page.get_by_label("Mandatory grant (£)").fill("30000.01")
+    approval = page.locator("form", has=page.get_by_role("button", name="Approve grant"))
+    approval.get_by_label("Discretionary assistance (£, optional)").fill("500")
+    approval.get_by_label("Day").fill(str(day.day))
+    approval.get_by_label("Month").fill(str(day.month))
+    approval.get_by_label("Year").fill(str(day.year))
     page.get_by_role("button", name="Approve grant").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("The grant cannot be more than")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select the policy reason")
     axe(page)
-    page.get_by_label("Mandatory grant (£)").fill("4200")
+    approval = page.locator("form", has=page.get_by_role("button", name="Approve grant"))
+    expect(approval.get_by_label("Year")).to_have_value(str(day.year))  # the answers are kept
+    approval.get_by_label("Discretionary assistance (£, optional)").fill("")
     page.get_by_role("button", name="Approve grant").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Grant approved: £4,200.00")
     expect(page.locator(".govuk-tag", has_text="Approved")).to_be_visible()
