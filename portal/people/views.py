@@ -1,5 +1,7 @@
 """Person record pages. Every view of a record is audited."""
 
+from dataclasses import replace
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -29,7 +31,7 @@ from portal.people.timeline import timeline
 from portal.web.forms import refuse
 from portal.web.ids import MAX_ID
 from portal.web.registry import registry
-from portal.web.security import staff
+from portal.web.security import may_follow, staff
 
 IDENTITY_READERS = (TRIAGE_OFFICER, OCCUPATIONAL_THERAPIST, MANAGER)
 
@@ -48,21 +50,31 @@ def _person(person_id: int, purpose: str = "view", need: str | None = None):
         abort(404)
 
 
+def _sections(person, parts) -> list[tuple[str, list]]:
+    """Each feature's part of the record the viewer may see; a line links only where they may follow it."""
+    return [(title, [(label, href if may_follow(current_user, href) else None, detail)
+                     for label, href, detail in fn(db.session, person)])
+            for title, fn in registry().person_sections if WHOLE in parts or SECTION_PARTS.get(title) in parts]
+
+
+def _events(person) -> list:
+    return [event if may_follow(current_user, event.href) else replace(event, href=None)
+            for event in timeline(db.session, person)]
+
+
 def _render(person, parts, contact_form=None, consent_form=None):
     from portal.referrals.services import for_person
 
     if WHOLE not in parts:
-        sections = [(title, fn(db.session, person)) for title, fn in registry().person_sections
-                    if SECTION_PARTS.get(title) in parts]
         return render_template("people/record_part.html", person=person_view(person, parts),
-                               sections=sections)
+                               sections=_sections(person, parts))
     referrals = for_person(db.session, person.id)
-    sections = [(title, fn(db.session, person)) for title, fn in registry().person_sections]
+    sections = _sections(person, parts)
     merged_into = db.session.get(Person, person.merged_into_id) if person.merged_into_id else None
     may_order = (current_user.has_role(OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR)
                  and may_order_for(db.session, current_user, person.id))
     return render_template("people/record.html", person=person, referrals=referrals, sections=sections,
-                           events=timeline(db.session, person), merged_into=merged_into,
+                           events=_events(person), merged_into=merged_into,
                            identity=identity_panel(person), may_order=may_order,
                            duplicates=services.possible_duplicates(db.session, person),
                            contact_form=contact_form or ContactForm(prefix="contact"),

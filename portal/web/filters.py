@@ -9,6 +9,7 @@ from markupsafe import Markup
 from portal.timeutil import to_london
 from portal.web.forms import error_summary
 from portal.web.registry import registry
+from portal.web.security import may_open
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -89,6 +90,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(actor_name, "actor_name")
     app.add_template_filter(audit_action, "audit_action")
     app.add_template_global(error_summary, "form_error_summary")
+    app.add_template_global(lambda endpoint: may_open(current_user, endpoint), "may_open")
 
     @app.context_processor
     def layout_context():

@@ -61,6 +61,27 @@ def has_role(user, roles: Iterable[str]) -> bool:
     return bool(set(user.role_names) & set(roles))
 
 
+def may_open(user, endpoint: str) -> bool:
+    """Whether the route's access rule lets this user in: a page links only to what its viewer may open."""
+    rule = access_rule(current_app, endpoint)
+    if rule in (PUBLIC, SIGNED_IN):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return rule == STAFF or (isinstance(rule, frozenset) and has_role(user, rule))
+
+
+def may_follow(user, href: str | None) -> bool:
+    """`may_open` for a link the page has already built (a path in this app)."""
+    if not href:
+        return False
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(href.split("?", 1)[0].split("#", 1)[0])
+    except Exception:  # not one of this app's routes: nothing to hold back
+        return True
+    return may_open(user, endpoint)
+
+
 def _mfa_pending() -> bool:
     if session.get("mfa_ok"):
         return False
