@@ -374,3 +374,23 @@ def test_staff_see_the_answers_only_through_a_referral_they_may_open(db_session,
     assert services.report_for_staff(db_session, report.id, assessor) is None
     other = finished(db_session, seed=4)  # no referral: no staff view
     assert services.report_for_staff(db_session, other.id, triage) is None
+
+
+# ------------------------------------------------------------------ the database's own rules
+
+
+@pytest.mark.parametrize("change", [
+    {"dob_hash": "x"},  # only a finished report is protected
+    {"email_hash": "x"},
+    {"check_code_hash": "x"},  # a code without its expiry
+    {"check_failures": -1},
+])
+def test_the_database_refuses_a_report_the_rules_forbid(db_session, change):
+    from sqlalchemy.exc import IntegrityError
+
+    report = services.start(db_session)
+    db_session.flush()
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        for name, value in change.items():
+            setattr(report, name, value)
+        db_session.flush()
