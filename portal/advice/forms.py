@@ -36,7 +36,8 @@ class EmailForm(PublicForm):
     email = StringField(
         "Email me a link to this report",
         widget=GovTextInput(),
-        description="We only use your email address to send this link.",
+        description="We only use your email address to send this link and, if you ask later, a code to "
+                    "see your answers. We do not keep the address with your report.",
         validators=[InputRequired("Enter an email address"),
                     Length(max=254, message="Email address must be 254 characters or fewer")],
     )
