@@ -143,6 +143,8 @@ def resume():
 # (portal/advice/privacy.py). Every page here is `Cache-Control: no-store` (portal.web.security).
 
 CHECK_LIMIT = "10 per 5 minutes;30 per hour"
+WRONG = {"date_of_birth": "The date of birth does not match. Check it and try again",
+         "code": "The code is not right. Check it, or ask for a new code"}
 CODE_SENT = ("If that is the email address the report was sent to, we have sent a code to it. "
              "It may take a few minutes to arrive.")
 
@@ -247,10 +249,6 @@ def _checked(item, result: privacy.CheckResult, field):
     else:
         field.errors.append(WRONG[field.name])
     return None
-
-
-WRONG = {"date_of_birth": "The date of birth does not match. Check it and try again",
-         "code": "The code is not right. Check it, or ask for a new code"}
 
 
 @bp.route("/report/<reference>/answers", methods=["GET", "POST"])
