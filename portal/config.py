@@ -137,6 +137,16 @@ class BaseConfig:
     # payments, land charge letters).
     DFG_CLOSED_ACCESS_DAYS = 90
 
+    # Self-assessment reports. The link works this many days after the report was finished.
+    ADVICE_REPORT_LINK_DAYS = 90
+    # The browser that finished a report, or passed the check, sees its answers this long.
+    ADVICE_ANSWERS_SEEN_MINUTES = 60
+    # An emailed code to see the answers works this many minutes, once.
+    ADVICE_CODE_MINUTES = 15
+    # After this many wrong dates of birth or codes in a row, the check is locked this long.
+    ADVICE_CHECK_MAX_FAILURES = 5
+    ADVICE_CHECK_LOCK_MINUTES = 30
+
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"

@@ -1,12 +1,16 @@
 """Self-assessment forms. The questions themselves are content (one radios or checkboxes answer
-a page, checked by the engine), so only the report's email form and the resume form have fields."""
+a page, checked by the engine), so only the report's forms (email it, protect and see the
+answers) and the resume form have fields."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import StringField
+from wtforms import DateField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.advice.privacy import CODE_LENGTH, normalise_check_code
 from portal.advice.services import normalise_code
+from portal.people.validators import DateOfBirth
+from portal.web.widgets import DateInput
 
 EXPIRED = "This page had expired, so nothing was saved. Try again."
 
@@ -32,7 +36,8 @@ class EmailForm(PublicForm):
     email = StringField(
         "Email me a link to this report",
         widget=GovTextInput(),
-        description="We only use your email address to send this link.",
+        description="We only use your email address to send this link and, if you ask later, a code to "
+                    "see your answers. We do not keep the address with your report.",
         validators=[InputRequired("Enter an email address"),
                     Length(max=254, message="Email address must be 254 characters or fewer")],
     )
@@ -50,3 +55,34 @@ class ResumeForm(PublicForm):
     def validate_code(self, field):
         if normalise_code(field.data) is None:
             raise ValidationError("Enter your reference in the right format, like HKT4M-9QX2B")
+
+
+class DobForm(PublicForm):
+    """The date of birth that protects the answers, or that is checked to see them."""
+
+    date_of_birth = DateField("Date of birth", widget=DateInput(), format="%d %m %Y",
+                              validators=[InputRequired("Enter a date of birth, like 27 3 1948"), DateOfBirth()])
+
+
+class CodeRequestForm(PublicForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        description="The email address you sent the report to.",
+        validators=[InputRequired("Enter the email address you sent the report to"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+    )
+
+
+class CodeForm(PublicForm):
+    code = StringField(
+        "Code",
+        widget=GovTextInput(),
+        description=f"The {CODE_LENGTH}-digit code in the email we sent you, like 472019.",
+        validators=[InputRequired("Enter the code from the email"),
+                    Length(max=20, message=f"Enter the {CODE_LENGTH}-digit code from the email")],
+    )
+
+    def validate_code(self, field):
+        if normalise_check_code(field.data) is None:
+            raise ValidationError(f"Enter the {CODE_LENGTH}-digit code from the email, like 472019")

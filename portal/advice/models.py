@@ -19,6 +19,13 @@ class AdviceReport(db.Model):
         CheckConstraint("status IN ('in_progress', 'completed')", name="status"),
         CheckConstraint("outcome IN ('self_help', 'asked_for_help')", name="outcome"),
         Index("ix_advice_report_completed", "status", "completed_at"),
+        # The answers' locks (migration 0020): only a finished report is protected; a code and
+        # its expiry come together; failures never go below nought.
+        CheckConstraint("(dob_hash IS NULL AND email_hash IS NULL) OR status = 'completed'",
+                        name="protected_when_done"),
+        CheckConstraint("(check_code_hash IS NULL AND check_code_expires_at IS NULL) OR "
+                        "(check_code_hash IS NOT NULL AND check_code_expires_at IS NOT NULL)", name="code_expiry"),
+        CheckConstraint("check_failures >= 0", name="check_failures"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,3 +43,13 @@ class AdviceReport(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+    # The person's answers are health details: only the browser that finished the report sees
+    # them without a check (portal/advice/privacy.py). Nothing here can be read back: the date
+    # of birth is an argon2 hash, the email address and the emailed code are keyed hashes.
+    dob_hash: Mapped[str | None] = mapped_column(String(200))
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    check_code_hash: Mapped[str | None] = mapped_column(String(64))
+    check_code_expires_at: Mapped[datetime | None]
+    check_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    check_locked_until: Mapped[datetime | None]

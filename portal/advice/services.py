@@ -123,8 +123,11 @@ def mark_asked_for_help(session, report: AdviceReport) -> None:
     report.outcome = "asked_for_help"
 
 
-def email_report(session, report: AdviceReport, email: str, report_url: str) -> None:
-    """Send the person a link to their report (the address is not kept with the report)."""
+def email_report(session, report: AdviceReport, email: str, report_url: str, remember: bool = False) -> None:
+    """Send the person a link to their report, with the date the link stops working. The address
+    is not kept; with `remember` (the browser may see the answers) a keyed hash of it is, so a
+    code to see the answers can later be sent to this address and no other."""
+    from portal.advice.privacy import expiry_words, remember_email
     from portal.notify.services import send
 
     try:
@@ -132,7 +135,15 @@ def email_report(session, report: AdviceReport, email: str, report_url: str) -> 
     except EmailNotValidError as exc:
         raise Refusal("Enter an email address in the correct format, like name@example.com",
                       field="email") from exc
-    send(session, "advice_report", email, {"report_url": report_url, "reference": report.reference[:8]})
+    send(session, "advice_report", email, {"report_url": report_url, "reference": shown_reference(report),
+                                            "expires": expiry_words(report)})
+    if remember:
+        remember_email(session, report, email)
+
+
+def shown_reference(report: AdviceReport) -> str:
+    """The report's reference as letters and print show it: the start of its long link."""
+    return report.reference[:8]
 
 
 @dataclass
@@ -163,9 +174,17 @@ def answered(report: AdviceReport) -> list[tuple]:
     return rows
 
 
-def report_for_staff(session, report_id: int) -> StaffView | None:
+def report_for_staff(session, report_id: int, user) -> StaffView | None:
+    """The answers for a member of staff: only through a referral the report went with that
+    they may open (their work, as for the person's record). The resident-side check does not apply."""
+    from portal.referrals.models import Referral
+    from portal.referrals.services import can_open
+
     report = session.get(AdviceReport, report_id)
     if report is None:
+        return None
+    referrals = session.scalars(select(Referral).where(Referral.advice_report_id == report_id))
+    if not any(can_open(user, r) for r in referrals):
         return None
     audience = (report.answers or {}).get(content().journey({})[0].id) or "myself"
     return StaffView(report.completed_at, [AnsweredQuestion(q.text(audience), a) for q, a in answered(report)])

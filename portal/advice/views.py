@@ -5,11 +5,11 @@ expired, re-renders the same page with a GOV.UK error and their answer kept; a s
 sends them to the step they still need.
 """
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from portal.advice import bp, services
-from portal.advice.forms import EmailForm, ResumeForm, StepForm
+from portal.advice import bp, privacy, services
+from portal.advice.forms import CodeForm, CodeRequestForm, DobForm, EmailForm, ResumeForm, StepForm
 from portal.auth.roles import ADMIN, ASSESSORS, MANAGER
 from portal.errors import Refusal
 from portal.extensions import db, limiter
@@ -109,6 +109,7 @@ def check():
         services.complete(db.session, report)
         db.session.commit()
         session.pop(SESSION_KEY, None)
+        privacy.grant(session, report.id)  # this browser sees the answers for a while, no one else
         return redirect(url_for("advice.report", reference=report.reference), 303)
     return render_template("advice/check.html", rows=services.answered(report), audience=_audience(report),
                            form=form, **_as_they_go(report)), 422 if form.errors else 200
@@ -137,6 +138,17 @@ def resume():
     return render_template("advice/resume.html", form=form), 422 if form.errors else 200
 
 
+# ------------------------------------------------------------------ the report
+# Anyone with the link sees the advice; the answers only in a browser that may see them
+# (portal/advice/privacy.py). Every page here is `Cache-Control: no-store` (portal.web.security).
+
+CHECK_LIMIT = "10 per 5 minutes;30 per hour"
+WRONG = {"date_of_birth": "The date of birth does not match. Check it and try again",
+         "code": "The code is not right. Check it, or ask for a new code"}
+CODE_SENT = ("If that is the email address the report was sent to, we have sent a code to it. "
+             "It may take a few minutes to arrive.")
+
+
 def _report_or_404(reference: str):
     item = services.completed_report(db.session, reference[:40])
     if item is None:
@@ -144,29 +156,60 @@ def _report_or_404(reference: str):
     return item
 
 
-def _report_page(item, form: EmailForm):
+def _live_report(reference: str):
+    """The finished report, or the 'link has expired' page (410) once ADVICE_REPORT_LINK_DAYS
+    have passed since it was finished."""
+    item = _report_or_404(reference)
+    if privacy.link_expired(item):
+        abort(make_response(render_template("advice/expired.html", report=item,
+                                            days=current_app.config["ADVICE_REPORT_LINK_DAYS"]), 410))
+    return item
+
+
+def _answers_url(item) -> str:
+    return url_for("advice.report", reference=item.reference, _anchor="your-answers")
+
+
+def _report_context(item) -> dict:
     result = services.result_for(item)
-    return render_template("advice/report.html", report=item, result=result, form=form,
-                           rows=services.answered(item), audience=result.audience), \
+    may_see = privacy.may_see(session, item.id)
+    return {"report": item, "result": result, "audience": result.audience, "may_see": may_see,
+            "rows": services.answered(item) if may_see else [],
+            "shown_reference": services.shown_reference(item), "expires": privacy.expiry_words(item)}
+
+
+def _report_page(item, form: EmailForm):
+    return render_template("advice/report.html", form=form, **_report_context(item)), \
         422 if form.errors else 200
 
 
 @bp.get("/report/<reference>")
 @public
 def report(reference: str):
-    return _report_page(_report_or_404(reference), EmailForm(formdata=None))
+    return _report_page(_live_report(reference), EmailForm(formdata=None))
+
+
+@bp.get("/report/<reference>/print")
+@public
+def report_print(reference: str):
+    """The report for paper: no menus or forms, the reference and date at the top; works
+    without JavaScript (the browser's own print). Answers only where the page would show them."""
+    item = _live_report(reference)
+    return render_template("advice/report.html", form=EmailForm(formdata=None), print_view=True,
+                           **_report_context(item))
 
 
 @bp.post("/report/<reference>/email")
 @public
 @limiter.limit("5 per hour", methods=["POST"])
 def email(reference: str):
-    item = _report_or_404(reference)
+    item = _live_report(reference)
     form = EmailForm()
     if form.validate_on_submit():
         try:
             services.email_report(db.session, item, form.email.data.strip(),
-                                  url_for("advice.report", reference=item.reference, _external=True))
+                                  url_for("advice.report", reference=item.reference, _external=True),
+                                  remember=privacy.may_see(session, item.id))
         except Refusal as exc:
             refuse(form, exc)
         else:
@@ -174,6 +217,88 @@ def email(reference: str):
             flash("We have emailed a link to your report. It may take a few minutes to arrive.", "success")
             return redirect(url_for("advice.report", reference=item.reference), 303)
     return _report_page(item, form)
+
+
+@bp.route("/report/<reference>/protect", methods=["GET", "POST"])
+@public
+def protect(reference: str):
+    """Add (or change) the date of birth that lets the answers be seen again: only a browser
+    that may see the answers now."""
+    item = _live_report(reference)
+    if not privacy.may_see(session, item.id):
+        return redirect(url_for("advice.see_answers", reference=item.reference), 303)
+    form = DobForm()
+    if form.validate_on_submit():
+        privacy.protect_with_dob(db.session, item, form.date_of_birth.data)
+        db.session.commit()
+        flash("Your answers are now protected with the date of birth.", "success")
+        return redirect(_answers_url(item), 303)
+    return render_template("advice/protect.html", report=item, form=form), 422 if form.errors else 200
+
+
+def _checked(item, result: privacy.CheckResult, field):
+    """After a check was counted (and committed): let the browser in, or say why not."""
+    if result.passed:
+        privacy.grant(session, item.id)
+        return redirect(_answers_url(item), 303)
+    if result.outcome is privacy.Outcome.LOCKED:
+        field.errors.append(f"You have tried too many times. Try again after {result.locked_words()}, "
+                            "or start a new self-assessment")
+    elif result.outcome is privacy.Outcome.EXPIRED:
+        field.errors.append("That code has expired. Ask for a new code")
+    else:
+        field.errors.append(WRONG[field.name])
+    return None
+
+
+@bp.route("/report/<reference>/answers", methods=["GET", "POST"])
+@public
+@limiter.limit(CHECK_LIMIT, methods=["POST"])
+def see_answers(reference: str):
+    """See your answers: the date of birth check, with the emailed code as the other way in."""
+    item = _live_report(reference)
+    if request.method == "GET" and privacy.may_see(session, item.id):
+        return redirect(_answers_url(item), 303)
+    form = DobForm()
+    if form.validate_on_submit():
+        result = privacy.check_dob(db.session, item, form.date_of_birth.data)
+        db.session.commit()  # the try counts, right or wrong
+        done = _checked(item, result, form.date_of_birth)
+        if done is not None:
+            return done
+    return render_template("advice/see_answers.html", report=item, form=form), 422 if form.errors else 200
+
+
+@bp.route("/report/<reference>/answers/email", methods=["GET", "POST"])
+@public
+@limiter.limit("5 per hour", methods=["POST"])
+def answers_email(reference: str):
+    """Ask for a code by email: sent only to the address the report went to; the page says the
+    same thing whatever the address, so it never tells anyone an address."""
+    item = _live_report(reference)
+    form = CodeRequestForm()
+    if form.validate_on_submit():
+        privacy.send_code(db.session, item, form.email.data)
+        db.session.commit()
+        flash(CODE_SENT, "success")
+        return redirect(url_for("advice.answers_code", reference=item.reference), 303)
+    return render_template("advice/answers_email.html", report=item, form=form), 422 if form.errors else 200
+
+
+@bp.route("/report/<reference>/answers/code", methods=["GET", "POST"])
+@public
+@limiter.limit(CHECK_LIMIT, methods=["POST"])
+def answers_code(reference: str):
+    item = _live_report(reference)
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = privacy.check_code(db.session, item, form.code.data)
+        db.session.commit()  # the try counts, right or wrong
+        done = _checked(item, result, form.code)
+        if done is not None:
+            return done
+    return render_template("advice/answers_code.html", report=item, form=form,
+                           minutes=current_app.config["ADVICE_CODE_MINUTES"]), 422 if form.errors else 200
 
 
 @bp.get("/preview")

@@ -9,7 +9,15 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "advice_report": (
         "Your care and support advice report",
         "Here is the link to your advice report from ((service_name)):\n\n((report_url))\n\n"
-        "Your report reference is ((reference)). Anyone with this link can read the report.",
+        "Your report reference is ((reference)). The link works until ((expires)).\n\n"
+        "Anyone with this link can read the advice. To see your answers, they also need your date "
+        "of birth (if you added it) or a code we send to this email address.",
+    ),
+    "advice_answers_code": (
+        "Your code to see your answers",
+        "Your code to see the answers in your advice report from ((service_name)) is ((code)).\n\n"
+        "It works once, for ((minutes)) minutes. If you did not ask for it, you do not need to do "
+        "anything: nobody can see your answers without it.",
     ),
     "referral_received": (
         "We have received your request for help – ((reference))",

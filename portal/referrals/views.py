@@ -222,7 +222,7 @@ def _advice_report(referral):
         return None
     from portal.advice.services import report_for_staff
 
-    return report_for_staff(db.session, referral.advice_report_id)
+    return report_for_staff(db.session, referral.advice_report_id, current_user)
 
 
 def _reassign_form(referral, formdata=None):

@@ -51,6 +51,34 @@ def test_self_assessment_gives_a_report(browser, base_url, axe, viewport, javasc
     context.close()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_report_prints_and_keeps_the_answers_private(browser, base_url, axe, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    take_assessment(page, base_url, lambda _page: None)
+    report_url = page.url
+    page.get_by_text("Show your answers").click()
+    expect(page.locator(".govuk-summary-list__key").first).to_be_visible()
+    page.get_by_role("link", name="Print this report").click()
+    expect(page.locator(".app-report-reference")).to_contain_text("Report reference")
+    expect(page.locator(".govuk-service-navigation")).to_have_count(0)
+    if javascript:
+        axe(page)
+    page.emulate_media(media="print")
+    expect(page.locator(".app-report-reference")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to your report")).to_be_hidden()
+    someone_else = browser.new_context(java_script_enabled=javascript).new_page()
+    someone_else.goto(report_url)
+    expect(someone_else.get_by_role("heading", level=1)).to_have_text("Your advice report")
+    expect(someone_else.locator(".govuk-summary-list__key")).to_have_count(0)
+    someone_else.get_by_role("link", name="See your answers").click()
+    expect(someone_else.get_by_role("heading", level=1)).to_have_text("See your answers")
+    if javascript:
+        axe(someone_else)
+    context.close()
+
+
 def test_back_link_keeps_the_answer(page, base_url):
     page.goto(base_url + "/advice/")
     page.get_by_role("button", name="Start now").click()
