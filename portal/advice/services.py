@@ -138,6 +138,18 @@ def help_words(at=None) -> dict[str, str]:
     return {"phone_now": phone_now, "council_phone": council, "out_of_hours_phone": out_of_hours}
 
 
+def lead_button(result: Report) -> str:
+    """The words on the button that starts a request from the report's lead section."""
+    leading = {item.id for item in result.lead}
+    professional = result.audience == "professional"
+    if "discharge_priority" in leading:
+        return "Refer as a hospital discharge" if professional else "Ask for help before leaving hospital"
+    if leading & {"ot_assessment", "childrens_ot"}:
+        return ("Refer for an occupational therapy assessment" if professional
+                else "Ask for an occupational therapy assessment")
+    return "Ask the council for help"
+
+
 def urgent_help(report: AdviceReport) -> list:
     """The urgent advice the answers so far call for (someone has fallen, no heating, at risk
     now): shown on every page from the answer on, not only in the report at the end."""

@@ -147,7 +147,8 @@ def _report_or_404(reference: str):
 def _report_page(item, form: EmailForm):
     result = services.result_for(item)
     return render_template("advice/report.html", report=item, result=result, form=form,
-                           rows=services.answered(item), audience=result.audience), \
+                           rows=services.answered(item), audience=result.audience,
+                           lead_button=services.lead_button(result)), \
         422 if form.errors else 200
 
 
