@@ -511,9 +511,17 @@ def _load(directory: Path | None, catalogue_path: Path | None) -> tuple[Content 
 def check_content(
     directory: Path | str | None = None, catalogue_path: Path | str | None = None
 ) -> list[str]:
-    """Every problem in the content and catalogue; [] when they are valid."""
-    return _load(Path(directory) if directory else None,
-                 Path(catalogue_path) if catalogue_path else None)[1]
+    """Every problem in the content and catalogue; [] when they are valid. Valid content is
+    then checked further: every rule can be reached by some answers, every recommendation can be
+    shown, and every scenario in scenarios.yaml plays as its occupational therapist expects."""
+    from portal.advice.engine.coverage import coverage_problems
+    from portal.advice.engine.scenarios import scenario_problems
+
+    content, errors = _load(Path(directory) if directory else None,
+                            Path(catalogue_path) if catalogue_path else None)
+    if errors or content is None:
+        return errors
+    return coverage_problems(content) + scenario_problems(content, directory)
 
 
 def load_content(
