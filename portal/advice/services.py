@@ -160,6 +160,31 @@ def suggested_needs(report: AdviceReport) -> list[str]:
     return list(result_for(report).suggested_needs)
 
 
+@dataclass(frozen=True)
+class Handover:
+    """What a finished report carries into "ask for help": the help it pointed to, whether it is
+    for someone else, and whether the person is in hospital waiting to come home (with a
+    professional answering, that makes the request a hospital discharge referral)."""
+
+    needs: list[str]
+    for_someone: bool
+    professional: bool
+    in_hospital: bool
+
+    @property
+    def discharge(self) -> bool:
+        return self.professional and self.in_hospital
+
+
+def handover(report: AdviceReport) -> Handover:
+    result = result_for(report)
+    answers = result.answers
+    return Handover(needs=list(result.suggested_needs),
+                    for_someone=result.audience in ("someone", "professional"),
+                    professional=result.audience == "professional",
+                    in_hospital=answers.get("hospital") == "in_hospital")
+
+
 def mark_asked_for_help(session, report: AdviceReport) -> None:
     report.outcome = "asked_for_help"
 
