@@ -133,3 +133,32 @@ def test_check_content_command_exits_non_zero_on_an_unreachable_rule(app, copy, 
     result = app.test_cli_runner().invoke(args=["check-content"])
     assert result.exit_code != 0
     assert "rule 'never': no answers can reach it" in result.output
+
+
+def test_every_get_help_now_message_names_a_number_that_answers_at_any_hour():
+    """Each urgent message names 999 or {phone_now}, which is filled in with the number that
+    answers at the hour the page is read (portal.advice.services.help_words)."""
+    content = default_content()
+    for rec in content.recommendations.values():
+        if rec.kind != "urgent":
+            continue
+        for audience in ("myself", "someone", "professional"):
+            body = rec.body_for(audience)
+            assert "999" in body or "{phone_now}" in body, rec.id
+
+
+def test_a_placeholder_the_report_cannot_fill_is_a_content_error(copy):
+    path = copy / "recommendations.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{phone_now}", "{phone_later}", 1),
+                    encoding="utf-8")
+    [problem] = check_content(copy, copy.parent / "catalogue.yaml")
+    assert "{phone_later} is not a word the report can fill in" in problem
+
+
+def test_prefer_not_to_say_stands_alone():
+    content = default_content()
+    assert content.validate_answer("conditions", ["prefer_not"]) == (["prefer_not"], None)
+    value, error = content.validate_answer("conditions", ["sight", "prefer_not"])
+    assert value is None
+    assert error == ("Select \u201cNone of these\u201d or \u201cPrefer not to say\u201d on its own, "
+                     "or select the options that apply")
