@@ -765,10 +765,10 @@ def test_report_is_worded_for_the_audience(content):
 def valid_answer(question: Question):
     if question.type == "radios":
         return st.sampled_from(question.values)
-    none = question.exclusive_option
-    others = [v for v in question.values if none is None or v != none.value]
+    alone = [o.value for o in question.exclusive_options]  # "None of these", "Prefer not to say"
+    others = [v for v in question.values if v not in alone]
     answer = st.lists(st.sampled_from(others), min_size=1, unique=True)
-    return answer | st.just([none.value]) if none else answer
+    return answer | st.sampled_from(alone).map(lambda v: [v]) if alone else answer
 
 
 @st.composite

@@ -114,7 +114,8 @@ def test_advice_always_withheld_is_reported(copy):
 def test_a_broken_scenario_fails_the_content_check(copy):
     path = copy / "scenarios.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "    must_not_include: [stairlift, dfg]\n", "    must_not_include: [falls_service]\n", 1),
+        "    must_not_include: [stairlift, dfg, trusted_assessor]\n",
+        "    must_not_include: [falls_service]\n", 1),
         encoding="utf-8")
     problems = check_content(copy, copy.parent / "catalogue.yaml")
     assert problems == ["scenarios.yaml: scenario 'widow-84-two-falls-long-lie': 'falls_service' "
