@@ -74,7 +74,8 @@ def load_scenarios(directory: Path | str | None = None) -> tuple[list[Scenario],
 
 
 def report_text(report: Report) -> str:
-    return "\n".join(f"{s.title}\n{s.recommendation.body}" for s in report.all())
+    """Every title and body in the report, with line breaks and runs of spaces made single."""
+    return " ".join(" ".join(f"{s.title} {s.recommendation.body}" for s in report.all()).split())
 
 
 def play(content: Content, scenario: Scenario) -> tuple[Report, list[str]]:
