@@ -41,6 +41,12 @@ class BaseConfig:
     SERVICE_DESCRIPTION = "Care technology, equipment and home adaptations"
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "tecs@council.example")
     SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "0300 123 4567")
+    # SUPPORT_PHONE answers on weekdays that are not bank holidays, from the first hour to the
+    # second (24-hour clock, Europe/London). At any other time, the advice report's "get help
+    # now" messages name OUT_OF_HOURS_PHONE instead: the emergency duty team, which must answer
+    # at night, at weekends and on bank holidays (including emergency help with heating).
+    SUPPORT_HOURS = (9, 17)
+    OUT_OF_HOURS_PHONE = os.environ.get("OUT_OF_HOURS_PHONE", "0300 123 4999")
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from portal.advice.engine import Content, Report, default_content, evaluate
 from portal.advice.models import AdviceReport
 from portal.audit.services import record
+from portal.config import setting
 from portal.errors import NotFound, Refusal
-from portal.timeutil import utcnow
+from portal.timeutil import now, utcnow
+from portal.web.bank_holidays import bank_holidays
 
 
 def content() -> Content:
@@ -94,7 +96,7 @@ def answer(session, report: AdviceReport, question_id: str, raw) -> str | None:
 
 
 def complete(session, report: AdviceReport) -> Report:
-    result = evaluate(content(), report.answers or {})
+    result = evaluate(content(), report.answers or {}, help_words())
     report.status = "completed"
     report.resume_code = None  # the finished report has its own long link instead
     report.completed_at = utcnow()
@@ -105,8 +107,47 @@ def complete(session, report: AdviceReport) -> Report:
     return result
 
 
-def result_for(report: AdviceReport) -> Report:
-    return evaluate(content(), report.answers or {})
+def result_for(report: AdviceReport, at=None) -> Report:
+    return evaluate(content(), report.answers or {}, help_words(at))
+
+
+def _clock(hour: int) -> str:
+    return "midday" if hour == 12 else f"{hour % 12 or 12}{'am' if hour < 12 else 'pm'}"
+
+
+def office_open(at) -> bool:
+    """Whether SUPPORT_PHONE answers at this London time: a weekday that is not a bank holiday,
+    within SUPPORT_HOURS."""
+    opens, closes = setting("SUPPORT_HOURS")
+    return at.weekday() < 5 and at.date() not in bank_holidays() and opens <= at.hour < closes
+
+
+def help_words(at=None) -> dict[str, str]:
+    """The words the report fills in, so every "get help now" message names a number that
+    answers at this hour: {phone_now} is the council's number in office hours and the
+    out-of-hours team's number at any other time (each with the other for later)."""
+    at = at or now()
+    council, out_of_hours = setting("SUPPORT_PHONE"), setting("OUT_OF_HOURS_PHONE")
+    closes = _clock(setting("SUPPORT_HOURS")[1])
+    if office_open(at):
+        phone_now = (f"{council} (open now, until {closes} today; at night, at weekends and on "
+                     f"bank holidays phone our out-of-hours team on {out_of_hours})")
+    else:
+        phone_now = (f"{out_of_hours}, our out-of-hours team, which answers at night, at weekends "
+                     f"and on bank holidays (on weekdays in office hours phone {council})")
+    return {"phone_now": phone_now, "council_phone": council, "out_of_hours_phone": out_of_hours}
+
+
+def lead_button(result: Report) -> str:
+    """The words on the button that starts a request from the report's lead section."""
+    leading = {item.id for item in result.lead}
+    professional = result.audience == "professional"
+    if "discharge_priority" in leading:
+        return "Refer as a hospital discharge" if professional else "Ask for help before leaving hospital"
+    if leading & {"ot_assessment", "childrens_ot"}:
+        return ("Refer for an occupational therapy assessment" if professional
+                else "Ask for an occupational therapy assessment")
+    return "Ask the council for help"
 
 
 def urgent_help(report: AdviceReport) -> list:
@@ -117,6 +158,31 @@ def urgent_help(report: AdviceReport) -> list:
 
 def suggested_needs(report: AdviceReport) -> list[str]:
     return list(result_for(report).suggested_needs)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What a finished report carries into "ask for help": the help it pointed to, whether it is
+    for someone else, and whether the person is in hospital waiting to come home (with a
+    professional answering, that makes the request a hospital discharge referral)."""
+
+    needs: list[str]
+    for_someone: bool
+    professional: bool
+    in_hospital: bool
+
+    @property
+    def discharge(self) -> bool:
+        return self.professional and self.in_hospital
+
+
+def handover(report: AdviceReport) -> Handover:
+    result = result_for(report)
+    answers = result.answers
+    return Handover(needs=list(result.suggested_needs),
+                    for_someone=result.audience in ("someone", "professional"),
+                    professional=result.audience == "professional",
+                    in_hospital=answers.get("hospital") == "in_hospital")
 
 
 def mark_asked_for_help(session, report: AdviceReport) -> None:

@@ -175,7 +175,8 @@ def _report_context(item) -> dict:
     may_see = privacy.may_see(session, item.id)
     return {"report": item, "result": result, "audience": result.audience, "may_see": may_see,
             "rows": services.answered(item) if may_see else [],
-            "shown_reference": services.shown_reference(item), "expires": privacy.expiry_words(item)}
+            "shown_reference": services.shown_reference(item), "expires": privacy.expiry_words(item),
+            "lead_button": services.lead_button(result)}
 
 
 def _report_page(item, form: EmailForm):

@@ -1,6 +1,7 @@
 """The public 'ask for help' journey: a few short question pages, then check your answers."""
 
 import re
+from datetime import timedelta
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -16,6 +17,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 from portal.people.models import COMMUNICATION_NEEDS
 from portal.people.validators import DateOfBirth, NHSNumber, Postcode, normalise_postcode
 from portal.referrals.models import NEEDS
+from portal.timeutil import today
 from portal.web.widgets import DateInput
 
 CONTINUE = "Continue"
@@ -119,11 +121,35 @@ class HelpForm(PublicForm):
                           widget=GovRadioInput(), validators=[InputRequired("Select yes if they are in hospital")])
     fallen_recently = RadioField("Have they fallen in the last 3 months?", choices=[("yes", "Yes"), ("no", "No")],
                                  widget=GovRadioInput(), validators=[InputRequired("Select yes if they have fallen")])
+    discharge_date = DateField("If they are in hospital, when are they due to come home? (optional)",
+                               widget=DateInput(), format="%d %m %Y", validators=[Optional()],
+                               description="For example, 27 3 2027. Leave it empty if no date is set yet.")
     carer_struggling = RadioField("Is a carer finding it very hard to keep caring?",
                                   choices=[("yes", "Yes"), ("no", "No"), ("no_carer", "There is no carer")],
                                   widget=GovRadioInput(),
                                   validators=[InputRequired("Select an answer about the carer")])
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())
+
+    # Set by the view for a hospital discharge referral (a professional's self-assessment for
+    # someone in hospital): the planned discharge date is then needed.
+    discharge_required = False
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators=extra_validators)
+        field = self.discharge_date
+        if (self.discharge_required and self.hospital.data == "yes" and field.data is None
+                and not field.errors):
+            field.errors = ["Enter the date they are due to leave hospital, like 27 3 2027"]
+            valid = False
+        return valid
+
+    def validate_discharge_date(self, field):
+        if self.hospital.data != "yes" or field.data is None:
+            return
+        if field.data < today():
+            raise ValidationError("The date they are due to leave hospital must be today or in the future")
+        if field.data > today() + timedelta(days=365):
+            raise ValidationError("The date they are due to leave hospital must be within the next year")
 
 
 class ConfirmForm(PublicForm):

@@ -49,15 +49,24 @@ def public_start():
         if report is not None:
             journey = _journey()
             journey["report"] = report.reference
-            journey["suggested_needs"] = report_suggested_needs(report)
+            journey.update(report_handover(report))
             session.modified = True
-    return render_template("referrals/public/start.html", from_report=bool(_journey().get("report")))
+    return render_template("referrals/public/start.html", from_report=bool(_journey().get("report")),
+                           discharge=bool(_journey().get("discharge")))
 
 
-def report_suggested_needs(report) -> list[str]:
-    from portal.advice.services import suggested_needs
+def report_handover(report) -> dict:
+    """What the self-assessment carries into the request: the help it pointed to (the needs it
+    suggests, and equipment before discharge for someone in hospital), who it is for, and whether
+    it is a hospital discharge referral (a professional answering for someone in hospital)."""
+    from portal.advice.services import handover
 
-    return [n for n in suggested_needs(report) if n in NEEDS]
+    carried = handover(report)
+    needs = [n for n in carried.needs if n in NEEDS]
+    if carried.in_hospital and "equipment" not in needs:
+        needs.append("equipment")
+    return {"suggested_needs": needs, "for_someone": carried.for_someone,
+            "in_hospital": carried.in_hospital, "discharge": carried.discharge}
 
 
 def _answer_names(step: str) -> set[str]:
@@ -79,7 +88,7 @@ def _load(form, data: dict) -> None:
     for name, field in form._fields.items():
         if name in data and name not in ("csrf_token", "submit"):
             value = data[name]
-            if name == "date_of_birth" and value:
+            if name in ("date_of_birth", "discharge_date") and value:
                 value = date.fromisoformat(value)
             field.data = value
 
@@ -104,6 +113,8 @@ def public_step(step: str):
     if missing is not None and ORDER.index(missing) < index:  # an earlier step first
         return redirect(url_for("referrals.public_step", step=missing), 303)
     form = form_class()
+    if step == "help":
+        form.discharge_required = bool(journey.get("discharge"))
     if request.method == "GET":
         _load(form, journey.get(step) or _prefill(journey, step))
     elif form.validate_on_submit():
@@ -122,9 +133,12 @@ def public_step(step: str):
 
 
 def _prefill(journey: dict, step: str) -> dict:
-    """Answers suggested before the step was seen: the help a self-assessment pointed to."""
-    if step == "help" and journey.get("suggested_needs"):
-        return {"needs": journey["suggested_needs"]}
+    """Answers suggested before the step was seen: what a self-assessment already said."""
+    if step == "who" and journey.get("for_someone"):
+        return {"who": "someone"}
+    if step == "help":
+        suggested = {"needs": journey["suggested_needs"]} if journey.get("suggested_needs") else {}
+        return suggested | ({"hospital": "yes"} if journey.get("in_hospital") else {})
     return {}
 
 
@@ -146,7 +160,11 @@ def public_check():
         session.pop("help", None)
         session["help_done"] = referral.reference
         return redirect(url_for("referrals.public_done"), 303)
-    return render_template("referrals/public/check.html", form=form, j=journey, needs=NEEDS), \
+    help_ = journey["help"]
+    discharge_on = (date.fromisoformat(help_["discharge_date"])
+                    if help_.get("hospital") == "yes" and help_.get("discharge_date") else None)
+    return render_template("referrals/public/check.html", form=form, j=journey, needs=NEEDS,
+                           discharge_on=discharge_on), \
         422 if form.errors else 200
 
 
@@ -182,7 +200,11 @@ def _submit(journey: dict, submission_key: str):
         if report is not None:
             mark_asked_for_help(db.session, report)
             report_id = report.id
-    source = "self_assessment" if report_id else ("carer" if on_behalf else "self")
+    discharge = journey.get("discharge") and report_id and help_.get("hospital") == "yes"
+    source = ("hospital_discharge" if discharge else
+              "self_assessment" if report_id else ("carer" if on_behalf else "self"))
+    discharge_date = (date.fromisoformat(help_["discharge_date"])
+                      if help_.get("hospital") == "yes" and help_.get("discharge_date") else None)
     risks = [label for key, label in (("hospital", "In hospital waiting to come home"),
                                       ("fallen_recently", "Fallen in the last 3 months"),
                                       ("carer_struggling", "Carer finding it very hard to keep caring"))
@@ -190,7 +212,7 @@ def _submit(journey: dict, submission_key: str):
     referral, created = services.create_referral(
         db.session, actor, person=person, source=source, needs=help_["needs"], help_wanted=help_["help_wanted"],
         submission_key=submission_key, suggested_priority=suggested_priority(help_),
-        risk_summary="; ".join(risks) or None,
+        risk_summary="; ".join(risks) or None, discharge_date=discharge_date,
         referrer_name=who.get("your_name") if on_behalf else None,
         referrer_relationship=who.get("relationship") if on_behalf else None,
         referrer_phone=yours["phone"] if on_behalf else None, referrer_email=yours["email"] if on_behalf else None,

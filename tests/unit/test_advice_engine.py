@@ -42,8 +42,15 @@ def ids(questions):
     return [q.id for q in questions]
 
 
-def start(who="myself", areas=(), urgent=("none",)):
-    return {"who": who, "areas": list(areas), "urgent": list(urgent)}
+# The start questions after the urgent screen, answered for an adult at home with nothing that
+# changes the advice (tests/scenarios play the rest).
+SETTLED = {"age": "from_65", "housing": "owner", "hospital": "not_recently", "conditions": ["none"]}
+START_IDS = ["who", "areas", "urgent", "age", "housing", "hospital", "conditions"]
+
+
+def start(who="myself", areas=(), urgent=("none",), **more):
+    extra = {"helper": "carer"} if who == "someone" else {}
+    return {"who": who, "areas": list(areas), "urgent": list(urgent), **extra, **SETTLED, **more}
 
 
 def shown_ids(report):
@@ -191,7 +198,7 @@ def test_recommendation_wording_can_vary_by_audience(content):
 
 
 def test_journey_starts_with_who_areas_and_urgent(content):
-    assert ids(content.journey({})) == ["who", "areas", "urgent"]
+    assert ids(content.journey({})) == START_IDS
     assert content.next_question({}).id == "who"
     assert content.next_question({"who": "someone"}).id == "areas"
     assert content.next_question({"who": "someone", "areas": ["toilet"]}).id == "urgent"
@@ -200,8 +207,8 @@ def test_journey_starts_with_who_areas_and_urgent(content):
 def test_journey_follows_area_order_not_tick_order(content):
     answers = start(areas=["toilet", "bathing"]) | {"bathing.washing_now": "bath"}
     journey = ids(content.journey(answers))
-    assert journey[:3] == ["who", "areas", "urgent"]
-    assert journey[3:] == [
+    assert journey[:7] == START_IDS
+    assert journey[7:] == [
         "bathing.washing_now", "bathing.get_in_out", "bathing.hard_parts", "bathing.goal",
         "toilet.sit_stand", "toilet.in_time", "toilet.cleaning",
     ]
@@ -250,7 +257,7 @@ def test_clean_answers_drops_junk_and_hidden_answers(content):
         "urgent": ["none", "fallen"],  # exclusive option combined with another
     }
     clean = content.clean_answers(answers)
-    assert clean == {"who": "myself", "areas": ["bathing"], "bathing.washing_now": "sink"}
+    assert clean == {"who": "myself", "areas": ["bathing"], **SETTLED, "bathing.washing_now": "sink"}
 
 
 def test_checkbox_answers_are_kept_in_option_order(content):
@@ -272,7 +279,7 @@ def test_previous_question_for_back_links(content):
     answers = start(areas=["bathing", "toilet"]) | {"bathing.washing_now": "sink"}
     assert content.previous_question(answers, "who") is None
     assert content.previous_question(answers, "areas").id == "who"
-    assert content.previous_question(answers, "bathing.washing_now").id == "urgent"
+    assert content.previous_question(answers, "bathing.washing_now").id == "conditions"
     # get_in_out is hidden after "sink", so hard_parts goes back to washing_now
     assert content.previous_question(answers, "bathing.hard_parts").id == "bathing.washing_now"
     assert content.previous_question(answers, "toilet.sit_stand").id == "bathing.goal"
@@ -284,9 +291,10 @@ def test_previous_question_for_back_links(content):
 def test_summary_gives_labels_for_check_your_answers(content):
     answers = start("someone", ["bathing"]) | {"bathing.washing_now": "bath"}
     rows = content.summary(answers)
-    assert [q.id for q, _ in rows] == ["who", "areas", "urgent", "bathing.washing_now"]
+    assert [q.id for q, _ in rows] == ["who", "areas", "urgent", "helper", *START_IDS[3:],
+                                       "bathing.washing_now"]
     assert rows[1][1] == ["Bathing and showering"]
-    assert rows[3][1] == ["In the bath"]
+    assert rows[-1][1] == ["In the bath"]
 
 
 # ---------------------------------------------------------------------------- validation
@@ -466,7 +474,7 @@ def test_unquoted_yes_or_no_is_explained(copy):
     path.write_text(path.read_text(encoding="utf-8").replace('label: "No"', "label: No", 1),
                     encoding="utf-8")
     [error] = errors_for(copy)
-    assert error.startswith("questions.yaml: question 'bathing.get_in_out': options[3].label: ")
+    assert error.startswith("questions.yaml: question 'hospital': options[0].label: ")
     assert "put quotes round Yes, No" in error
 
 
@@ -553,9 +561,11 @@ def test_bathing_cannot_get_in_or_out(content):
     }
     report = evaluate(content, answers)
     assert report.urgent == []
+    # the order an OT prescribes: things to try first, then equipment after an assessment,
+    # then the major adaptation as the longer-term option
     assert section(report, "bathing") == [
-        "level_access_shower", "bath_board_and_step", "bath_lift", "washing_aids"]
-    assert [s.id for s in report.general] == ["ot_assessment", "dfg"]
+        "bath_board_and_step", "washing_aids", "bath_lift", "level_access_shower"]
+    assert [s.id for s in report.general] == ["ot_assessment", "dfg", "route_owner"]
     assert report.suggested_needs == ["major_adaptation", "ot_assessment"]
     bath_lift = next(s for s in report.all() if s.id == "bath_lift")
     assert [p.code for p in bath_lift.products] == ["BATH-004", "BATH-005", "BATH-006"]
@@ -570,15 +580,15 @@ def test_bath_is_difficult_suggests_things_to_buy_first(content):
     }
     report = evaluate(content, answers)
     assert section(report, "bathing") == ["bath_board_and_step", "bathroom_rails"]
-    assert [s.id for s in report.general] == ["minor_adaptations"]
+    assert [s.id for s in report.general] == ["minor_adaptations", "route_owner"]
     assert report.suggested_needs == ["minor_adaptation"]
 
 
 def test_stairs(content):
     unsafe = evaluate(content, start(areas=["moving_around"]) | {
         "moving_around.stairs": "unsafe"})
-    assert section(unsafe, "moving_around") == ["stairlift", "stair_rail"]
-    assert [s.id for s in unsafe.general] == ["ot_assessment", "minor_adaptations"]
+    assert section(unsafe, "moving_around") == ["stair_rail", "stairlift"]
+    assert [s.id for s in unsafe.general] == ["ot_assessment", "minor_adaptations", "route_owner"]
     cannot = evaluate(content, start(areas=["moving_around"]) | {
         "moving_around.stairs": "cannot"})
     assert "dfg" in shown_ids(cannot) and "stair_rail" not in shown_ids(cannot)
@@ -590,11 +600,13 @@ def test_falls_with_a_long_lie(content):
         "falls_and_safety.hazards": ["none"], "falls_and_safety.alone": "most",
     }
     report = evaluate(content, answers)
+    # a long lie, and falls while living alone: an occupational therapist must see them first
+    assert [s.id for s in report.lead] == ["ot_assessment"]
     assert section(report, "falls_and_safety") == [
-        "falls_service", "pendant_alarm", "fall_detector", "night_lights", "hip_protectors"]
+        "falls_service", "night_lights", "hip_protectors", "pendant_alarm", "fall_detector"]
     assert section(report, "medication") == ["medication_review"]
-    assert report.suggested_needs == ["telecare", "falls"]
-    pendant = report.all()[1]
+    assert report.suggested_needs == ["telecare", "ot_assessment", "falls"]
+    pendant = report.all()[4]
     assert [p.code for p in pendant.products] == ["TEL-001", "TEL-002", "TEL-003", "TEL-024"]
 
 
@@ -606,8 +618,8 @@ def test_memory_and_getting_lost(content):
         "going_out.goal": "social",
     }
     report = evaluate(content, answers)
-    assert section(report, "memory") == ["dementia_support", "memory_aids",
-                                         "consent_and_capacity"]
+    assert section(report, "memory") == ["dementia_support", "consent_and_capacity",
+                                         "memory_aids"]
     assert section(report, "going_out") == ["getting_out", "gps_locator", "door_sensor"]
     assert section(report, "keeping_in_touch") == ["befriending_and_groups"]
     gps = next(s for s in report.all() if s.id == "gps_locator")
@@ -624,8 +636,8 @@ def test_hazards_at_home(content):
     ids_ = section(evaluate(content, answers), "falls_and_safety")
     assert {"fire_safety_check", "fire_sensors", "home_alarms", "flood_sensor", "anti_flood",
             "bogus_caller", "doorstep_safety", "pendant_alarm"} == set(ids_)
-    assert ids_.index("fire_safety_check") < ids_.index("fire_sensors") < ids_.index(
-        "home_alarms")
+    assert ids_.index("fire_safety_check") < ids_.index("home_alarms") < ids_.index(
+        "fire_sensors")
 
 
 def test_medication(content):
@@ -637,7 +649,7 @@ def test_medication(content):
         "medication.forget": "often", "medication.difficulties": ["opening"],
         "medication.review": "over_year"})
     assert section(often, "medication") == [
-        "medication_review", "medication_dispenser", "medication_aids"]
+        "medication_review", "medication_aids", "medication_dispenser"]
     none = start(areas=["medication"]) | {"medication.forget": "no_medicines"}
     assert content.is_complete(none)
 
@@ -679,15 +691,15 @@ def test_carer_who_is_struggling(content):
 
 
 def test_send(content):
-    answers = start("someone", ["send"]) | {
+    answers = start("someone", ["send"], age="under_18") | {
         "send.age": "from_14_to_17", "send.needs": ["access", "night_safety"],
         "send.ehc_plan": "not_sure",
     }
     report = evaluate(content, answers)
+    assert [s.id for s in report.lead] == ["childrens_ot"]  # a child: the OT route leads
     assert section(report, "send") == [
-        "send_local_offer", "childrens_ot", "ehc_plan_advice", "preparing_for_adulthood",
-        "epilepsy_sensor"]
-    assert [s.id for s in report.general] == ["dfg"]
+        "send_local_offer", "ehc_plan_advice", "preparing_for_adulthood", "epilepsy_sensor"]
+    assert [s.id for s in report.general] == ["dfg", "route_owner"]
     assert report.suggested_needs == ["telecare", "major_adaptation", "ot_assessment"]
 
 
@@ -753,10 +765,10 @@ def test_report_is_worded_for_the_audience(content):
 def valid_answer(question: Question):
     if question.type == "radios":
         return st.sampled_from(question.values)
-    none = question.exclusive_option
-    others = [v for v in question.values if none is None or v != none.value]
+    alone = [o.value for o in question.exclusive_options]  # "None of these", "Prefer not to say"
+    others = [v for v in question.values if v not in alone]
     answer = st.lists(st.sampled_from(others), min_size=1, unique=True)
-    return answer | st.just([none.value]) if none else answer
+    return answer | st.sampled_from(alone).map(lambda v: [v]) if alone else answer
 
 
 @st.composite

@@ -39,12 +39,25 @@ Conditions (``ask_if`` and rule ``when``)::
 A question that was not asked, or not answered, matches no ``is``, ``in`` or ``includes``
 (so ``not`` of it is true).
 
-Report order: urgent recommendations first; then one section per area: the areas the person
+Rules may also ``lead`` (their recommendations go first after urgent help: "Ask for an
+occupational therapy assessment", the hospital discharge route, "you do not need equipment") and
+``withhold`` recommendations an occupational therapist would not suggest in that situation (a
+bath lift while hip precautions apply). Recommendations may sit on the occupational therapist's
+ladder (``step``: try_first, minor_adaptation, assessed_equipment, major_adaptation), and may
+name ``{phone_now}``, ``{council_phone}`` or ``{out_of_hours_phone}``, filled in when the report
+is shown so each "get help now" message names a number that answers at that hour.
+
+``scenarios.yaml`` holds people an occupational therapist would recognise, with what their report
+must and must not say; ``check_content`` plays them (``scenarios``) and searches for rules no
+answers reach and recommendations no answers show (``coverage``).
+
+Report order: urgent recommendations first; then the lead; then one section per area: the areas the person
 selected, in area order (a section may be empty), then any other area that a fired rule reached
 (for example a bed sensor, from an answer about confusion at night); then general advice
 (services not tied to one area). When no rule gives a non-urgent recommendation, the general
 section holds the ``fallback`` recommendations from ``rules.yaml``. Within each list,
-recommendations are sorted by ``priority`` (lower first); a recommendation without a ``priority``
+recommendations are sorted by step (none first, then the ladder), then ``priority`` (lower
+first); a recommendation without a ``priority``
 gets one by kind: urgent 0, service 20, telecare 30, buy_or_try 40. Ties keep the order of
 ``recommendations.yaml``. A recommendation appears once however many rules fire it.
 

@@ -20,6 +20,21 @@ GENERAL = "general"
 KINDS = ("urgent", "service", "telecare", "buy_or_try")
 DEFAULT_PRIORITY = {"urgent": 0, "service": 20, "telecare": 30, "buy_or_try": 40}
 NEEDS = ("telecare", "equipment", "minor_adaptation", "major_adaptation", "ot_assessment", "falls")
+# The order an occupational therapist prescribes in: least intrusive first. A recommendation's
+# ``step`` puts it on this ladder; within a report section, advice and services with no step
+# come first, then the steps in this order. The labels are shown on the report.
+STEPS = {
+    "try_first": "Try first",
+    "minor_adaptation": "A small change to the home",
+    "assessed_equipment": "Needs an assessment first",
+    "major_adaptation": "A longer-term option",
+}
+STEP_RANK = {name: rank for rank, name in enumerate(STEPS, start=1)}
+# Words filled in when the report is shown, so that each "get help now" message names a number
+# that answers at that hour (see portal.advice.services.help_words). Written {name} in a title
+# or body; check_content refuses any other {name}.
+PLACEHOLDERS = ("phone_now", "council_phone", "out_of_hours_phone")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 Answers = Mapping[str, Any]
 
@@ -196,6 +211,11 @@ class Question:
     def exclusive_option(self) -> Option | None:
         return next((option for option in self.options if option.exclusive), None)
 
+    @property
+    def exclusive_options(self) -> list[Option]:
+        """Options that stand alone, such as "None of these" and "Prefer not to say"."""
+        return [option for option in self.options if option.exclusive]
+
     def error_message(self, audience: str | None = None) -> str:
         """The GOV.UK error message shown when nothing (or something invalid) is selected."""
         custom = pick_wording(self.errors, audience)
@@ -254,6 +274,7 @@ class Recommendation:
     need: str | None = None
     priority: int = 50
     links: tuple[tuple[str, str], ...] = ()  # (text, url)
+    step: str | None = None  # a key of STEPS, or None for advice and services off the ladder
     titles: Mapping[str, str] = field(default_factory=dict, repr=False)
     bodies: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -272,12 +293,37 @@ class Recommendation:
         """This recommendation with ``title`` and ``body`` worded for the audience."""
         return replace(self, title=self.title_for(audience), body=self.body_for(audience))
 
+    def filled(self, values: Mapping[str, str] | None) -> Recommendation:
+        """This recommendation with its {placeholders} filled in (unknown names left alone)."""
+        if not values:
+            return self
+
+        def fill(text: str) -> str:
+            return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+        return replace(self, title=fill(self.title), body=fill(self.body))
+
+    @property
+    def step_label(self) -> str | None:
+        return STEPS.get(self.step) if self.step else None
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (STEP_RANK.get(self.step, 0) if self.step else 0, self.priority)
+
 
 @dataclass(frozen=True)
 class Rule:
+    """``lead``: the rule's recommendations go first in the report, straight after any urgent
+    help (for example "Ask for an occupational therapy assessment" when the answers show a need
+    an occupational therapist must see). ``withhold``: recommendations this rule keeps out of the
+    report whatever else fires them (for example a bath lift while hip precautions apply)."""
+
     id: str
     when: Condition
     recommend: tuple[str, ...]
+    lead: bool = False
+    withhold: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -319,6 +365,8 @@ class Report:
     content_version: str = ""
     areas: list[Area] = field(default_factory=list)  # the areas the person selected
     answers: dict[str, Any] = field(default_factory=dict)  # the cleaned answers used
+    lead: list[ShownRecommendation] = field(default_factory=list)  # first after urgent help
+    withheld: list[str] = field(default_factory=list)  # ids fired but kept out by a rule
 
     @property
     def is_urgent(self) -> bool:
@@ -326,7 +374,7 @@ class Report:
 
     def all(self) -> list[ShownRecommendation]:
         """Every recommendation in display order."""
-        shown = list(self.urgent)
+        shown = list(self.urgent) + list(self.lead)
         for _, items in self.by_area:
             shown.extend(items)
         return shown + list(self.general)
@@ -439,9 +487,12 @@ class Content:
         if problem is None:
             return value, None
         if problem == "exclusive":
-            none = question.exclusive_option
-            label = none.label(audience) if none else "None of these"
-            return None, f"Select \u201c{label}\u201d or select the options that apply, not both"
+            labels = [f"\u201c{o.label(audience)}\u201d" for o in question.exclusive_options]
+            if len(labels) > 1:
+                return None, (f"Select {' or '.join(labels)} on its own, or select the options "
+                              "that apply")
+            label = labels[0] if labels else "\u201cNone of these\u201d"
+            return None, f"Select {label} or select the options that apply, not both"
         return None, question.error_message(audience)
 
     def summary(self, answers: Answers) -> list[tuple[Question, list[str]]]:

@@ -14,6 +14,8 @@ from portal.advice.engine.content import (
     AUDIENCES,
     DEFAULT_PRIORITY,
     GENERAL,
+    PLACEHOLDER,
+    PLACEHOLDERS,
     START,
     Area,
     Condition,
@@ -283,8 +285,6 @@ def _build_questions(
         if exclusive and qtype != "checkboxes":
             errors.append(f"{where}: option '{exclusive[0]}' is exclusive, but only checkboxes "
                           "questions can have an exclusive option")
-        if len(exclusive) > 1:
-            errors.append(f"{where}: has more than one exclusive option ({', '.join(exclusive)})")
         built[ident] = Question(
             id=ident, area=area, type=qtype, options=options, ask_if=None,
             texts=_wording(item.get("text")) or {}, hints=_wording(item.get("hint")),
@@ -390,6 +390,12 @@ def _build_recommendations(
                               "be in a buy_or_try recommendation")
         if item.get("suggests_referral") and not item.get("need"):
             errors.append(f"{where}: suggests_referral needs a need")
+        for wording in (item.get("title"), item.get("body")):
+            texts = wording.values() if isinstance(wording, dict) else [wording]
+            for name in sorted({m for t in texts if isinstance(t, str)
+                                for m in PLACEHOLDER.findall(t)} - set(PLACEHOLDERS)):
+                errors.append(f"{where}: {{{name}}} is not a word the report can fill in (use "
+                              f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
         links = tuple((str(link.get("text")), str(link.get("url")))
                       for link in item.get("links") or [] if isinstance(link, dict))
         titles = _wording(item.get("title")) or {}
@@ -407,6 +413,7 @@ def _build_recommendations(
             need=item.get("need"),
             priority=item.get("priority", DEFAULT_PRIORITY.get(kind, 50)),
             links=links,
+            step=item.get("step"),
         )
     return recommendations, broken
 
@@ -431,10 +438,13 @@ def _build_rules(
             continue
         _check_condition(condition, questions, broken_questions, where, errors)
         recommend = tuple(item.get("recommend") or ())
-        for rec_id in recommend:
+        withhold = tuple(item.get("withhold") or ())
+        for rec_id in (*recommend, *withhold):
             if broken_recs is not None and rec_id not in {*recommendations, *broken_recs}:
                 errors.append(f"{where}: unknown recommendation '{rec_id}'")
-        rules.append(Rule(ident, condition, recommend))
+        for rec_id in set(recommend) & set(withhold):
+            errors.append(f"{where}: recommends and withholds '{rec_id}'")
+        rules.append(Rule(ident, condition, recommend, bool(item.get("lead", False)), withhold))
     fallback = data.get("fallback") if isinstance(data, dict) else None
     fallback = tuple(f for f in fallback or () if isinstance(f, str))
     for rec_id in fallback:
@@ -502,9 +512,17 @@ def _load(directory: Path | None, catalogue_path: Path | None) -> tuple[Content 
 def check_content(
     directory: Path | str | None = None, catalogue_path: Path | str | None = None
 ) -> list[str]:
-    """Every problem in the content and catalogue; [] when they are valid."""
-    return _load(Path(directory) if directory else None,
-                 Path(catalogue_path) if catalogue_path else None)[1]
+    """Every problem in the content and catalogue; [] when they are valid. Valid content is
+    then checked further: every rule can be reached by some answers, every recommendation can be
+    shown, and every scenario in scenarios.yaml plays as its occupational therapist expects."""
+    from portal.advice.engine.coverage import coverage_problems
+    from portal.advice.engine.scenarios import scenario_problems
+
+    content, errors = _load(Path(directory) if directory else None,
+                            Path(catalogue_path) if catalogue_path else None)
+    if errors or content is None:
+        return errors
+    return coverage_problems(content) + scenario_problems(content, directory)
 
 
 def load_content(

@@ -48,7 +48,7 @@ def test_ticking_an_emergency_shows_urgent_help_on_the_next_page(client, urgent,
     resp = answer(client, "/advice/questions/urgent", [urgent])
     assert resp.status_code == 303
     following = client.get(resp.headers["Location"])
-    assert following.status_code == 200 and "/advice/questions/bathing" in resp.headers["Location"]
+    assert following.status_code == 200 and "/advice/questions/age" in resp.headers["Location"]
     banner = following.text.split('id="urgent-title"', 1)[1].split("</form>")[0]
     assert URGENT_BANNER in following.text and words in banner
     assert following.text.index(URGENT_BANNER) < following.text.index('<form method="post"')  # before the question
