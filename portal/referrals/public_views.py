@@ -43,10 +43,11 @@ def _staff_helper():
 def public_start():
     report_ref = request.args.get("report", "")[:40]
     if report_ref:
+        from portal.advice.privacy import link_expired
         from portal.advice.services import completed_report
 
         report = completed_report(db.session, report_ref)
-        if report is not None:
+        if report is not None and not link_expired(report):  # an expired link carries nothing
             journey = _journey()
             journey["report"] = report.reference
             journey.update(report_handover(report))

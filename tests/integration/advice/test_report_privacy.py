@@ -326,6 +326,8 @@ def test_the_link_expires_after_the_council_set_days(client, stranger, db_sessio
             assert "This link has expired" in page.text and "answer the questions again" in page.text
             assert_no_answers(page.text, report)
     assert client.post(url(report, "/email"), data={"email": "a@example.com"}).status_code in (400, 410)
+    ask = stranger.get(f"/ask-for-help?report={report.reference}")  # an expired link carries no answers on
+    assert ask.status_code == 200 and "We will send your self-assessment answers" not in ask.text
 
 
 def test_the_link_works_until_its_last_day(db_session, stranger, app):
