@@ -1,5 +1,6 @@
 """Self-assessment: the journey's answers, the report, and the anonymous outcome counts."""
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -207,9 +208,18 @@ def email_report(session, report: AdviceReport, email: str, report_url: str, rem
         remember_email(session, report, email)
 
 
+READABLE = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O or U to misread
+
+
 def shown_reference(report: AdviceReport) -> str:
-    """The report's reference as letters and print show it: the start of its long link."""
-    return report.reference[:8]
+    """The report's reference as letters, print and the phone give it ("SA-4F7K-2M9Q").
+
+    Worked out from the link with the app's secret, so it can be read out without giving away
+    any part of the link itself."""
+    digest = hmac.new(setting("SECRET_KEY").encode(), report.reference.encode(), "sha256").digest()
+    number = int.from_bytes(digest[:5], "big")
+    letters = "".join(READABLE[(number >> shift) & 31] for shift in range(35, -1, -5))
+    return f"SA-{letters[:4]}-{letters[4:]}"
 
 
 @dataclass

@@ -396,3 +396,11 @@ def test_the_database_refuses_a_report_the_rules_forbid(db_session, change):
         for name, value in change.items():
             setattr(report, name, value)
         db_session.flush()
+
+
+def test_the_shown_reference_reads_out_without_giving_away_the_link(db_session):
+    report = finished(db_session)
+    shown = services.shown_reference(report)
+    assert re.fullmatch(r"SA-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", shown)
+    assert not any(part in report.reference for part in shown[3:].split("-"))
+    assert services.shown_reference(finished(db_session)) != shown
