@@ -163,7 +163,7 @@ def test_wording_differs_by_audience(content):
     texts = {audience: question.text(audience) for audience in AUDIENCES}
     assert texts["myself"] == "Can you get in and out of the bath or shower?"
     assert texts["someone"] == (
-        "Can the person you care for get in and out of the bath or shower?")
+        "Can the person you are helping get in and out of the bath or shower?")
     assert texts["professional"] == "Can the person get in and out of the bath or shower?"
     areas = content.question("areas")
     assert len({areas.text(a) for a in AUDIENCES}) == 3
