@@ -498,7 +498,7 @@ def test_repeated_yaml_key_is_an_error(copy):
 def test_versions_must_match(copy):
     edit(copy / "rules.yaml", lambda d: d.update(version="2099.1"))
     assert errors_for(copy) == [
-        "rules.yaml: version '2099.1' does not match questions.yaml version '2025.1' "
+        "rules.yaml: version '2099.1' does not match questions.yaml version '2026.2' "
         "(change them together)"]
 
 
