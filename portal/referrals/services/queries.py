@@ -12,7 +12,6 @@ from portal.people.validators import normalise_nhs_number, normalise_postcode
 from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralState
 from portal.timeutil import utcnow
 
-
 # One definition of "overdue now" and of a referral's priority ------------------------------
 # The queue's "Overdue only" filter, the dashboard's overdue count and the board report all use
 # these two expressions, so their figures agree (rules REP-01, REP-02).
