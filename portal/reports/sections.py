@@ -159,26 +159,35 @@ def responsiveness(session, f: Filters) -> Section:
                 t.share(t.contacted_in_time, t.contacts_due)] for t in timely],
               chart="bars", chart_column=4,
               note="Referrals received in the period. Contacts due counts those contacted and those still "
-                   "waiting past their due time; paused time is allowed for."),
+                   "waiting past their due time; paused time is allowed for.",
+              definition="Of the referrals received in the period, those first contacted by their target time, "
+                         "out of those due."),
         Table("responsiveness-assessment", "Assessment within target, by priority",
               [Column("Priority", "text"), Column("Target", "text"), Column("Assessments due"),
                Column("Assessed in time"), Column("Assessed in time (%)", "percent")],
               [[label[t.priority], spec[t.priority]["assessment"].label, t.assessments_due, t.assessed_in_time,
                 t.share(t.assessed_in_time, t.assessments_due)] for t in timely],
-              chart="bars", chart_column=4),
+              chart="bars", chart_column=4,
+              definition="Of the referrals received in the period, those assessed by their target time and those "
+                         "due (assessed, or still waiting past the target time now); paused time is allowed for."),
         Table("responsiveness-waits", "Wait from referral to assessment, in days, excluding paused time",
               [Column("Priority", "text"), Column("Assessed"), Column("Median (days)", "days"),
                Column("90th percentile (days)", "days")],
               [[label[w.priority], w.assessed, w.median_days, w.p90_days] for w in waits],
               chart="bars", chart_column=2,
               note="Referrals assessed in the period. Half waited less than the median; 9 in 10 waited "
-                   "less than the 90th percentile."),
+                   "less than the 90th percentile.",
+              definition="For each referral assessed in the period: the time from receiving it to the assessment, "
+                         "less any time it was paused."),
         Table("responsiveness-overdue", "Open referrals overdue now, by priority",
               [Column("Priority", "text"), Column("Open"), Column("Overdue now"),
                Column("Overdue (%)", "percent")],
               [[label[o.priority], o.open, o.overdue, _share(o.overdue, o.open)] for o in overdue],
               chart="bars", chart_column=2,
-              note="A snapshot of today: the date range does not apply. Paused cases are not overdue."),
+              note="A snapshot of today: the date range does not apply. Paused cases are not overdue.",
+              definition="Open referrals whose running clock (first contact, then assessment) is past its due "
+                         "time now: the same rule as the queue's \"Overdue only\" filter and the clock on each "
+                         "referral, so the numbers match."),
     ])
 
 
