@@ -57,7 +57,8 @@ def test_edges_agree_a_referral_with_no_priority_counts_as_routine_in_both(datas
     manager = staff.create("manager")
     received = NOW - timedelta(days=60)
     nobody = _add(s, "Unprioritised", received_at=received)  # no priority at all: its clocks run as routine
-    contacted = _add(s, "Contacted", received_at=received, priority="high", first_contact_at=received + timedelta(hours=1))
+    contacted = _add(s, "Contacted", received_at=received, priority="high",
+                     first_contact_at=received + timedelta(hours=1))
     assessed = _add(s, "Assessed", received_at=received, priority="urgent", state="assessed",
                     first_contact_at=received, assessed_at=received + timedelta(days=30))
     closed = _add(s, "Closed", received_at=received, priority="urgent", state="closed",
