@@ -255,7 +255,8 @@ def grants(session, f: Filters) -> Section:
         Table("grants-payment", "Days from DFG enquiry to payment, by month of payment",
               [Column("Month paid", "text"), Column("Cases paid"), *times],
               _duration_rows(measures.dfg_end_to_end(session, f, "paid")), chart="columns", chart_column=2,
-              definition="For each grant paid in full in the month: the days from the enquiry to the payment date."),
+              definition="For each grant whose payment was recorded as complete in the month: the days from the "
+                         "enquiry to that payment date."),
     ], intro="The council's strategy asks for shorter waits for adaptations to the home.")
 
 

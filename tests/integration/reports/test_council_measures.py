@@ -14,7 +14,7 @@ from portal.equipment.models import Order
 from portal.extensions import db
 from portal.people.models import Person
 from portal.referrals.models import Referral
-from portal.reports import figures, sections, services
+from portal.reports import figures, queries, sections, services
 from portal.reports.queries import Filters
 from portal.telecare.models import Job
 from portal.timeutil import utcnow
@@ -173,3 +173,23 @@ def test_seven_days_is_168_hours_and_months_are_london_months(db_session):
     assert [(d.month, d.delivered, d.within) for d in rows] == [(date(2026, 9, 1), 2, 1), (date(2026, 10, 1), 1, 1)]
     assert rows[0].share == 50.0
     assert figures.equipment_within_days(s, Filters(date(2026, 9, 1), date(2026, 10, 31), "South"))[0].delivered == 0
+
+
+def test_the_board_report_carries_the_new_measures(seeded):
+    session, f = seeded
+    period = services.Period.starting(date(f.end.year, f.end.month, 1) - timedelta(days=40))
+    report = services.board_report(session, period, f.locality)
+    by_name = {m.name: m.now for m in report.measures}
+    within = figures.equipment_within_days(session, Filters(period.start, period.end, f.locality))
+    done, quick = sum(d.delivered for d in within), sum(d.within for d in within)
+    share = round(100 * quick / done, 1) if done else None
+    assert by_name["Equipment delivered within 7 days of the request"] == share
+    grants = figures.dfg_end_to_end(session, Filters(period.start, period.end, f.locality))[-1]
+    assert by_name["DFG enquiry to completion, median (days)"] == grants.median_days
+    assert by_name["DFG enquiry to completion, 90th percentile (days)"] == grants.p90_days
+    installs = figures.telecare_installs(session, Filters(period.start, period.end, f.locality))[-1]
+    assert by_name["Telecare installs completed"] == installs.count > 0
+    assert by_name["Telecare installs by the target date"] == installs.on_time_share
+    assert by_name["Telecare request to install, median (days)"] == installs.median_days
+    assert report.overdue_now == sum(o.overdue for o in queries.overdue_now(
+        session, Filters(period.start, period.end, f.locality, report.generated_at)))
