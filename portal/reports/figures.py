@@ -104,8 +104,9 @@ class Durations:
         return None if self.on_time is None else _share(self.on_time, self.count)
 
 
-def _by_month(starts: list[date], items: list[tuple[date, float, bool | None]]) -> list[Durations]:
-    """items: (London date finished, days taken, on time or None). One row per month, then the total."""
+def _by_month(starts: list[date], items: list[tuple[date, float, bool | None]], timed: bool = False) -> list[Durations]:
+    """items: (London date finished, days taken, on time or None). One row per month, then the total.
+    timed: count those on time (telecare installs against their target date)."""
     months: list[list[tuple[float, bool | None]]] = [[] for _ in starts]
     for day, taken, on_time in items:
         months[_month_of(day, starts)].append((taken, on_time))
@@ -113,8 +114,7 @@ def _by_month(starts: list[date], items: list[tuple[date, float, bool | None]]) 
 
     def row(month, found):
         values = sorted(t for t, _ in found)
-        flags = [o for _, o in found if o is not None]
-        on_time = sum(flags) if flags or not found else None
+        on_time = sum(1 for _, o in found if o) if timed else None
         return Durations(month, len(values), _days(percentile_cont(values, 0.5)),
                          _days(percentile_cont(values, 0.9)), on_time)
 
@@ -151,7 +151,7 @@ def telecare_installs(session, f: Filters) -> list[Durations]:
     for requested, completed, due in session.execute(stmt):
         taken = max((completed - requested).total_seconds(), 0) / 86400.0
         items.append((london_date(completed), taken, london_date(completed) <= due))
-    return _by_month(month_starts(f.start, f.end), items)
+    return _by_month(month_starts(f.start, f.end), items, timed=True)
 
 
 def month_label(month: date | datetime | None) -> str:
