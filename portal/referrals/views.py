@@ -54,7 +54,8 @@ def _filters_from_args() -> services.QueueFilters:
 
 
 def _queue_context(filters, cursor=None):
-    page, now = services.queue(db.session, current_user, filters, cursor=cursor), utcnow()
+    now = utcnow()  # one moment for the filter and the rows' clocks, so "Overdue only" and the tags agree
+    page = services.queue(db.session, current_user, filters, cursor=cursor, now=now)
     args = {k: v for k, v in request.args.items() if k not in ("after", "since") and v}
     return {
         "page": page, "lines": [_queue_line(r, now) for r in page.rows], "filters": filters, "args": args,

@@ -28,6 +28,8 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_
 
 from portal.advice.models import AdviceReport
 from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralPause
+from portal.referrals.services.queries import effective_priority
+from portal.referrals.services.queries import overdue_now as overdue_clause
 from portal.timeutil import LONDON, utcnow
 
 PRIORITY_ORDER = ("urgent", "high", "routine")
@@ -138,8 +140,8 @@ def _received_in(filters: Filters) -> list:
 
 
 def _priority():
-    """The priority the clocks were computed with (see referrals.services.recompute_clocks)."""
-    return func.coalesce(Referral.priority, Referral.suggested_priority, "routine")
+    """The priority the clocks were computed with: the queue's priority filter uses the same."""
+    return effective_priority()
 
 
 def _grouped(session, inner_columns, where, key: str = "k") -> list[tuple]:
@@ -314,16 +316,16 @@ class Overdue:
 
 
 def overdue_now(session, filters: Filters) -> list[Overdue]:
-    """Open referrals now, and those past the due time of their next milestone (contact or assessment).
-    Paused cases, and assessed cases waiting to be closed, are not overdue.
+    """Open referrals now, and those overdue now by the queue's own definition (its "Overdue only"
+    filter: referrals.services.queries.overdue_now), so the two counts agree. Paused cases, and
+    assessed cases waiting to be closed, are not overdue.
     The date range does not apply (it is a snapshot); the locality does."""
     where = [Referral.state.in_(OPEN_STATES)]
     if filters.locality:
         where.append(in_locality(Referral.locality, filters.locality))
     sub = select(
         _priority().label("p"),
-        case((and_(Referral.paused_since.is_(None), Referral.assessed_at.is_(None),
-                   Referral.next_due_at < filters.now), 1), else_=0).label("o"),
+        case((overdue_clause(filters.now), 1), else_=0).label("o"),
     ).where(*where).subquery()
     rows = session.execute(select(sub.c.p, func.count(), func.sum(sub.c.o)).group_by(sub.c.p)).all()
     found = {p: Overdue(p, int(n), int(o or 0)) for p, n, o in rows}

@@ -19,10 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, SOURCES
 from portal.referrals.targets import targets
 from portal.reports import charts, queries
+from portal.reports import figures as measures
 from portal.reports.queries import Filters
 
 log = logging.getLogger("portal.reports")
 KINDS = ("text", "int", "percent", "days", "money", "date")
+WHOLE_PERIOD = "Whole period"
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,14 @@ class Table:
     chart: str | None = None  # "bars", "columns" or "line"
     chart_column: int = 1  # which column the chart draws (labels are column 0)
     note: str = ""
+    definition: str = ""  # how the figure is worked out, in one line: shown with the table and in Excel
 
     def chart_data(self):
-        if not self.chart or not self.rows:
+        rows = [r for r in self.rows if r[0] != WHOLE_PERIOD]  # the total row is not a month to draw
+        if not self.chart or not rows:
             return None
-        labels = [display(r[0], self.columns[0].kind) for r in self.rows]
-        values = [r[self.chart_column] for r in self.rows]
+        labels = [display(r[0], self.columns[0].kind) for r in rows]
+        values = [r[self.chart_column] for r in rows]
         kind = self.columns[self.chart_column].kind
         texts = [display(v, kind) for v in values]
         return getattr(charts, self.chart)(labels, values, "%" if kind == "percent" else "", texts)
@@ -115,6 +119,10 @@ def demand(session, f: Filters) -> Section:
     sa = queries.self_assessments(session, f)
     count_share = [Column("Referrals"), Column("Share of referrals", "percent")]
     return Section("demand", "Demand", [
+        Table("demand-by-month", "Referrals received, by month", [Column("Month", "text"), Column("Referrals")],
+              [[measures.month_label(m), n] for m, n in measures.referrals_by_month(session, f)], chart="columns",
+              definition="Referrals for help received in each calendar month (London time), from any source; "
+                         "the first and last months may be part months."),
         Table("demand-by-week", "Referrals received and self-assessments completed, by week",
               [Column("Week beginning", "date"), Column("Referrals"), Column("Self-assessments completed")],
               [[w, n, a] for w, n, a in weeks], chart="line",
@@ -151,26 +159,35 @@ def responsiveness(session, f: Filters) -> Section:
                 t.share(t.contacted_in_time, t.contacts_due)] for t in timely],
               chart="bars", chart_column=4,
               note="Referrals received in the period. Contacts due counts those contacted and those still "
-                   "waiting past their due time; paused time is allowed for."),
+                   "waiting past their due time; paused time is allowed for.",
+              definition="Of the referrals received in the period, those first contacted by their target time, "
+                         "out of those due."),
         Table("responsiveness-assessment", "Assessment within target, by priority",
               [Column("Priority", "text"), Column("Target", "text"), Column("Assessments due"),
                Column("Assessed in time"), Column("Assessed in time (%)", "percent")],
               [[label[t.priority], spec[t.priority]["assessment"].label, t.assessments_due, t.assessed_in_time,
                 t.share(t.assessed_in_time, t.assessments_due)] for t in timely],
-              chart="bars", chart_column=4),
+              chart="bars", chart_column=4,
+              definition="Of the referrals received in the period, those assessed by their target time and those "
+                         "due (assessed, or still waiting past the target time now); paused time is allowed for."),
         Table("responsiveness-waits", "Wait from referral to assessment, in days, excluding paused time",
               [Column("Priority", "text"), Column("Assessed"), Column("Median (days)", "days"),
                Column("90th percentile (days)", "days")],
               [[label[w.priority], w.assessed, w.median_days, w.p90_days] for w in waits],
               chart="bars", chart_column=2,
               note="Referrals assessed in the period. Half waited less than the median; 9 in 10 waited "
-                   "less than the 90th percentile."),
+                   "less than the 90th percentile.",
+              definition="For each referral assessed in the period: the time from receiving it to the assessment, "
+                         "less any time it was paused."),
         Table("responsiveness-overdue", "Open referrals overdue now, by priority",
               [Column("Priority", "text"), Column("Open"), Column("Overdue now"),
                Column("Overdue (%)", "percent")],
               [[label[o.priority], o.open, o.overdue, _share(o.overdue, o.open)] for o in overdue],
               chart="bars", chart_column=2,
-              note="A snapshot of today: the date range does not apply. Paused cases are not overdue."),
+              note="A snapshot of today: the date range does not apply. Paused cases are not overdue.",
+              definition="Open referrals whose running clock (first contact, then assessment) is past its due "
+                         "time now: the same rule as the queue's \"Overdue only\" filter and the clock on each "
+                         "referral, so the numbers match."),
     ])
 
 
@@ -178,11 +195,23 @@ def equipment(session, f: Filters) -> Section:
     from portal.equipment.services import figures
 
     fig = figures(session, f.start, f.end, f.locality)
+    within7 = measures.equipment_within_days(session, f)
     return Section("equipment", "Community equipment", [
         Table("equipment-delivered", "Equipment items delivered, by month",
               [Column("Month", "text"), Column("Items delivered")],
               [[_month_label(r["month"]), r["items"]] for r in fig["delivered_per_month"]], chart="columns",
               note="The service's baseline is about 3,300 items a month."),
+        Table("equipment-within7days", f"Equipment delivered within {measures.EQUIPMENT_DAYS} days of the request, "
+              "by month",
+              [Column("Month", "text"), Column("Deliveries"), Column(f"Within {measures.EQUIPMENT_DAYS} days"),
+               Column(f"Within {measures.EQUIPMENT_DAYS} days (%)", "percent")],
+              [[measures.month_label(d.month), d.delivered, d.within, d.share] for d in within7]
+              + [[WHOLE_PERIOD, sum(d.delivered for d in within7), sum(d.within for d in within7),
+                  _share(sum(d.within for d in within7), sum(d.delivered for d in within7))]],
+              chart="columns", chart_column=3,
+              definition=f"Equipment orders delivered in the month, and how many were delivered within "
+                         f"{measures.EQUIPMENT_DAYS} days ({measures.EQUIPMENT_DAYS * 24} hours) of the order "
+                         "being raised. Each delivery counts once, however many items it brought."),
         Table("equipment-measures", "Equipment measures",
               [Column("Measure", "text"), Column("Number"), Column("Rate (%)", "percent")],
               [["Items delivered", fig["items_delivered"], None],
@@ -205,6 +234,54 @@ def outcomes(session, f: Filters) -> Section:
               [Column("Outcome", "text"), Column("Cases"), Column("Share of cases", "percent")],
               _with_share(queries.closures_by_outcome(session, f), labels), chart="bars",
               note="Referrals closed, withdrawn or declined in the period."),
+    ])
+
+
+def _duration_rows(rows: list, on_time: bool = False) -> list[list]:
+    return [[measures.month_label(d.month), d.count, d.median_days, d.p90_days,
+             *([d.on_time, d.on_time_share] if on_time else [])] for d in rows]
+
+
+def grants(session, f: Filters) -> Section:
+    """Disabled Facilities Grants from enquiry to the works being completed, and to payment."""
+    times = [Column("Median (days)", "days"), Column("90th percentile (days)", "days")]
+    return Section("grants", "Disabled Facilities Grants: time from enquiry to completion", [
+        Table("grants-completion", "Days from DFG enquiry to the works being completed, by month of completion",
+              [Column("Month completed", "text"), Column("Cases completed"), *times],
+              _duration_rows(measures.dfg_end_to_end(session, f, "completed")), chart="columns", chart_column=2,
+              definition="For each grant whose works were completed in the month: the days from the enquiry (the "
+                         "day the case was opened) to the completion date. Half took less than the median; "
+                         "9 in 10 took less than the 90th percentile."),
+        Table("grants-payment", "Days from DFG enquiry to payment, by month of payment",
+              [Column("Month paid", "text"), Column("Cases paid"), *times],
+              _duration_rows(measures.dfg_end_to_end(session, f, "paid")), chart="columns", chart_column=2,
+              definition="For each grant whose payment was recorded as complete in the month: the days from the "
+                         "enquiry to that payment date."),
+    ], intro="The council's strategy asks for shorter waits for adaptations to the home.")
+
+
+def _install_targets() -> str:
+    """The install targets in words, from the telecare service's own settings."""
+    try:
+        from portal.telecare.services import targets as install_targets
+
+        spec = install_targets()
+        return f"urgent {spec['urgent']} working days, routine {spec['routine']} working days"
+    except (ImportError, KeyError, TypeError):
+        return "the telecare service's target for that priority"
+
+
+def installs(session, f: Filters) -> Section:
+    """Telecare new installs completed, and the time from request to install against the target."""
+    return Section("installs", "Telecare installs against target", [
+        Table("installs-by-month", "Telecare installs completed, by month, and the time from request to install",
+              [Column("Month", "text"), Column("Installs completed"), Column("Median (days)", "days"),
+               Column("90th percentile (days)", "days"), Column("Installed by the target date"),
+               Column("By the target date (%)", "percent")],
+              _duration_rows(measures.telecare_installs(session, f), on_time=True), chart="columns",
+              definition="New telecare installs completed in the month. Days run from the install being requested "
+                         "to it being completed. The target date is set when the install is requested, from its "
+                         f"priority ({_install_targets()})."),
     ])
 
 
@@ -311,7 +388,7 @@ def optional_section(section_id: str, title: str, module_name: str) -> Callable 
     return provider
 
 
-SECTIONS: list[Callable] = [demand, responsiveness, equipment, outcomes]
+SECTIONS: list[Callable] = [demand, responsiveness, equipment, outcomes, grants, installs]
 OPTIONAL = [("dfg", "Disabled Facilities Grants", "portal.dfg.services"),
             ("telecare", "Telecare", "portal.telecare.services")]
 

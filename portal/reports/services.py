@@ -9,7 +9,9 @@ from portal.audit.services import record
 from portal.errors import NotFound, PortalError
 from portal.referrals.models import PRIORITIES
 from portal.referrals.targets import targets
+from portal.reports import figures as measures
 from portal.reports import queries
+from portal.reports.figures import EQUIPMENT_DAYS
 from portal.reports.queries import Filters
 from portal.reports.sections import Section, Table, display, plain, provider_for, providers
 from portal.timeutil import utcnow
@@ -28,6 +30,55 @@ def default_range(today: date) -> tuple[date, date]:
 
 def dashboard(session, filters: Filters) -> list[Section]:
     return [provider(session, filters) for provider in providers()]
+
+
+@dataclass(frozen=True)
+class Headline:
+    name: str
+    value: str  # as shown, e.g. "12 of 340 open referrals"
+    table: str  # the key of the table it comes from (the link goes to that table's heading)
+    definition: str = ""
+
+
+def headlines(sections: list[Section]) -> list[Headline]:
+    """The figures a manager looks for first, each read from the table it links to, so the summary and
+    the tables can never disagree. A table that is missing (say, a section that failed) is left out."""
+    tables = {t.key: t for section in sections for t in section.tables}
+    found: list[Headline] = []
+
+    def add(key: str, name: str, value) -> None:
+        table = tables.get(key)
+        if table is not None and table.rows:
+            found.append(Headline(name, value(table.rows), key, table.definition or table.note))
+
+    def total_row(rows):
+        return rows[-1]
+
+    add("demand-by-month", "Referrals received", lambda rows: display(sum(r[1] for r in rows), "int"))
+    add("responsiveness-overdue", "Open referrals overdue now",
+        lambda rows: f"{display(sum(r[2] for r in rows), 'int')} of {display(sum(r[1] for r in rows), 'int')} open")
+    add("responsiveness-assessment", "Assessed within target",
+        lambda rows: display(_share(sum(r[3] for r in rows), sum(r[2] for r in rows)), "percent"))
+    add("responsiveness-waits", "Median wait for assessment",
+        lambda rows: _days_text(total_row(rows)[2]))
+    add("equipment-within7days", f"Equipment delivered within {EQUIPMENT_DAYS} days of the request",
+        lambda rows: f"{display(total_row(rows)[3], 'percent')} ({display(total_row(rows)[2], 'int')} of "
+                     f"{display(total_row(rows)[1], 'int')} deliveries)")
+    add("grants-completion", "DFG enquiry to completion, median",
+        lambda rows: f"{_days_text(total_row(rows)[2])} (9 in 10 within {_days_text(total_row(rows)[3])}), "
+                     f"{display(total_row(rows)[1], 'int')} completed")
+    add("installs-by-month", "Telecare installs completed",
+        lambda rows: f"{display(total_row(rows)[1], 'int')}, {display(total_row(rows)[5], 'percent')} "
+                     "by the target date")
+    return found
+
+
+def _share(part, whole):
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _days_text(value) -> str:
+    return "–" if value is None else f"{display(value, 'days')} days"
 
 
 def find_table(session, key: str, filters: Filters) -> Table:
@@ -94,9 +145,11 @@ def to_xlsx(table: Table, filters: Filters) -> bytes:
             for (cell,) in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
                 cell.number_format = number_format
         ws.column_dimensions[cell_letter(i)].width = max(12, min(45, len(column.label) + 4))
-    if table.note:
+    if table.note or table.definition:
         ws.append([])
-        ws.append([table.note])
+    for line in (table.definition, table.note):
+        if line:
+            ws.append([line])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -211,6 +264,9 @@ def _headline(session, f: Filters) -> dict:
     sa = queries.self_assessments(session, f)
     closures = dict(queries.closures_by_outcome(session, f))
     eq = equipment_figures(session, f.start, f.end, f.locality)
+    within7 = measures.equipment_within_days(session, f)
+    grants = measures.dfg_end_to_end(session, f, "completed")[-1]
+    installs = measures.telecare_installs(session, f)[-1]
     contacts_due = sum(t.contacts_due for t in timely)
     assess_due = sum(t.assessments_due for t in timely)
 
@@ -227,6 +283,12 @@ def _headline(session, f: Filters) -> dict:
         "p90_wait": waits["all"].p90_days,
         "items_delivered": eq["items_delivered"],
         "urgent_on_time": eq["urgent_on_time_percent"],
+        "equipment_within_7": share(sum(d.within for d in within7), sum(d.delivered for d in within7)),
+        "dfg_median": grants.median_days,
+        "dfg_p90": grants.p90_days,
+        "installs": installs.count,
+        "installs_on_time": installs.on_time_share,
+        "install_median": installs.median_days,
         "tecs_instead": closures.get("tecs_instead_of_care_package", 0),
         "finished": sum(closures.values()),
     }
@@ -254,6 +316,21 @@ DEFINITIONS = [
      "Items of community equipment delivered in the period (baseline about 3,300 a month)."),
     ("urgent_on_time", "Urgent equipment deliveries on time", "percent", "up",
      "Urgent deliveries made by their due time, as a share of urgent deliveries."),
+    ("equipment_within_7", f"Equipment delivered within {EQUIPMENT_DAYS} days of the request", "percent", "up",
+     f"Equipment orders delivered in the period that arrived within {EQUIPMENT_DAYS} days "
+     f"({EQUIPMENT_DAYS * 24} hours) of the order being raised, as a share of all orders delivered."),
+    ("dfg_median", "DFG enquiry to completion, median (days)", "days", "down",
+     "For grants whose works were completed in the period: half took less than this many days from the "
+     "enquiry to the completion date. The strategy asks for shorter waits for adaptations."),
+    ("dfg_p90", "DFG enquiry to completion, 90th percentile (days)", "days", "down",
+     "9 in 10 grants completed in the period took less than this many days from the enquiry."),
+    ("installs", "Telecare installs completed", "int", "up",
+     "New telecare installs completed in the period."),
+    ("installs_on_time", "Telecare installs by the target date", "percent", "up",
+     "New installs completed in the period on or before their target date, which is set from the install's "
+     "priority when it is requested."),
+    ("install_median", "Telecare request to install, median (days)", "days", "down",
+     "Half of the installs completed in the period took less than this many days from the request."),
     ("tecs_instead", "Cases where technology replaced a care package", "int", "up",
      "Cases closed with the outcome 'TECS instead of a home-care package'."),
     ("finished", "Cases finished", "int", "",

@@ -49,7 +49,7 @@ def dashboard():
     form, filters = _filters()
     sections = services.dashboard(db.session, filters) if not form.errors else []
     return render_page("reports/dashboard.html", "results", form=form, filters=filters, sections=sections,
-                       export_query=urlencode(_query(filters)))
+                       headlines=services.headlines(sections), export_query=urlencode(_query(filters)))
 
 
 @bp.get("/export/<key>.<any(csv, xlsx):fmt>")

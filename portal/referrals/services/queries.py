@@ -12,6 +12,25 @@ from portal.people.validators import normalise_nhs_number, normalise_postcode
 from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralState
 from portal.timeutil import utcnow
 
+# One definition of "overdue now" and of a referral's priority ------------------------------
+# The queue's "Overdue only" filter, the dashboard's overdue count and the board report all use
+# these two expressions, so their figures agree (rules REP-01, REP-02).
+
+def effective_priority():
+    """The priority a referral's clocks run on (recompute_clocks): the one set at triage, else the
+    suggested one, else routine. SQL, for grouping and filtering."""
+    return func.coalesce(Referral.priority, Referral.suggested_priority, "routine")
+
+
+def overdue_now(now: datetime):
+    """SQL: an open referral whose running clock has passed its due time, as clock_reading shows it
+    on each row ("Overdue by ..."). The running clock is first contact until the person is contacted,
+    then assessment; next_due_at holds its due time (recompute_clocks). A paused case, or an assessed
+    one waiting to be closed, has no running clock and is never overdue; a closed case has none.
+    Strictly after the due time, as read_clock says: due at 10:00 is not overdue at 10:00."""
+    return and_(Referral.next_due_at < now, Referral.state.in_(OPEN_STATES), Referral.paused_since.is_(None),
+                Referral.assessed_at.is_(None))
+
 
 @dataclass
 class QueueFilters:
@@ -118,7 +137,7 @@ def _filtered(stmt, filters: QueueFilters, user: User, now: datetime):
     else:
         stmt = stmt.where(Referral.state.in_(filters.states))
     if filters.priority:
-        stmt = stmt.where(func.coalesce(Referral.priority, Referral.suggested_priority) == filters.priority)
+        stmt = stmt.where(effective_priority() == filters.priority)
     if filters.need:
         # EXISTS, not IN: a lookup per queue row on the need's primary key, so the queue's index
         # still leads (IN made the engine walk every referral with that need, open or closed)
@@ -135,9 +154,7 @@ def _filtered(stmt, filters: QueueFilters, user: User, now: datetime):
     elif filters.assigned == "unassigned":
         stmt = stmt.where(Referral.assigned_to_id.is_(None))
     if filters.overdue:
-        # overdue now, as clock_reading says: a paused or assessed case has no running clock
-        # (next_due_at is NO_RUNNING_CLOCK), a closed one none at all
-        stmt = stmt.where(Referral.next_due_at < now, Referral.paused_since.is_(None))
+        stmt = stmt.where(overdue_now(now))
     condition = _search_condition(filters.search)
     if condition is not None:
         stmt = stmt.where(condition)
