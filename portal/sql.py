@@ -3,7 +3,7 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import func, update
+from sqlalchemy import DateTime, case, cast, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.errors import VersionClash
@@ -20,10 +20,16 @@ def insert_ignore(session, table, values: dict, index_elements: list[str]):
 
 
 def month_key(session, column):
-    """"2026-11" for a date or time column, to group by month."""
+    """"2026-11" for a date or a (naive UTC) time column: the month it falls in in London.
+
+    SQLite has no time zones, but only the last hour of a month can change month, and London is
+    always on summer time for the last hour of March to September and never for the last hour of
+    October to February (summer time starts on the last Sunday of March and ends on the last
+    Sunday of October, at 01:00 UTC). So an hour is added in those months; a date is unaffected."""
     if _dialect(session) == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        return func.to_char(func.timezone("Europe/London", func.timezone("UTC", cast(column, DateTime))), "YYYY-MM")
+    return case((func.strftime("%m", column).between("03", "09"), func.strftime("%Y-%m", column, "+1 hour")),
+                else_=func.strftime("%Y-%m", column))
 
 
 def days_between(session, later, earlier):
