@@ -69,11 +69,13 @@ def seed_demo(session, *, connections: int = CONNECTIONS, seed: int = 11) -> Non
                               key_safe_location=rng.choice(KEY_SAFES) if ks else None, created_at=installed,
                               updated_at=installed, version=1))
         ref = ref_by_person.get(person.id)
+        priority = rng.choice(["urgent", "routine", "routine"])
+        requested = installed - timedelta(days=rng.randint(1, 4) if priority == "urgent" else rng.randint(3, 16))
         job_rows.append(dict(submission_key=f"seed-telecare-{i}", job_type="new_install", person_id=person.id,
                              referral_id=ref.id if ref and ref.received_at < installed else None,
-                             priority=rng.choice(["urgent", "routine", "routine"]), state="completed",
-                             requested_at=installed - timedelta(days=rng.randint(2, 14)),
-                             due_date=london_date(installed + timedelta(days=3)), scheduled_date=london_date(installed),
+                             priority=priority, state="completed", requested_at=requested,
+                             due_date=services.due_after(requested, services.targets()[priority]),  # some are late
+                             scheduled_date=london_date(installed),
                              slot=rng.choice(["am", "pm"]), installer_id=installer.id if installer else None,
                              visit=1, completed_at=installed, completed_by_id=installer.id if installer else None,
                              version=2))
