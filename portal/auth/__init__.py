@@ -11,5 +11,7 @@ def register(app: Flask) -> None:
     from portal.auth.roles import ADMIN
 
     app.register_blueprint(bp)
-    add_navigation(app, "Home", "auth.home", None)
-    add_navigation(app, "Staff accounts", "auth.staff_list", (ADMIN,))
+    add_navigation(app, "Home", "auth.home", None, owns=())  # your own account pages belong to no item
+    add_navigation(app, "Staff accounts", "auth.staff_list", (ADMIN,),
+                   owns=("auth.staff_", "auth.disable_staff", "auth.enable_staff", "auth.reset_two_factor",
+                         "auth.security_settings"))

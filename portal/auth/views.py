@@ -27,6 +27,7 @@ from portal.auth.roles import ADMIN, ROLES
 from portal.errors import NotFound, Refusal
 from portal.extensions import db, limiter
 from portal.web.forms import ConfirmForm, refuse
+from portal.web.registry import waiting_work_for
 from portal.web.security import public, signed_in, staff
 
 
@@ -153,8 +154,11 @@ def logout():
 @bp.get("/staff")
 @staff()
 def home():
-    """Where staff land after signing in: links for the roles they hold."""
-    return render_template("auth/home.html")
+    """Where staff land after signing in: the work waiting for them, each a count and a link into
+    the queue filtered to it. Each feature registers its cards (add_waiting_work) and counts them."""
+    cards = waiting_work_for(db.session, current_user)
+    db.session.commit()
+    return render_template("auth/home.html", cards=cards)
 
 
 def _account_page(form: ConfirmForm, status: int = 200):

@@ -1,6 +1,6 @@
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, url_for
 
-from portal.web.registry import add_navigation, add_seeder
+from portal.web.registry import add_navigation, add_seeder, add_waiting_work
 
 bp = Blueprint("dfg", __name__, url_prefix="/dfg")
 
@@ -9,8 +9,13 @@ from portal.dfg import views  # noqa: E402,F401
 
 def register(app: Flask) -> None:
     from portal.dfg.seed import seed_demo
+    from portal.dfg.services import queries
     from portal.dfg.views import READERS
 
     app.register_blueprint(bp)
-    add_navigation(app, "DFG cases", "dfg.queue", READERS)
+    add_navigation(app, "DFG cases", "dfg.queue", READERS, owns=("dfg.", "people."))
     add_seeder(app, seed_demo)
+    add_waiting_work(app, "DFG cases past a deadline", READERS, queries.breached_count,
+                     lambda: url_for("dfg.queue", clock="breached"))
+    add_waiting_work(app, "DFG deadlines due soon", READERS, queries.due_soon_count,
+                     lambda: url_for("dfg.queue", clock="due_soon"))

@@ -1,6 +1,12 @@
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, url_for
 
-from portal.web.registry import add_navigation, add_person_events, add_person_section, add_seeder
+from portal.web.registry import (
+    add_navigation,
+    add_person_events,
+    add_person_section,
+    add_seeder,
+    add_waiting_work,
+)
 
 bp = Blueprint("equipment", __name__, url_prefix="/equipment")
 
@@ -25,10 +31,17 @@ def register(app: Flask) -> None:
     from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, STORES_OFFICER, TRUSTED_ASSESSOR
     from portal.equipment.seed import seed_demo
     from portal.equipment.services import person_events
+    from portal.equipment.services.queries import waiting_count
 
     app.register_blueprint(bp)
     add_navigation(app, "Equipment", "equipment.queues",
-                   (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER))
+                   (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER), owns=("equipment.", "people."))
     add_seeder(app, seed_demo)
     add_person_section(app, "Equipment on loan", _loans_section)
     add_person_events(app, person_events)
+    for kind, label, hint in (("deliveries", "Deliveries to make", "Orders not yet delivered, earliest due first"),
+                              ("collections", "Collections to make", None),
+                              ("cleaning", "Equipment awaiting cleaning", None),
+                              ("low_stock", "Products below their reorder level", None)):
+        add_waiting_work(app, label, (STORES_OFFICER,), waiting_count(kind),
+                         lambda kind=kind: url_for("equipment.queues", queue=kind), hint=hint)

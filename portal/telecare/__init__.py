@@ -1,6 +1,12 @@
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, url_for
 
-from portal.web.registry import add_navigation, add_person_events, add_person_section, add_seeder
+from portal.web.registry import (
+    add_navigation,
+    add_person_events,
+    add_person_section,
+    add_seeder,
+    add_waiting_work,
+)
 
 bp = Blueprint("telecare", __name__, url_prefix="/telecare")
 
@@ -9,11 +15,17 @@ from portal.telecare import views  # noqa: E402,F401
 
 def register(app: Flask) -> None:
     from portal.telecare.seed import seed_demo
-    from portal.telecare.services import COORDINATORS, INSTALLERS, person_events, person_section
+    from portal.telecare.services import COORDINATORS, INSTALLERS, person_events, person_section, queries
 
     app.register_blueprint(bp)
-    add_navigation(app, "Today's jobs", "telecare.today", INSTALLERS)
-    add_navigation(app, "Telecare", "telecare.jobs", COORDINATORS)
+    add_navigation(app, "Today's jobs", "telecare.today", INSTALLERS, owns=("telecare.", "people."))
+    add_navigation(app, "Telecare", "telecare.jobs", COORDINATORS, owns=("telecare.", "people."))
     add_seeder(app, seed_demo)
     add_person_section(app, "Telecare", person_section)
     add_person_events(app, person_events)
+    add_waiting_work(app, "Your telecare jobs today", INSTALLERS, queries.today_count,
+                     lambda: url_for("telecare.today"))
+    add_waiting_work(app, "Telecare jobs to book", COORDINATORS, queries.to_book_count,
+                     lambda: url_for("telecare.jobs", state="requested"))
+    add_waiting_work(app, "Telecare jobs past their target date", COORDINATORS, queries.overdue_jobs_count,
+                     lambda: url_for("telecare.jobs", overdue="yes"))

@@ -60,28 +60,43 @@ def audit_action(action: str | None) -> str:
 
 
 def navigation() -> list[dict]:
+    """The service navigation this user sees: Home first, then the items in the order features add them."""
     if not current_user.is_authenticated:
         return []
     held = set(current_user.role_names)
     items = []
-    for label, endpoint, roles in registry().navigation:
-        if endpoint not in current_app.view_functions:
+    for entry in registry().navigation:
+        if entry.endpoint not in current_app.view_functions:
             continue
-        if roles is None or held & set(roles):
-            items.append({"href": url_for(endpoint), "text": label, "endpoint": endpoint})
+        if entry.roles is None or held & set(entry.roles):
+            items.append({"href": url_for(entry.endpoint), "text": entry.label,
+                          "endpoint": entry.endpoint, "owns": entry.owns})
     return sorted(items, key=lambda item: item["endpoint"] != "auth.home")  # Home first, then as added
 
 
-def nav_item(item: dict, endpoint: str | None) -> dict:
-    blueprint = item["endpoint"].split(".")[0]
-    current = bool(endpoint) and (
-        endpoint == item["endpoint"] or (blueprint not in ("auth",) and endpoint.startswith(blueprint + "."))
-    )
-    return {"href": item["href"], "text": item["text"], "current": current}
+def current_nav_endpoint(items: list[dict], endpoint: str | None) -> str | None:
+    """The one navigation item a page belongs to: the item for the page itself; else the first
+    visible item, in navigation order, that owns the page's endpoint (its blueprint, or a prefix it
+    declares, e.g. "people." for the person record); else none."""
+    if not endpoint:
+        return None
+    for item in items:
+        if item["endpoint"] == endpoint:
+            return endpoint
+    for item in items:
+        if any(endpoint.startswith(prefix) for prefix in item["owns"]):
+            return item["endpoint"]
+    return None
+
+
+def nav_items(items: list[dict], endpoint: str | None) -> list[dict]:
+    """The navigation as govukServiceNavigation takes it, with exactly one item current at most."""
+    current = current_nav_endpoint(items, endpoint)
+    return [{"href": item["href"], "text": item["text"], "current": item["endpoint"] == current} for item in items]
 
 
 def register(app: Flask) -> None:
-    app.add_template_filter(nav_item, "nav_item")
+    app.add_template_filter(nav_items, "nav_items")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_short_date, "short_date")

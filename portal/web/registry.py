@@ -1,7 +1,8 @@
 """What features add to the shared pages, registered by `create_app` (never by importing a module).
 
-Each feature's `register(app)` adds its blueprint, its navigation entries, its demo data and the
-section it shows on a person's record; the lists live on the app, so two apps never share them.
+Each feature's `register(app)` adds its blueprint, its navigation entries, the waiting work it
+shows on the staff home, its demo data and the section it shows on a person's record; the lists
+live on the app, so two apps never share them.
 """
 
 from collections.abc import Callable
@@ -26,10 +27,34 @@ class Event:
         return self.at if isinstance(self.at, datetime) else datetime(self.at.year, self.at.month, self.at.day)
 
 
+@dataclass(frozen=True)
+class NavEntry:
+    """One item of the service navigation. It is the current item on its own page, and on any page
+    whose endpoint starts with one of `owns` when no earlier visible item owns that page too."""
+
+    label: str
+    endpoint: str
+    roles: tuple[str, ...] | None  # None = every member of staff
+    owns: tuple[str, ...]  # endpoint prefixes, e.g. "referrals." or "people."
+
+
+@dataclass(frozen=True)
+class WaitingWork:
+    """One card on the staff home: a count of work waiting and the link to the queue that lists it.
+    `count(session, user)` must use the queue's own query function with the filter `url()` opens."""
+
+    label: str
+    roles: tuple[str, ...] | None
+    count: Callable
+    url: Callable
+    hint: str | None = None
+
+
 @dataclass
 class Registry:
-    # (label, endpoint, roles that see it; None = every member of staff)
-    navigation: list[tuple[str, str, tuple[str, ...] | None]] = field(default_factory=list)
+    navigation: list[NavEntry] = field(default_factory=list)
+    # the staff home's cards, in the order features add them
+    waiting_work: list[WaitingWork] = field(default_factory=list)
     # called with the session once the demo staff exist; each must be idempotent
     seeders: list[Callable] = field(default_factory=list)
     # (title, function(session, person) -> list of (label, href, detail))
@@ -45,8 +70,25 @@ def registry(app: Flask | None = None) -> Registry:
     return app.extensions.setdefault("portal", Registry())
 
 
-def add_navigation(app: Flask, label: str, endpoint: str, roles: tuple[str, ...] | None) -> None:
-    registry(app).navigation.append((label, endpoint, roles))
+def add_navigation(app: Flask, label: str, endpoint: str, roles: tuple[str, ...] | None,
+                   owns: tuple[str, ...] | None = None) -> None:
+    """`owns` defaults to the endpoint's blueprint ("referrals."); Home owns nothing but itself."""
+    if owns is None:
+        owns = (endpoint.split(".")[0] + ".",)
+    registry(app).navigation.append(NavEntry(label, endpoint, roles, tuple(owns)))
+
+
+def add_waiting_work(app: Flask, label: str, roles: tuple[str, ...] | None, count_fn: Callable,
+                     url_fn: Callable, hint: str | None = None) -> None:
+    """A staff home card: count_fn(session, user) -> int, url_fn() -> the filtered queue's address."""
+    registry(app).waiting_work.append(WaitingWork(label, roles, count_fn, url_fn, hint))
+
+
+def waiting_work_for(session, user) -> list[dict]:
+    """The staff home's cards for this user's roles, each counted by its feature's own function."""
+    held = set(user.role_names)
+    return [{"label": w.label, "count": w.count(session, user), "href": w.url(), "hint": w.hint}
+            for w in registry().waiting_work if w.roles is None or held & set(w.roles)]
 
 
 def add_seeder(app: Flask, seeder: Callable) -> None:

@@ -48,10 +48,7 @@ class Page:
     clocks: dict = field(default_factory=dict)
 
 
-def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
-    """A page of cases, the most pressing deadline first; each row's clock is the one it is sorted by."""
-    now = utcnow()
-    today = london_date(now)
+def _queue_stmt(filters: QueueFilters, today: date):
     due = deadline_expr()
     stmt = select(DfgCase)
     if filters.state == "open":
@@ -73,7 +70,22 @@ def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25) -> 
         stmt = stmt.join(Person, Person.id == DfgCase.person_id).where(or_(
             DfgCase.reference == term, func.upper(DfgCase.property_postcode) == term,
             func.upper(Person.family_name) == term))
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return stmt
+
+
+def queue_count(session, filters: QueueFilters, today: date | None = None) -> int:
+    """How many cases the queue lists for these filters."""
+    stmt = _queue_stmt(filters, today or london_today())
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
+    """A page of cases, the most pressing deadline first; each row's clock is the one it is sorted by."""
+    now = utcnow()
+    today = london_date(now)
+    due = deadline_expr()
+    stmt = _queue_stmt(filters, today)
+    total = queue_count(session, filters, today)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     rows = list(session.scalars(
@@ -81,6 +93,18 @@ def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25) -> 
         .limit(per_page).offset((page - 1) * per_page)))
     clocks = {c.id: clock_for(c, now) for c in rows}
     return Page(rows=rows, total=total, page=page, pages=pages, per_page=per_page, clocks=clocks)
+
+
+# The staff home's cards: the queue's own count for the filter each link opens.
+
+def breached_count(session, user) -> int:
+    """Open cases past their statutory or service deadline (?clock=breached)."""
+    return queue_count(session, QueueFilters(clock="breached"))
+
+
+def due_soon_count(session, user) -> int:
+    """Open cases whose deadline falls in the next DFG_DUE_SOON_DAYS days (?clock=due_soon)."""
+    return queue_count(session, QueueFilters(clock="due_soon"))
 
 
 # Budget and figures ----------------------------------------------------------------------------

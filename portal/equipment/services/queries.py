@@ -183,13 +183,23 @@ def queue_rows(session, kind: str, today: date, store_id: int | None = None, lim
     return session.execute(stmt.limit(limit)).all()
 
 
+def queue_count(session, kind: str, today: date, store_id: int | None = None) -> int:
+    """How many rows a queue (?queue=kind) has: the figure on its tab and in its caption."""
+    stmt, store_col = _queue_stmt(kind, today, store_id)
+    if store_id:
+        stmt = stmt.where(store_col == store_id)
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def waiting_count(kind: str):
+    """The staff home's card for one queue: count_fn(session, user) for add_waiting_work."""
+    def count(session, user) -> int:
+        return queue_count(session, kind, timeutil.today())
+    return count
+
+
 def queue_counts(session, today: date, store_id: int | None = None) -> dict:
-    counts = {}
-    for kind in QUEUES:
-        stmt, store_col = _queue_stmt(kind, today, store_id)
-        if store_id:
-            stmt = stmt.where(store_col == store_id)
-        counts[kind] = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    counts = {kind: queue_count(session, kind, today, store_id) for kind in QUEUES}
     overdue = {
         "deliveries": select(func.count()).select_from(Order).where(
             Order.state.in_(OPEN_ORDER_STATES), Order.due_date < today),

@@ -213,9 +213,34 @@ def queue(session, user: User, filters: QueueFilters, cursor: str | None = None,
         for referral_id, need in need_rows:
             needs.setdefault(referral_id, []).append(need)
     rows = [QueueRow(*row, needs=tuple(needs.get(row[0], ()))) for row in found]
-    matches = _filtered(select(Referral.id), filters, user, now).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(matches))
+    total = count_matching(session, user, filters, now, cap=COUNT_CAP)
     return QueuePage(rows, encode_cursor(rows[-1]) if more and rows else None, total)
+
+
+def count_matching(session, user: User, filters: QueueFilters, now: datetime | None = None,
+                   cap: int | None = None) -> int:
+    """How many referrals the queue lists for these filters; with a cap, counted up to cap + 1 only."""
+    matches = _filtered(select(Referral.id), filters, user, now or utcnow())
+    if cap is not None:
+        matches = matches.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(matches.subquery()))
+
+
+# The staff home's cards: each the queue's own count for the filter its link opens.
+
+def new_to_triage_count(session, user: User) -> int:
+    """Referrals waiting to be screened: the queue's "Submitted" filter (?state=submitted)."""
+    return count_matching(session, user, QueueFilters(states=["submitted"]))
+
+
+def overdue_count(session, user: User) -> int:
+    """Open referrals whose running clock has passed, among those this user's queue shows (?overdue=yes)."""
+    return count_matching(session, user, QueueFilters(overdue=True))
+
+
+def assigned_to_me_count(session, user: User) -> int:
+    """Open referrals assigned to this user (?assigned=me)."""
+    return count_matching(session, user, QueueFilters(assigned="me"))
 
 
 def newer_than(session, user: User, filters: QueueFilters, since_id: int, now: datetime | None = None) -> int:

@@ -76,8 +76,8 @@ def card(session, job: Job, viewer) -> dict:
     }
 
 
-def list_jobs(session, *, state: str | None = None, job_type: str | None = None, installer_id: int | None = None,
-              overdue: bool = False, on: date | None = None, limit: int = 200) -> list[Job]:
+def _jobs_stmt(state: str | None, job_type: str | None, installer_id: int | None, overdue: bool,
+               on: date | None):
     stmt = select(Job).join(Person, Person.id == Job.person_id)
     if state:
         stmt = stmt.where(Job.state == state)
@@ -87,8 +87,38 @@ def list_jobs(session, *, state: str | None = None, job_type: str | None = None,
         stmt = stmt.where(Job.installer_id == installer_id)
     if overdue:
         stmt = stmt.where(Job.state.in_(OPEN_JOB_STATES), Job.due_date < (on or today()))
+    return stmt
+
+
+def list_jobs(session, *, state: str | None = None, job_type: str | None = None, installer_id: int | None = None,
+              overdue: bool = False, on: date | None = None, limit: int = 200) -> list[Job]:
+    stmt = _jobs_stmt(state, job_type, installer_id, overdue, on)
     stmt = stmt.order_by(case((Job.state.in_(OPEN_JOB_STATES), 0), else_=1), Job.due_date, Job.id).limit(limit)
     return list(session.scalars(stmt))
+
+
+def count_jobs(session, *, state: str | None = None, job_type: str | None = None, installer_id: int | None = None,
+               overdue: bool = False, on: date | None = None) -> int:
+    """How many jobs the coordinators' list holds for these filters (the list shows the first 200)."""
+    stmt = _jobs_stmt(state, job_type, installer_id, overdue, on)
+    return session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+# The staff home's cards: each the page's own query for what its link opens.
+
+def to_book_count(session, user) -> int:
+    """Jobs requested and not yet booked (?state=requested)."""
+    return count_jobs(session, state="requested")
+
+
+def overdue_jobs_count(session, user) -> int:
+    """Open jobs past their target date (?overdue=yes)."""
+    return count_jobs(session, overdue=True)
+
+
+def today_count(session, user) -> int:
+    """The installer's jobs today, as their Today's jobs page lists them."""
+    return len(day_jobs(session, user.id, today()))
 
 
 def planner(session, week_start: date) -> dict:

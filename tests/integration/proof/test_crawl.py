@@ -104,6 +104,35 @@ def _links(html: str) -> list[str]:
     return found
 
 
+def _menu(html: str) -> tuple[list[str], int]:
+    """The service navigation's links and how many of them are marked aria-current="page"."""
+    import re
+
+    nav = re.search(r'<nav[^>]*aria-label="Staff menu".*?</nav>', html, re.S)
+    if nav is None:
+        return [], 0
+    return _links(nav.group(0)), nav.group(0).count('aria-current="page"')
+
+
+def _menu_problem(adapter, url: str, endpoint: str, html: str) -> str | None:
+    """At most one current item on any page; exactly one where the page's blueprint has a visible
+    item (your own account pages excepted: they belong to no item, not even Home)."""
+    hrefs, current = _menu(html)
+    if current > 1:
+        return f"{url}: {current} current menu items"
+    blueprints = set()
+    for href in hrefs:
+        try:
+            blueprints.add(adapter.match(urlsplit(href).path)[0].split(".")[0])
+        except Exception:
+            continue
+    blueprint = endpoint.split(".")[0]
+    owned = endpoint == "auth.home" or (blueprint != "auth" and blueprint in blueprints)
+    if owned and current != 1:
+        return f"{url}: no current menu item"
+    return None
+
+
 def _staff_email(role: str) -> str:
     from portal.cli import DEMO_ACCOUNTS
 
@@ -119,7 +148,7 @@ def test_every_role_walks_the_demo_data_without_a_server_error(demo_app, role, r
         resp = client.post("/sign-in", data={"email": _staff_email(role), "password": DEMO_PASSWORD,
                                              "csrf_token": csrf_from(page.text)})
         assert resp.status_code == 303, resp.text[:300]
-        queue, seen, problems, per_endpoint = deque(["/staff"]), set(), [], {}
+        queue, seen, problems, per_endpoint, menu_pages = deque(["/staff"]), set(), [], {}, 0
         adapter = demo_app.url_map.bind("localhost")
         while queue and len(seen) < PAGES_PER_ROLE:
             url = queue.popleft()
@@ -139,6 +168,10 @@ def test_every_role_walks_the_demo_data_without_a_server_error(demo_app, role, r
                 continue
             if full.status_code != 200 or full.mimetype != "text/html":
                 continue
+            menu_problem = _menu_problem(adapter, url, endpoint, full.text)
+            if menu_problem:
+                problems.append(menu_problem)
+            menu_pages += 1
             part = client.get(url, headers={"HX-Request": "true", "HX-Target": "main-content"})
             if part.status_code >= 500:
                 problems.append(f"{url} (htmx) -> {part.status_code}")
@@ -153,6 +186,7 @@ def test_every_role_walks_the_demo_data_without_a_server_error(demo_app, role, r
                     queue.append(href)
         assert problems == [], f"{role}: " + "; ".join(problems)
         assert len(seen) >= 3, f"{role} reached only {sorted(seen)}"
+        assert menu_pages >= 3
 
 
 def test_every_get_fragment_was_rendered(rendered_fragments):
