@@ -9,7 +9,7 @@ from markupsafe import Markup
 from portal.timeutil import to_london
 from portal.web.forms import error_summary
 from portal.web.registry import registry
-from portal.web.security import may_open
+from portal.web.security import PUBLIC, access_rule, may_open
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -77,8 +77,9 @@ def navigation() -> list[dict]:
 def current_nav_endpoint(items: list[dict], endpoint: str | None) -> str | None:
     """The one navigation item a page belongs to: the item for the page itself; else the first
     visible item, in navigation order, that owns the page's endpoint (its blueprint, or a prefix it
-    declares, e.g. "people." for the person record); else none."""
-    if not endpoint:
+    declares, e.g. "people." for the person record); else none. A public page (the resident's
+    side) is in no staff section."""
+    if not endpoint or access_rule(current_app, endpoint) == PUBLIC:
         return None
     for item in items:
         if item["endpoint"] == endpoint:

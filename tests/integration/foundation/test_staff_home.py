@@ -187,6 +187,7 @@ def test_the_waiting_referrals_count_follows_the_data(demo_app):
     ("dfg_caseworker", "DFG_PERSON", "DFG cases"),
     ("admin", "/admin/staff", "Staff accounts"),
     ("triage_officer", "/account", None),
+    ("triage_officer", "/ask-for-help", None),  # the resident's side is in no staff section
 ])
 def test_the_menu_marks_one_item_chosen_by_section(demo_app, role, path, current):
     from portal.dfg.models import DfgCase
