@@ -19,6 +19,9 @@ DETAILS = {"given_name": "Anil", "family_name": "Patel", "date_of_birth": ["4", 
 CONTACT = {"phone": "07700 900982", "email": "sara@example.com"}
 HELP = {"needs": ["equipment", "falls"], "help_wanted": "Dad fell twice on the stairs", "hospital": "no",
         "fallen_recently": "yes", "carer_struggling": "no"}
+# The pages in order (one question a page), for someone asking for someone else.
+PAGES = ["who", "name", "date-of-birth", "address", "nhs-number", "your-name", "consent", "contact", "formats",
+         "needs", "what-is-hard", "hospital", "falls", "carer"]
 
 
 def _post(client, url, data):
@@ -26,10 +29,25 @@ def _post(client, url, data):
     return client.post(url, data={**data, "csrf_token": csrf_from(page.text)})
 
 
-def fill_journey(client):
-    for step, data in (("who", WHO), ("details", DETAILS), ("contact", CONTACT), ("help", HELP)):
-        resp = _post(client, f"/ask-for-help/{step}", data)
+def answer_pages(client, *answers: dict, upto: str | None = None) -> list[str]:
+    """Walk the pages from the first, posting on each page the answers given (a page takes the
+    fields it has), following where each page leads; stop before `upto` or at check your answers.
+    Returns the pages walked."""
+    data = {k: v for group in (answers or (WHO, DETAILS, CONTACT, HELP)) for k, v in group.items()}
+    url, walked = "/ask-for-help/who", []
+    while not url.endswith("/ask-for-help/check"):
+        step = url.split("?")[0].rsplit("/", 1)[-1]
+        if step == upto:
+            break
+        resp = _post(client, url, data)
         assert resp.status_code == 303, (step, resp.text[:2000])
+        walked.append(step)
+        url = resp.headers["Location"]
+    return walked
+
+
+def fill_journey(client, *answers: dict):
+    answer_pages(client, *answers)
     return client.get("/ask-for-help/check")
 
 
