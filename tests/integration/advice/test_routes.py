@@ -14,7 +14,7 @@ from portal.advice import services
 from portal.referrals.models import Referral
 from portal.timeutil import LONDON, today
 from tests.conftest import csrf_from
-from tests.integration.advice.test_journey import answer, begin
+from tests.integration.advice.test_journey import answer, begin, past_help_now
 from tests.integration.referrals.test_public import answer_pages
 
 PERSON = {"given_name": "Ivy", "family_name": "Marsh", "date_of_birth": ["2", "3", "1944"],
@@ -32,7 +32,7 @@ def walk(client, answers: dict) -> str:
         assert qid in answers, f"the journey asked {qid}, which the walk does not answer"
         resp = answer(client, url, answers[qid])
         assert resp.status_code == 303, (qid, resp.text[:300])
-        url = resp.headers["Location"]
+        url = past_help_now(client, resp.headers["Location"])
     check = client.get(url)
     resp = client.post(url, data={"csrf_token": csrf_from(check.text)})
     assert resp.status_code == 303
@@ -220,7 +220,7 @@ def test_the_cold_home_banner_names_the_number_for_the_hour(client, app, moment,
         answer(client, url, "someone")
         answer(client, "/advice/questions/areas", ["falls_and_safety"])
         resp = answer(client, "/advice/questions/urgent", ["no_heating"])
-        page = client.get(resp.headers["Location"]).text
+        page = client.get(past_help_now(client, resp.headers["Location"])).text
     banner = page.split('id="urgent-title"', 1)[1].split("</form>")[0]
     assert f"phone {number}" in banner
     other = app.config["OUT_OF_HOURS_PHONE" if first == "SUPPORT_PHONE" else "SUPPORT_PHONE"]
