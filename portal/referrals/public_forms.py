@@ -28,8 +28,9 @@ CONTINUE = "Continue"
 # Characters no one types and the database cannot store (PostgreSQL refuses a NUL byte in text).
 HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The longest "what is hard" answer. The answers travel in the session cookie (4 KB at most), so
-# every text answer is bounded; tests/integration/referrals/test_public.py checks the largest fit.
-HELP_WANTED_MAX = 1200
+# every text answer is bounded (the view also refuses an answer that would overfill the cookie);
+# tests/integration/referrals/test_public_pages.py checks the largest answers fit.
+HELP_WANTED_MAX = 800
 
 # The help a person can ask for, in their words, with the team's words as a hint.
 NEED_WORDS = {
@@ -135,7 +136,7 @@ class WhoForm(PublicForm):
                      widget=GovRadioInput(), validators=[InputRequired("Select who needs help")])
     relationship = StringField("Your relationship to them", widget=GovTextInput(),
                                description="For example daughter, neighbour, friend or carer",
-                               validators=[Length(max=80)])
+                               validators=[Length(max=60)])
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())
 
     def validate_relationship(self, field):
@@ -145,9 +146,9 @@ class WhoForm(PublicForm):
 
 class NameForm(PublicForm):
     given_name = StringField("First name", widget=GovTextInput(),
-                             validators=[InputRequired("Enter a first name"), Length(max=100)])
+                             validators=[InputRequired("Enter a first name"), Length(max=60)])
     family_name = StringField("Last name", widget=GovTextInput(),
-                              validators=[InputRequired("Enter a last name"), Length(max=100)])
+                              validators=[InputRequired("Enter a last name"), Length(max=60)])
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())
 
 
@@ -159,9 +160,9 @@ class DateOfBirthForm(PublicForm):
 
 class AddressForm(PublicForm):
     address_line_1 = StringField("Address line 1", widget=GovTextInput(),
-                                 validators=[InputRequired("Enter the first line of the address"), Length(max=120)])
+                                 validators=[InputRequired("Enter the first line of the address"), Length(max=100)])
     address_line_2 = StringField("Address line 2 (optional)", widget=GovTextInput(),
-                                 validators=[Optional(), Length(max=120)])
+                                 validators=[Optional(), Length(max=100)])
     town = StringField("Town or city (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=60)])
     postcode = StringField("Postcode", widget=GovTextInput(),
                            filters=[lambda v: normalise_postcode(v) if v else v],
@@ -179,7 +180,7 @@ class NHSNumberForm(PublicForm):
 
 class YourNameForm(PublicForm):
     your_name = StringField("What is your name?", widget=GovTextInput(),
-                            validators=[InputRequired("Enter your full name"), Length(max=120)])
+                            validators=[InputRequired("Enter your full name"), Length(max=100)])
     submit = SubmitField(CONTINUE, widget=GovSubmitInput())
 
 

@@ -1,8 +1,9 @@
 """Public side of referrals: ask for help (with or without a self-assessment), follow a request."""
 
+import copy
 from datetime import date
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from portal.extensions import db, limiter
@@ -183,7 +184,7 @@ def public_step(step: str):
     form = form_class() if request.method == "POST" else form_class(data=_loaded(form_class, journey, step))
     if step == "hospital":
         form.discharge_required = bool(journey.get("discharge"))
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit() and _fits(journey, step, form):
         _save(journey, step, form)
         if changing:
             return _go(_first_missing(journey), changing=True)
@@ -196,6 +197,29 @@ def public_step(step: str):
     someone = _someone(journey) if step != "who" else False
     return render_template("referrals/public/step.html", form=form, step=step, title=titles(someone)[step],
                            back=back, someone=someone, need_words=NEED_WORDS), 422 if form.errors else 200
+
+
+# The signed session cookie's value may be at most about 4 KB (browsers drop larger ones, and
+# the answers with it). Every box is bounded; this catches text that escapes to far more than its
+# length (emoji, say) before it is stored, and asks for fewer words instead.
+SESSION_BUDGET = 3600
+TOO_LONG = "Your answer is too long to save. Use fewer words: you can tell us more when we contact you"
+
+
+def _fits(journey: dict, step: str, form) -> bool:
+    trial = copy.deepcopy(journey)
+    answers = dict(_answers(trial))
+    for name in _fields(form):
+        value = form[name].data
+        answers[name] = value.isoformat() if isinstance(value, date) else value
+    trial["a"] = answers
+    size = len(current_app.session_interface.get_signing_serializer(current_app).dumps({**session, "help": trial}))
+    if size <= SESSION_BUDGET:
+        return True
+    longest = max((form[name] for name in _fields(form) if isinstance(form[name].data, str)),
+                  key=lambda field: len(field.data), default=None)
+    (longest.errors if longest is not None else form.form_errors).append(TOO_LONG)
+    return False
 
 
 def _go(step: str | None, changing: bool):
