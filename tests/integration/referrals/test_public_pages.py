@@ -195,3 +195,4 @@ def test_an_answer_that_would_overfill_the_session_is_refused_not_lost(client, d
     assert answers_on(client.get("/ask-for-help/check").text) == before  # nothing stored, the rest kept
     assert db_session.scalar(select(func.count()).select_from(Referral)) == 0
 
+
