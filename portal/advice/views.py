@@ -78,9 +78,12 @@ def question(question_id: str):
     from_check = request.args.get("source") == "check"
     if request.method == "POST":
         raw = request.form.getlist("answer") if q.type == "checkboxes" else request.form.get("answer", "")
+        urgent_before = {item.id for item in services.urgent_help(report)}
         error = services.answer(db.session, report, q.id, raw) if form.validate_on_submit() else EXPIRED_ANSWER
         if error is None:
             db.session.commit()
+            if {item.id for item in services.urgent_help(report)} - urgent_before:  # a danger answer
+                return redirect(url_for("advice.help_now", question_id=q.id), 303)
             return redirect(_to_step(c.next_question(report.answers)), 303)
         current = raw
     else:
@@ -93,6 +96,27 @@ def question(question_id: str):
                            current=current if isinstance(current, list) else ([current] if current else []),
                            position=journey.index(q.id) + 1,
                            area=c.area(q.area) if q.area else None), 422 if error else 200
+
+
+@bp.get("/questions/<question_id>/get-help-now")
+@public
+def help_now(question_id: str):
+    """The interruption page straight after an answer that calls for urgent help (someone has
+    fallen and cannot get up, is at risk of harm, no heating in the cold): what to do now and the
+    number that answers at this hour, then Continue to carry on with the questions. A plain link:
+    no JavaScript needed."""
+    report = _current()
+    if report is None:
+        return redirect(url_for("advice.start"), 303)
+    c = services.content()
+    answers = report.answers or {}
+    following = _to_step(c.next_question(answers))
+    urgent = services.urgent_help(report)
+    if not urgent or question_id not in answers:  # nothing urgent (any more): carry on
+        return redirect(following, 303)
+    return render_template("advice/interruption.html", urgent=urgent, following=following,
+                           back=url_for("advice.question", question_id=question_id),
+                           words=services.help_words())
 
 
 @bp.route("/check", methods=["GET", "POST"])

@@ -1,37 +1,99 @@
 """Public side of referrals: ask for help (with or without a self-assessment), follow a request."""
 
+import copy
 from datetime import date
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from portal.extensions import db, limiter
 from portal.people import services as people
+from portal.people.models import COMMUNICATION_NEEDS
 from portal.referrals import bp, services
 from portal.referrals.models import NEEDS
 from portal.referrals.public_forms import (
+    NEED_WORDS,
+    AddressForm,
+    CarerForm,
     ConfirmForm,
+    ConsentForm,
     ContactForm,
-    DetailsForm,
-    HelpForm,
+    DateOfBirthForm,
+    FallsForm,
+    FormatsForm,
+    HospitalForm,
+    NameForm,
+    NeedsForm,
+    NHSNumberForm,
     TrackForm,
+    WhatIsHardForm,
     WhoForm,
+    YourNameForm,
     suggested_priority,
 )
 from portal.sql import is_submission_key
 from portal.web.security import public
 
+# One question a page, in this order: who needs help, then the person who needs help (their
+# name, date of birth, address), then, for someone asking on another's behalf, about them, then
+# how to contact, then the help needed. Pages in ON_BEHALF appear only for "Someone else".
 STEPS = {
-    "who": (WhoForm, "Who needs help?"),
-    "details": (DetailsForm, "Their details"),
-    "contact": (ContactForm, "How can we contact you?"),
-    "help": (HelpForm, "What help do you need?"),
+    "who": WhoForm, "name": NameForm, "date-of-birth": DateOfBirthForm, "address": AddressForm,
+    "nhs-number": NHSNumberForm, "your-name": YourNameForm, "consent": ConsentForm, "contact": ContactForm,
+    "formats": FormatsForm, "needs": NeedsForm, "what-is-hard": WhatIsHardForm, "hospital": HospitalForm,
+    "falls": FallsForm, "carer": CarerForm,
 }
-ORDER = list(STEPS)
+ON_BEHALF = ("your-name", "consent")
+DATES = ("date_of_birth", "discharge_date")
+STEP_URL = "/ask-for-help/<any(" + ", ".join(f"'{step}'" for step in STEPS) + "):step>"
 
 
 def _journey() -> dict:
     return session.setdefault("help", {})
+
+
+def _answers(journey: dict) -> dict:
+    return journey.get("a") or {}
+
+
+def _someone(journey: dict) -> bool:
+    return _answers(journey).get("who") == "someone"
+
+
+def _steps(journey: dict) -> list[str]:
+    """The pages this journey has: the "about you" pages only when asking for someone else."""
+    return [step for step in STEPS if step not in ON_BEHALF or _someone(journey)]
+
+
+def _first_missing(journey: dict) -> str | None:
+    """The first page not yet answered (a page counts once its form was accepted), or None when
+    every page is done."""
+    done = set(journey.get("done") or [])
+    return next((step for step in _steps(journey) if step not in done), None)
+
+
+def titles(someone: bool) -> dict[str, str]:
+    their = "their" if someone else "your"
+    return {
+        "who": "Who needs help?",
+        "name": "What is their name?" if someone else "What is your name?",
+        "date-of-birth": f"What is {their} date of birth?",
+        "address": f"What is {their} address?",
+        "nhs-number": f"What is {their} NHS number?",
+        "your-name": "What is your name?",
+        "consent": "Do they know you are asking for help, and agree?",
+        "contact": "How can we contact you?",
+        "formats": ("Do they need information in another format, or an interpreter?" if someone
+                    else "Do you need information in another format, or an interpreter?"),
+        "needs": "What would help?",
+        "what-is-hard": ("What is hard for them at the moment?" if someone else "What is hard for you at the moment?"),
+        "hospital": ("Are they in hospital and waiting to come home?" if someone
+                     else "Are you in hospital and waiting to come home?"),
+        "falls": ("Have they had a fall in the last 3 months?" if someone
+                  else "Have you had a fall in the last 3 months?"),
+        "carer": ("Is someone who looks after them finding it very hard to keep going?" if someone
+                  else "Is someone who looks after you finding it very hard to keep going?"),
+    }
 
 
 def _staff_helper():
@@ -70,77 +132,152 @@ def report_handover(report) -> dict:
             "in_hospital": carried.in_hospital, "discharge": carried.discharge}
 
 
-def _answer_names(step: str) -> set[str]:
-    form = STEPS[step][0](formdata=None, meta={"csrf": False})
-    return {name for name in form._fields if name not in ("csrf_token", "submit")}
+def _fields(form) -> list[str]:
+    return [name for name in form._fields if name not in ("csrf_token", "submit")]
 
 
-def _first_missing(journey: dict) -> str | None:
-    """The first step without a full set of saved answers (a step counts only once its form was
-    accepted), or None when every step is done."""
-    for step in ORDER:
-        saved = journey.get(step)
-        if not isinstance(saved, dict) or not _answer_names(step) <= saved.keys():
-            return step
-    return None
-
-
-def _load(form, data: dict) -> None:
-    for name, field in form._fields.items():
-        if name in data and name not in ("csrf_token", "submit"):
-            value = data[name]
-            if name in ("date_of_birth", "discharge_date") and value:
-                value = date.fromisoformat(value)
-            field.data = value
-
-
-def _store(form) -> dict:
-    out = {}
-    for name, field in form._fields.items():
-        if name in ("csrf_token", "submit"):
-            continue
-        value = field.data
-        out[name] = value.isoformat() if isinstance(value, date) else value
-    return out
-
-
-@bp.route("/ask-for-help/<any(who, details, contact, help):step>", methods=["GET", "POST"])
-@public
-def public_step(step: str):
-    form_class, title = STEPS[step]
-    journey = _journey()
-    index = ORDER.index(step)
-    missing = _first_missing(journey)
-    if missing is not None and ORDER.index(missing) < index:  # an earlier step first
-        return redirect(url_for("referrals.public_step", step=missing), 303)
-    form = form_class()
-    if step == "help":
-        form.discharge_required = bool(journey.get("discharge"))
-    if request.method == "GET":
-        _load(form, journey.get(step) or _prefill(journey, step))
-    elif form.validate_on_submit():
-        journey[step] = _store(form)
-        session.modified = True
-        if request.args.get("source") == "check" or index == len(ORDER) - 1:
-            following = _first_missing(journey)  # check your answers, unless a section is still missing
-        else:
-            following = ORDER[index + 1]
-        if following is None:
-            return redirect(url_for("referrals.public_check"), 303)
-        return redirect(url_for("referrals.public_step", step=following), 303)
-    back = url_for("referrals.public_step", step=ORDER[index - 1]) if index else url_for("referrals.public_start")
-    return render_template(f"referrals/public/{step}.html", form=form, title=title, back=back,
-                           someone=journey.get("who", {}).get("who") == "someone"), 422 if form.errors else 200
+def _loaded(form_class, journey: dict, step: str) -> dict:
+    """What the page shows before it is posted: the saved answers, or what a self-assessment
+    already suggested for a page not answered yet."""
+    answers = _answers(journey)
+    done = step in (journey.get("done") or [])
+    data = dict(answers) if done else _prefill(journey, step)
+    return {name: date.fromisoformat(value) if name in DATES and value else value
+            for name, value in data.items()}
 
 
 def _prefill(journey: dict, step: str) -> dict:
-    """Answers suggested before the step was seen: what a self-assessment already said."""
+    """Answers suggested before the page was seen: what a self-assessment already said."""
     if step == "who" and journey.get("for_someone"):
         return {"who": "someone"}
-    if step == "help":
-        suggested = {"needs": journey["suggested_needs"]} if journey.get("suggested_needs") else {}
-        return suggested | ({"hospital": "yes"} if journey.get("in_hospital") else {})
+    if step == "needs" and journey.get("suggested_needs"):
+        return {"needs": journey["suggested_needs"]}
+    if step == "hospital" and journey.get("in_hospital"):
+        return {"hospital": "yes"}
     return {}
+
+
+def _save(journey: dict, step: str, form) -> None:
+    answers = dict(_answers(journey))
+    for name in _fields(form):
+        value = form[name].data
+        answers[name] = value.isoformat() if isinstance(value, date) else value
+    if step == "who" and answers.get("who") != "someone":
+        answers["relationship"] = ""
+    journey["a"] = answers
+    journey["done"] = [s for s in STEPS if s in (journey.get("done") or []) or s == step]
+    session.modified = True
+
+
+@bp.route(STEP_URL, methods=["GET", "POST"])
+@public
+@limiter.limit("300 per hour", methods=["POST"])
+def public_step(step: str):
+    journey = _journey()
+    steps = _steps(journey)
+    changing = request.args.get("change") == "1"
+    missing = _first_missing(journey)
+    if step not in steps or (missing is not None and steps.index(missing) < steps.index(step)):
+        # a page this journey does not have, or one not reached yet: go where they are up to
+        return _go(missing, changing)
+    form_class = STEPS[step]
+    form = form_class() if request.method == "POST" else form_class(data=_loaded(form_class, journey, step))
+    if step == "hospital":
+        form.discharge_required = bool(journey.get("discharge"))
+    if request.method == "POST" and form.validate_on_submit() and _fits(journey, step, form):
+        _save(journey, step, form)
+        if changing:
+            return _go(_first_missing(journey), changing=True)
+        steps = _steps(journey)  # "Someone else" adds the pages about the person asking
+        following = steps[steps.index(step) + 1] if step != steps[-1] else None
+        return _go(following or _first_missing(journey), changing=False)
+    index = steps.index(step)
+    back = (url_for("referrals.public_check") if changing else
+            url_for("referrals.public_step", step=steps[index - 1]) if index else url_for("referrals.public_start"))
+    someone = _someone(journey) if step != "who" else False
+    return render_template("referrals/public/step.html", form=form, step=step, title=titles(someone)[step],
+                           back=back, someone=someone, need_words=NEED_WORDS), 422 if form.errors else 200
+
+
+# The signed session cookie's value may be at most about 4 KB (browsers drop larger ones, and
+# the answers with it). Every box is bounded; this catches text that escapes to far more than its
+# length (emoji, say) before it is stored, and asks for fewer words instead.
+SESSION_BUDGET = 3600
+TOO_LONG = "Your answer is too long to save. Use fewer words: you can tell us more when we contact you"
+
+
+def _fits(journey: dict, step: str, form) -> bool:
+    trial = copy.deepcopy(journey)
+    answers = dict(_answers(trial))
+    for name in _fields(form):
+        value = form[name].data
+        answers[name] = value.isoformat() if isinstance(value, date) else value
+    trial["a"] = answers
+    size = len(current_app.session_interface.get_signing_serializer(current_app).dumps({**session, "help": trial}))
+    if size <= SESSION_BUDGET:
+        return True
+    longest = max((form[name] for name in _fields(form) if isinstance(form[name].data, str)),
+                  key=lambda field: len(field.data), default=None)
+    (longest.errors if longest is not None else form.form_errors).append(TOO_LONG)
+    return False
+
+
+def _go(step: str | None, changing: bool):
+    """To a page (keeping "came from check your answers"), or to check your answers."""
+    if step is None:
+        return redirect(url_for("referrals.public_check"), 303)
+    return redirect(url_for("referrals.public_step", step=step, change=1 if changing else None), 303)
+
+
+def _day(iso: str | None) -> str:
+    if not iso:
+        return ""
+    d = date.fromisoformat(iso)
+    return f"{d.day} {d:%B %Y}"
+
+
+def summary(journey: dict) -> list[dict]:
+    """Check your answers: sections of rows, each row with the page that changes it."""
+    a = _answers(journey)
+    someone = _someone(journey)
+    formats = [COMMUNICATION_NEEDS.get(n, n) for n in a.get("communication_needs") or []]
+    if a.get("interpreter_language") and "interpreter" in (a.get("communication_needs") or []):
+        formats = [f"{n} ({a['interpreter_language']})" if n == COMMUNICATION_NEEDS["interpreter"] else n
+                   for n in formats]
+    sections = [{"title": "Who needs help", "rows": [
+        {"key": "Who needs help", "value": "Someone else" if someone else "Me", "step": "who"}] + ([
+        {"key": "Your relationship to them", "value": a.get("relationship"), "step": "who"}] if someone else [])}]
+    sections.append({"title": "Their details" if someone else "Your details", "rows": [
+        {"key": "Name", "value": f"{a.get('given_name', '')} {a.get('family_name', '')}", "step": "name"},
+        {"key": "Date of birth", "value": _day(a.get("date_of_birth")), "step": "date-of-birth"},
+        {"key": "Address", "value": ", ".join(p for p in (a.get("address_line_1"), a.get("address_line_2"),
+                                                           a.get("town"), a.get("postcode")) if p), "step": "address"},
+        {"key": "NHS number", "value": a.get("nhs_number") or "Not given", "step": "nhs-number"}]})
+    if someone:
+        sections.append({"title": "About you", "rows": [
+            {"key": "Your name", "value": a.get("your_name"), "step": "your-name"},
+            {"key": "They agree", "value": "Yes" if a.get("consent") == "yes"
+             else "They cannot decide: it is in their best interest", "step": "consent"}]})
+    hospital = [{"key": "In hospital", "value": (a.get("hospital") or "").capitalize(), "step": "hospital"}]
+    if a.get("hospital") == "yes":
+        hospital.append({"key": "Due to come home", "value": _day(a.get("discharge_date")) or "No date given",
+                         "step": "hospital"})
+    sections += [
+        {"title": "How we contact you", "rows": [
+            {"key": "Phone", "value": a.get("phone") or "Not given", "step": "contact"},
+            {"key": "Email", "value": a.get("email") or "Not given", "step": "contact"},
+            {"key": "Other formats", "value": ", ".join(formats) or "None", "step": "formats"}]},
+        {"title": "The help you need", "rows": [
+            {"key": "What would help", "value": "; ".join(NEED_WORDS[n][0] for n in a.get("needs") or []
+                                                          if n in NEED_WORDS), "step": "needs"},
+            {"key": "What is hard", "value": a.get("help_wanted"), "step": "what-is-hard"},
+            *hospital,
+            {"key": "Fallen in the last 3 months", "value": (a.get("fallen_recently") or "").capitalize(),
+             "step": "falls"},
+            {"key": "Someone who looks after them is finding it very hard",
+             "value": {"yes": "Yes", "no": "No", "no_carer": "Nobody looks after them"}.get(
+                 a.get("carer_struggling"), ""), "step": "carer"}]}]
+    return sections
 
 
 @bp.route("/ask-for-help/check", methods=["GET", "POST"])
@@ -161,11 +298,7 @@ def public_check():
         session.pop("help", None)
         session["help_done"] = referral.reference
         return redirect(url_for("referrals.public_done"), 303)
-    help_ = journey["help"]
-    discharge_on = (date.fromisoformat(help_["discharge_date"])
-                    if help_.get("hospital") == "yes" and help_.get("discharge_date") else None)
-    return render_template("referrals/public/check.html", form=form, j=journey, needs=NEEDS,
-                           discharge_on=discharge_on), \
+    return render_template("referrals/public/check.html", form=form, j=journey, sections=summary(journey)), \
         422 if form.errors else 200
 
 
@@ -179,19 +312,19 @@ def _submit(journey: dict, submission_key: str):
     existing = services.find_by_submission_key(db.session, submission_key)
     if existing is not None:
         return existing  # back button and resubmit, or a double click: one referral
-    who, details, contact, help_ = journey["who"], journey["details"], journey["contact"], journey["help"]
+    a = _answers(journey)
     helper = _staff_helper()
     actor = helper or "public"
-    on_behalf = who["who"] == "someone"
+    on_behalf = a["who"] == "someone"
     # the contact details are those of whoever filled in the form: the person's own, or the carer's
-    yours = {"phone": (contact.get("phone") or "").strip() or None,
-             "email": (contact.get("email") or "").strip().lower() or None}
+    yours = {"phone": (a.get("phone") or "").strip() or None,
+             "email": (a.get("email") or "").strip().lower() or None}
     match = people.match_or_create(
-        db.session, actor, given_name=details["given_name"], family_name=details["family_name"],
-        date_of_birth=date.fromisoformat(details["date_of_birth"]), address_line_1=details["address_line_1"],
-        address_line_2=details.get("address_line_2"), town=details.get("town"), postcode=details["postcode"],
-        nhs_number=details.get("nhs_number") or None, communication_needs=contact.get("communication_needs") or [],
-        interpreter_language=contact.get("interpreter_language"), **({} if on_behalf else yours))
+        db.session, actor, given_name=a["given_name"], family_name=a["family_name"],
+        date_of_birth=date.fromisoformat(a["date_of_birth"]), address_line_1=a["address_line_1"],
+        address_line_2=a.get("address_line_2"), town=a.get("town"), postcode=a["postcode"],
+        nhs_number=a.get("nhs_number") or None, communication_needs=a.get("communication_needs") or [],
+        interpreter_language=a.get("interpreter_language") or None, **({} if on_behalf else yours))
     person = match.person
     report_id = None
     if journey.get("report"):
@@ -201,6 +334,7 @@ def _submit(journey: dict, submission_key: str):
         if report is not None:
             mark_asked_for_help(db.session, report)
             report_id = report.id
+    help_ = a
     discharge = journey.get("discharge") and report_id and help_.get("hospital") == "yes"
     source = ("hospital_discharge" if discharge else
               "self_assessment" if report_id else ("carer" if on_behalf else "self"))
@@ -214,19 +348,19 @@ def _submit(journey: dict, submission_key: str):
         db.session, actor, person=person, source=source, needs=help_["needs"], help_wanted=help_["help_wanted"],
         submission_key=submission_key, suggested_priority=suggested_priority(help_),
         risk_summary="; ".join(risks) or None, discharge_date=discharge_date,
-        referrer_name=who.get("your_name") if on_behalf else None,
-        referrer_relationship=who.get("relationship") if on_behalf else None,
+        referrer_name=a.get("your_name") if on_behalf else None,
+        referrer_relationship=a.get("relationship") if on_behalf else None,
         referrer_phone=yours["phone"] if on_behalf else None, referrer_email=yours["email"] if on_behalf else None,
-        consent_given=not on_behalf or who.get("consent") == "yes",
+        consent_given=not on_behalf or a.get("consent") == "yes",
         consent_note="Asked for in the person's best interest"
-        if on_behalf and who.get("consent") == "cannot" else None,
+        if on_behalf and a.get("consent") == "cannot" else None,
         advice_report_id=report_id, completed_by=helper)
     if not created:
         people.discard(db.session, match)  # the same form won a race a moment ago: keep one record
         return referral
     if on_behalf:
-        people.add_requester_contact(db.session, actor, person, name=who.get("your_name") or "",
-                                     relationship=who.get("relationship"), **yours)
+        people.add_requester_contact(db.session, actor, person, name=a.get("your_name") or "",
+                                     relationship=a.get("relationship"), **yours)
     services.notify_person(db.session, referral, "referral_received")
     return referral
 

@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium against the app served from a thread."""
 
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -61,6 +62,21 @@ def base_url(live_app):
     server.shutdown()
 
 
+def _without_known_govuk_issue(violation: dict) -> dict:
+    """GOV.UK Frontend's conditional reveal sets aria-expanded on the radio or checkbox that
+    reveals the question. ARIA does not list it for those roles, so axe flags it; the GOV.UK team
+    keep it on purpose because screen readers announce it, and list it as a known issue
+    (alphagov/govuk-frontend#979, #1280). Only that attribute on those inputs is let through."""
+    if violation["id"] != "aria-allowed-attr":
+        return violation
+    nodes = [n for n in violation["nodes"]
+             if not (re.search(r'class="govuk-(radios|checkboxes)__input"', n.get("html", ""))
+                     and 'aria-controls="conditional-' in n.get("html", "")
+                     and re.fullmatch(r"Fix all of the following:\s+ARIA attribute is not allowed: "
+                                      r"aria-expanded=\"(true|false)\"\s*", n.get("failureSummary", "")))]
+    return {**violation, "nodes": nodes}
+
+
 @pytest.fixture
 def axe():
     """Run axe-core on the page; fail on serious or critical WCAG 2.2 AA violations."""
@@ -71,7 +87,8 @@ def axe():
         result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values:
             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
         bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+               for v in map(_without_known_govuk_issue, result["violations"])
+               if v["nodes"] and v["impact"] in ("serious", "critical")]
         assert bad == [], f"axe violations on {page.url}:\n" + "\n".join(bad)
 
     return check

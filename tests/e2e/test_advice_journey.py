@@ -23,6 +23,10 @@ def take_assessment(page, base_url, check):
     for _ in range(60):
         if page.get_by_role("heading", name="Check your answers").count():
             break
+        if page.get_by_role("heading", name="Get help now", level=1).count():  # the interruption page
+            check(page)
+            page.get_by_role("button", name="Continue").click()
+            expect(page.locator("input[name=answer]").first).to_be_visible()
         boxes = page.locator("input[name=answer]")
         expect(boxes.first).to_be_visible()
         check(page)
@@ -108,6 +112,12 @@ def test_an_emergency_shows_call_999_on_the_next_page(browser, base_url, axe, ja
     context.set_default_timeout(8000)
     page = context.new_page()
     start_assessment(page, base_url, "Someone has fallen and cannot get up")
+    # first the interruption page: what to do now, then Continue (a plain link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Get help now")
+    expect(page.locator(".app-interruption")).to_contain_text("call 999")
+    if javascript:
+        axe(page)
+    page.get_by_role("button", name="Continue").click()
     banner = page.locator(".app-urgent")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("call 999")

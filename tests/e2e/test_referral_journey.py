@@ -12,31 +12,42 @@ def ask_for_help(page, base_url, axe, family_name: str) -> str:
     page.goto(base_url + "/ask-for-help")
     axe(page)
     page.get_by_role("button", name="Start now").click()
-    page.get_by_label("Someone I care for or support").check()
-    page.get_by_label("Your full name").fill("Sara Example")
+
+    def next_page():
+        axe(page)
+        page.get_by_role("button", name="Continue").click()
+
+    page.get_by_label("Someone else").check()  # reveals the relationship (shown anyway without JavaScript)
     page.get_by_label("Your relationship to them").fill("Daughter")
-    page.get_by_label("Yes, they agree").check()
-    axe(page)
-    page.get_by_role("button", name="Continue").click()
+    next_page()
     page.get_by_label("First name").fill("Ada")
     page.get_by_label("Last name").fill(family_name)
+    next_page()
     page.get_by_label("Day").fill("3")
     page.get_by_label("Month").fill("9")
     page.get_by_label("Year").fill("1944")
+    next_page()
     page.get_by_label("Address line 1").fill("8 Church Road")
     page.get_by_label("Postcode").fill("ad1 2ef")
-    axe(page)
-    page.get_by_role("button", name="Continue").click()
+    next_page()
+    next_page()  # NHS number: optional
+    page.get_by_label("What is your name?").fill("Sara Example")
+    next_page()
+    page.get_by_label("Yes, they agree").check()
+    next_page()
     page.get_by_label("Phone number").fill("01632 960001")
-    axe(page)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Equipment").check()
-    page.get_by_label("Tell us what is hard").fill("Cannot get out of the bath")
-    page.locator("input[name=hospital][value=no]").check()
-    page.locator("input[name=fallen_recently][value=yes]").check()
-    page.locator("input[name=carer_struggling][value=no]").check()
-    axe(page)
-    page.get_by_role("button", name="Continue").click()
+    next_page()
+    next_page()  # no other formats
+    page.get_by_label("Equipment to make everyday tasks easier or safer").check()
+    next_page()
+    page.get_by_label("What is hard for them at the moment?").fill("Cannot get out of the bath")
+    next_page()
+    page.get_by_label("No").check()
+    next_page()
+    page.get_by_label("Yes").check()
+    next_page()
+    page.get_by_label("No", exact=True).check()
+    next_page()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers before sending your request")
     axe(page)
     page.get_by_role("button", name="Send my request").click()
@@ -122,10 +133,24 @@ def test_triage_assess_and_close(browser, base_url, axe, csp_violations, page):
     assert csp_violations == []
 
 
-def test_check_answers_with_a_section_missing_goes_back_to_it(page, base_url):
+def test_check_answers_with_a_page_missing_goes_back_to_it(page, base_url):
     page.goto(base_url + "/ask-for-help/who")
     page.get_by_label("Me", exact=True).check()
     page.get_by_role("button", name="Continue").click()
     page.goto(base_url + "/ask-for-help/check")  # straight to the end
-    expect(page).to_have_url(re.compile(r"/ask-for-help/details$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
+    expect(page).to_have_url(re.compile(r"/ask-for-help/name$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("What is your name?")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_someone_else_reveals_the_relationship_question(browser, base_url, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    page.goto(base_url + "/ask-for-help/who")
+    relationship = page.get_by_label("Your relationship to them")
+    if javascript:
+        expect(relationship).to_be_hidden()  # revealed only for "Someone else"
+        page.get_by_label("Someone else").check()
+    expect(relationship).to_be_visible()
+    context.close()

@@ -26,6 +26,15 @@ def answer(client, url, values):
     return client.post(url, data=data)
 
 
+def past_help_now(client, url: str) -> str:
+    """Through the "get help now" interruption page, if the answer led to one: its Continue link."""
+    if not url.endswith("/get-help-now"):
+        return url
+    page = client.get(url)
+    assert page.status_code == 200 and "Get help now" in page.text
+    return re.search(r'<a class="govuk-button govuk-button--inverse[^"]*"[^>]*href="([^"]+)"', page.text).group(1)
+
+
 def run_journey(client, choose):
     """Answer every question with choose(question_id, option values), following the redirects."""
     url = begin(client)
@@ -37,7 +46,7 @@ def run_journey(client, choose):
         options = re.findall(r'name="answer" type="(?:radio|checkbox)" value="([^"]+)"', page.text)
         resp = answer(client, url, choose(qid, options))
         assert resp.status_code == 303, (qid, resp.text[:500])
-        url = resp.headers["Location"]
+        url = past_help_now(client, resp.headers["Location"])
     raise AssertionError("journey did not end")
 
 

@@ -15,7 +15,7 @@ from portal.extensions import limiter
 from portal.notify.models import Notification
 from portal.timeutil import utcnow
 from tests.conftest import csrf_from
-from tests.integration.advice.test_journey import answer, begin, carer_bathing_choice, run_journey
+from tests.integration.advice.test_journey import answer, begin, carer_bathing_choice, past_help_now, run_journey
 
 URGENT_BANNER = "Get help now"
 
@@ -46,12 +46,43 @@ def test_ticking_an_emergency_shows_urgent_help_on_the_next_page(client, urgent,
     before = client.get("/advice/questions/urgent")
     assert URGENT_BANNER not in before.text
     resp = answer(client, "/advice/questions/urgent", [urgent])
-    assert resp.status_code == 303
-    following = client.get(resp.headers["Location"])
-    assert following.status_code == 200 and "/advice/questions/age" in resp.headers["Location"]
+    assert resp.status_code == 303  # first the interruption page: what to do now
+    assert resp.headers["Location"] == "/advice/questions/urgent/get-help-now"
+    interruption = client.get(resp.headers["Location"])
+    assert interruption.status_code == 200 and interruption.text.count("<h1") == 1
+    assert 'class="app-interruption"' in interruption.text and words in interruption.text
+    assert "call 999" in interruption.text and '<form' not in interruption.text.split("main-content", 1)[1]
+    continue_to = past_help_now(client, resp.headers["Location"])  # Continue: a plain link, no JavaScript
+    assert continue_to == "/advice/questions/age"
+    following = client.get(continue_to)
+    assert following.status_code == 200
     banner = following.text.split('id="urgent-title"', 1)[1].split("</form>")[0]
     assert URGENT_BANNER in following.text and words in banner
     assert following.text.index(URGENT_BANNER) < following.text.index('<form method="post"')  # before the question
+
+
+def test_no_danger_answer_goes_straight_to_the_next_question(client):
+    url = begin(client)
+    answer(client, url, "myself")
+    answer(client, "/advice/questions/areas", ["bathing"])
+    resp = answer(client, "/advice/questions/urgent", ["none"])
+    assert resp.status_code == 303 and resp.headers["Location"] == "/advice/questions/age"
+    # and the interruption page, reached without a danger answer, carries on to the next question
+    skipped = client.get("/advice/questions/urgent/get-help-now")
+    assert skipped.status_code == 303 and skipped.headers["Location"] == "/advice/questions/age"
+
+
+def test_the_interruption_names_the_number_that_answers_now_and_shows_once(client, app):
+    url = begin(client)
+    answer(client, url, "myself")
+    answer(client, "/advice/questions/areas", ["bathing"])
+    resp = answer(client, "/advice/questions/urgent", ["at_risk"])
+    page = client.get(resp.headers["Location"]).text
+    words = services.help_words()
+    assert f"phone {words['phone_now']}" in page  # the council's number, or the out-of-hours team's
+    # the same answer again (Back, or Change from check your answers) is not interrupted twice
+    again = answer(client, "/advice/questions/urgent", ["at_risk"])
+    assert again.status_code == 303 and again.headers["Location"] == "/advice/questions/age"
 
 
 def test_no_emergency_no_banner_and_the_banner_stays_to_check_answers(client):
@@ -80,7 +111,8 @@ def test_no_heating_in_a_later_area_shows_the_banner_from_then_on(client):
         answer(client, location, content.question(qid).values[-1])
     assert URGENT_BANNER not in client.get("/advice/questions/falls_and_safety.hazards").text
     resp = answer(client, "/advice/questions/falls_and_safety.hazards", ["no_heating"])
-    assert URGENT_BANNER in client.get(resp.headers["Location"]).text
+    assert resp.headers["Location"].endswith("/advice/questions/falls_and_safety.hazards/get-help-now")
+    assert URGENT_BANNER in client.get(past_help_now(client, resp.headers["Location"])).text
 
 
 # ---------------------------------------------------------------- save and come back later

@@ -14,7 +14,8 @@ from portal.advice import services
 from portal.referrals.models import Referral
 from portal.timeutil import LONDON, today
 from tests.conftest import csrf_from
-from tests.integration.advice.test_journey import answer, begin
+from tests.integration.advice.test_journey import answer, begin, past_help_now
+from tests.integration.referrals.test_public import answer_pages
 
 PERSON = {"given_name": "Ivy", "family_name": "Marsh", "date_of_birth": ["2", "3", "1944"],
           "address_line_1": "4 Quay Street", "town": "Ashdown", "postcode": "ab12de"}
@@ -31,7 +32,7 @@ def walk(client, answers: dict) -> str:
         assert qid in answers, f"the journey asked {qid}, which the walk does not answer"
         resp = answer(client, url, answers[qid])
         assert resp.status_code == 303, (qid, resp.text[:300])
-        url = resp.headers["Location"]
+        url = past_help_now(client, resp.headers["Location"])
     check = client.get(url)
     resp = client.post(url, data={"csrf_token": csrf_from(check.text)})
     assert resp.status_code == 303
@@ -106,31 +107,35 @@ def test_a_professional_answering_for_someone_leaving_hospital_gets_the_discharg
     assert "urgent hospital discharge referral" in start.text
     who = client.get("/ask-for-help/who")
     assert checked(who.text, "who", "someone")
-    for step, data in (("who", {"who": "someone", "your_name": "Dee Okafor", "relationship": "Ward nurse",
-                                "consent": "yes"}), ("details", PERSON), ("contact", CONTACT)):
-        page = client.get(f"/ask-for-help/{step}")
-        sent = client.post(f"/ask-for-help/{step}", data={**data, "csrf_token": csrf_from(page.text)})
-        assert sent.status_code == 303
-    help_page = client.get("/ask-for-help/help")
-    assert checked(help_page.text, "needs", "equipment") and checked(help_page.text, "hospital", "yes")
-
-    before = db_session.scalar(select(func.count()).select_from(Referral))
+    nurse = {"who": "someone", "your_name": "Dee Okafor", "relationship": "Ward nurse", "consent": "yes"}
     help_ = {"needs": ["equipment", "ot_assessment"], "help_wanted": "Going home Friday after a hip replacement",
              "hospital": "yes", "fallen_recently": "no", "carer_struggling": "no_carer"}
-    missing = client.post("/ask-for-help/help", data={**help_, "csrf_token": csrf_from(help_page.text)})
+    needs_page = client.get("/ask-for-help/needs")  # earlier pages not answered yet
+    assert needs_page.status_code == 303
+    answer_pages(client, nurse, PERSON, CONTACT, upto="needs")
+    needs_page = client.get("/ask-for-help/needs")
+    assert checked(needs_page.text, "needs", "equipment")
+    answer_pages(client, nurse, PERSON, CONTACT, help_, upto="hospital")
+    help_page = client.get("/ask-for-help/hospital")
+    assert checked(help_page.text, "hospital", "yes")
+
+    before = db_session.scalar(select(func.count()).select_from(Referral))
+    missing = client.post("/ask-for-help/hospital", data={**help_, "csrf_token": csrf_from(help_page.text)})
     assert missing.status_code == 422
     assert "Enter the date they are due to leave hospital" in missing.text
-    assert "Going home Friday after a hip replacement" in missing.text  # the answers are kept
+    assert checked(missing.text, "hospital", "yes")  # the answers are kept
     past = today() - timedelta(days=3)
-    stale = client.post("/ask-for-help/help", data={
+    stale = client.post("/ask-for-help/hospital", data={
         **help_, "csrf_token": csrf_from(help_page.text),
         "discharge_date": [str(past.day), str(past.month), str(past.year)]})
     assert stale.status_code == 422 and "must be today or in the future" in stale.text
     friday = today() + timedelta(days=(4 - today().weekday()) % 7 or 7)
-    ok = client.post("/ask-for-help/help", data={
+    ok = client.post("/ask-for-help/hospital", data={
         **help_, "csrf_token": csrf_from(help_page.text),
         "discharge_date": [str(friday.day), str(friday.month), str(friday.year)]})
     assert ok.status_code == 303
+    answer_pages(client, nurse, PERSON, CONTACT, help_,
+                 {"discharge_date": [str(friday.day), str(friday.month), str(friday.year)]})
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(Referral)) == before  # nothing yet
 
@@ -153,7 +158,7 @@ def test_a_family_member_answering_for_someone_in_hospital_is_not_a_discharge_re
     assert "Before they leave hospital" in lead and "Ask for help before leaving hospital" in lead
     start = client.get(re.search(r'href="(/ask-for-help\?report=[^"]+)"', lead).group(1))
     assert "urgent hospital discharge referral" not in start.text
-    help_page = client.get("/ask-for-help/help")  # earlier steps not done: sent back to them
+    help_page = client.get("/ask-for-help/hospital")  # earlier steps not done: sent back to them
     assert help_page.status_code == 303
 
 
@@ -215,7 +220,7 @@ def test_the_cold_home_banner_names_the_number_for_the_hour(client, app, moment,
         answer(client, url, "someone")
         answer(client, "/advice/questions/areas", ["falls_and_safety"])
         resp = answer(client, "/advice/questions/urgent", ["no_heating"])
-        page = client.get(resp.headers["Location"]).text
+        page = client.get(past_help_now(client, resp.headers["Location"])).text
     banner = page.split('id="urgent-title"', 1)[1].split("</form>")[0]
     assert f"phone {number}" in banner
     other = app.config["OUT_OF_HOURS_PHONE" if first == "SUPPORT_PHONE" else "SUPPORT_PHONE"]

@@ -13,7 +13,7 @@ from portal.people import services as people
 from portal.people.models import Contact, IdentityCheck, Person
 from portal.referrals.models import Referral
 from tests.conftest import csrf_from
-from tests.integration.referrals.test_public import CONTACT, DETAILS, HELP, WHO, _post
+from tests.integration.referrals.test_public import CONTACT, DETAILS, HELP, WHO, answer_pages
 
 
 def _count(db_session, model, *where):
@@ -21,8 +21,7 @@ def _count(db_session, model, *where):
 
 
 def _ask_for_help(client, who=WHO, details=DETAILS):
-    for step, data in (("who", who), ("details", details), ("contact", CONTACT), ("help", HELP)):
-        assert _post(client, f"/ask-for-help/{step}", data).status_code == 303, step
+    answer_pages(client, who, details, CONTACT, HELP)
     check = client.get("/ask-for-help/check")
     key = re.search(r'name="submission_key" value="([^"]+)"', check.text).group(1)
     resp = client.post("/ask-for-help/check", data={"csrf_token": csrf_from(check.text), "submission_key": key})

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from portal.extensions import db, limiter
-from portal.referrals.public_forms import ContactForm, DetailsForm, HelpForm, TrackForm, WhoForm
+from portal.referrals.public_forms import AddressForm, ContactForm, HospitalForm, TrackForm, WhatIsHardForm, WhoForm
 from tests.conftest import csrf_from
-from tests.integration.referrals.test_public import CONTACT, DETAILS, HELP, WHO
+from tests.integration.referrals.test_public import CONTACT, DETAILS, HELP, WHO, answer_pages
 
 SCRIPT = "<script>alert('tecs')</script>"
 KEPT = "Typed answer 7Q"  # posted in a free-text field: a re-rendered form must show it again
@@ -176,18 +176,14 @@ def fuzz(client, token: str, make: Callable[[], Step], *, max_examples: int = 25
 # -- public: ask for help ---------------------------------------------------------------------------
 
 def start_journey(client, upto: str) -> str:
-    for step, data in (("who", WHO), ("details", DETAILS), ("contact", CONTACT), ("help", HELP)):
-        if step == upto:
-            return csrf_from(client.get(f"/ask-for-help/{step}").text)
-        page = client.get(f"/ask-for-help/{step}")
-        resp = client.post(f"/ask-for-help/{step}", data={**data, "csrf_token": csrf_from(page.text)})
-        assert resp.status_code == 303
-    assert upto == "check", upto
-    return csrf_from(client.get("/ask-for-help/check").text)
+    answer_pages(client, WHO, DETAILS, CONTACT, HELP, upto=upto if upto != "check" else None)
+    return csrf_from(client.get(f"/ask-for-help/{upto}").text)
 
 
-PUBLIC_STEPS = {"who": (WhoForm, WHO, "your_name"), "details": (DetailsForm, DETAILS, "address_line_1"),
-                "contact": (ContactForm, CONTACT, "interpreter_language"), "help": (HelpForm, HELP, "help_wanted")}
+ALL = {**WHO, **DETAILS, **CONTACT, **HELP}
+PUBLIC_STEPS = {"who": (WhoForm, ALL, "relationship"), "address": (AddressForm, ALL, "address_line_1"),
+                "contact": (ContactForm, ALL, "email"), "what-is-hard": (WhatIsHardForm, ALL, "help_wanted"),
+                "hospital": (HospitalForm, ALL, None)}
 
 
 @pytest.mark.parametrize("step", PUBLIC_STEPS)
@@ -201,17 +197,17 @@ def test_fuzz_ask_for_help_steps(app, client, db_session, step):
 
 
 def test_fuzz_ask_for_help_check_with_hostile_answers(app, client, db_session):
-    start_journey(client, "help")
-    token = csrf_from(client.get("/ask-for-help/help").text)
-    client.post("/ask-for-help/help", data={**HELP, "help_wanted": SCRIPT * 10, "csrf_token": token})
-    client.post("/ask-for-help/details", data={**DETAILS, "given_name": SCRIPT[:90], "address_line_1": SCRIPT,
-                                                "csrf_token": token})
+    start_journey(client, "check")
+    token = csrf_from(client.get("/ask-for-help/check").text)
+    client.post("/ask-for-help/what-is-hard", data={"help_wanted": SCRIPT * 10, "csrf_token": token})
+    client.post("/ask-for-help/name", data={**DETAILS, "given_name": SCRIPT[:90], "csrf_token": token})
+    client.post("/ask-for-help/address", data={**DETAILS, "address_line_1": SCRIPT[:100], "csrf_token": token})
 
     def make():
         page = client.get("/ask-for-help/check")
         if page.status_code == 303:  # sent: start again with the same hostile answers
-            start_journey(client, "help")
-            client.post("/ask-for-help/help", data={**HELP, "help_wanted": SCRIPT * 10, "csrf_token": token})
+            start_journey(client, "check")
+            client.post("/ask-for-help/what-is-hard", data={"help_wanted": SCRIPT * 10, "csrf_token": token})
             page = client.get("/ask-for-help/check")
         assert page.status_code == 200 and SCRIPT not in page.text
         return Step("/ask-for-help/check", ["submission_key"], {"submission_key": "k" * 20})
