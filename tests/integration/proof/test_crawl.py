@@ -17,6 +17,7 @@ from portal.auth.roles import ROLES
 from portal.cli import seed_demo_staff
 from portal.extensions import db, limiter, write_intent
 from portal.web.registry import registry
+from portal.web.security import PUBLIC, access_rule
 from tests.conftest import BACKEND, FreshRequestClient, csrf_from, make_app
 
 DEMO_PASSWORD = "demo crawl password 2026"
@@ -114,9 +115,9 @@ def _menu(html: str) -> tuple[list[str], int]:
     return _links(nav.group(0)), nav.group(0).count('aria-current="page"')
 
 
-def _menu_problem(adapter, url: str, endpoint: str, html: str) -> str | None:
+def _menu_problem(adapter, url: str, endpoint: str, html: str, public: bool = False) -> str | None:
     """At most one current item on any page; exactly one where the page's blueprint has a visible
-    item (your own account pages excepted: they belong to no item, not even Home)."""
+    item (your own account pages and the resident's public pages excepted: they belong to no item)."""
     hrefs, current = _menu(html)
     if current > 1:
         return f"{url}: {current} current menu items"
@@ -127,7 +128,7 @@ def _menu_problem(adapter, url: str, endpoint: str, html: str) -> str | None:
         except Exception:
             continue
     blueprint = endpoint.split(".")[0]
-    owned = endpoint == "auth.home" or (blueprint != "auth" and blueprint in blueprints)
+    owned = endpoint == "auth.home" or (not public and blueprint != "auth" and blueprint in blueprints)
     if owned and current != 1:
         return f"{url}: no current menu item"
     return None
@@ -168,7 +169,8 @@ def test_every_role_walks_the_demo_data_without_a_server_error(demo_app, role, r
                 continue
             if full.status_code != 200 or full.mimetype != "text/html":
                 continue
-            menu_problem = _menu_problem(adapter, url, endpoint, full.text)
+            menu_problem = _menu_problem(adapter, url, endpoint, full.text,
+                                         public=access_rule(demo_app, endpoint) == PUBLIC)
             if menu_problem:
                 problems.append(menu_problem)
             menu_pages += 1
