@@ -5,48 +5,28 @@ follows the link and reads the count the queue itself shows: the two must agree,
 carry a filter the queue really reads. The menu marks exactly one current item, chosen by section.
 """
 
-import os
 import re
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from portal.auth.roles import ROLES
-from portal.cli import DEMO_ACCOUNTS, seed_demo_staff
+from portal.cli import DEMO_ACCOUNTS
 from portal.extensions import db, limiter, write_intent
 from portal.web.registry import registry
-from tests.conftest import BACKEND, FreshRequestClient, csrf_from, make_app
+from tests.conftest import csrf_from
+from tests.integration.proof.conftest import demo_app_on_its_own_database
 
 DEMO_PASSWORD = "demo home password 2026"
 
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    if BACKEND == "postgresql":
-        from tests.integration.proof.conftest import fresh_postgres_url
-
-        own = urlsplit(os.environ["TEST_DATABASE_URL"]).path.lstrip("/")
-        url = fresh_postgres_url(f"{own}_home")  # next to this run's own database, never a shared name
-    else:
-        url = "sqlite:///" + str(tmp_path_factory.mktemp("home") / "demo.db")
-    app = make_app(url)
-    app.test_client_class = FreshRequestClient
-    with app.app_context():
-        upgrade(revision="heads")
-        with write_intent():
-            seed_demo_staff(db.session, DEMO_PASSWORD)
-            db.session.commit()
-            for seeder in registry(app).seeders:
-                seeder(db.session)
-                db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with demo_app_on_its_own_database(tmp_path_factory, "home", DEMO_PASSWORD) as app:
+        yield app
 
 
 def _email(role: str) -> str:

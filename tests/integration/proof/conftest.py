@@ -3,6 +3,7 @@ really reached the database), plus helpers to make staff and referrals there."""
 
 import os
 import secrets
+from contextlib import contextmanager
 from datetime import date
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +27,33 @@ def fresh_postgres_url(name: str) -> str:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def own_postgres_name(suffix: str) -> str:
+    """A database name next to this run's own, so runs side by side never share (or drop) one."""
+    return f"{urlsplit(os.environ['TEST_DATABASE_URL']).path.lstrip('/')}_{suffix}"
+
+
+@contextmanager
+def demo_app_on_its_own_database(tmp_path_factory, name: str, password: str):
+    """An app on a database of its own holding the demo data, loaded as `make run` loads it."""
+    from portal.cli import seed_demo_staff
+    from portal.web.registry import registry
+
+    url = (fresh_postgres_url(own_postgres_name(name)) if PG
+           else "sqlite:///" + str(tmp_path_factory.mktemp(name) / "demo.db"))
+    app = build_app(url)
+    with app.app_context():
+        with write_intent():
+            seed_demo_staff(db.session, password)
+            db.session.commit()
+            for seeder in registry(app).seeders:
+                seeder(db.session)
+                db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def build_app(url: str, **overrides):

@@ -10,15 +10,13 @@ from collections import deque
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from flask_migrate import upgrade
 
 import portal.web.htmx as htmx_module
 from portal.auth.roles import ROLES
-from portal.cli import seed_demo_staff
-from portal.extensions import db, limiter, write_intent
-from portal.web.registry import registry
+from portal.extensions import limiter
 from portal.web.security import PUBLIC, access_rule
-from tests.conftest import BACKEND, FreshRequestClient, csrf_from, make_app
+from tests.conftest import csrf_from
+from tests.integration.proof.conftest import demo_app_on_its_own_database
 
 DEMO_PASSWORD = "demo crawl password 2026"
 PAGES_PER_ROLE = 120
@@ -45,26 +43,8 @@ GET_FRAGMENTS = {
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    if BACKEND == "postgresql":
-        from tests.integration.proof.conftest import fresh_postgres_url
-
-        url = fresh_postgres_url("tecs_crawl")
-    else:
-        url = "sqlite:///" + str(tmp_path_factory.mktemp("crawl") / "demo.db")
-    app = make_app(url)
-    app.test_client_class = FreshRequestClient
-    with app.app_context():
-        upgrade(revision="heads")
-        with write_intent():
-            seed_demo_staff(db.session, DEMO_PASSWORD)
-            db.session.commit()
-            for seeder in registry(app).seeders:
-                seeder(db.session)
-                db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with demo_app_on_its_own_database(tmp_path_factory, "crawl", DEMO_PASSWORD) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

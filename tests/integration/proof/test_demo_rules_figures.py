@@ -10,21 +10,20 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask_migrate import upgrade
 from freezegun import freeze_time
 from sqlalchemy import select
 
 from portal.auth.models import User, UserRole
-from portal.cli import DEMO_ACCOUNTS, seed_demo_staff
-from portal.extensions import db, limiter, write_intent
+from portal.cli import DEMO_ACCOUNTS
+from portal.extensions import db, limiter
 from portal.referrals import services
 from portal.referrals.models import OPEN_STATES, PRIORITIES, Referral
 from portal.referrals.services.queries import COUNT_CAP
 from portal.reports import queries
 from portal.reports.queries import Filters
 from portal.timeutil import utcnow
-from portal.web.registry import registry
-from tests.conftest import BACKEND, FreshRequestClient, csrf_from, make_app
+from tests.conftest import csrf_from
+from tests.integration.proof.conftest import demo_app_on_its_own_database
 
 PASSWORD = "demo figures password 2026"
 LATER = (timedelta(0), timedelta(days=1), timedelta(days=7))
@@ -32,26 +31,8 @@ LATER = (timedelta(0), timedelta(days=1), timedelta(days=7))
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    if BACKEND == "postgresql":
-        from tests.integration.proof.conftest import fresh_postgres_url
-
-        url = fresh_postgres_url("tecs_demo_figures")
-    else:
-        url = "sqlite:///" + str(tmp_path_factory.mktemp("figures") / "demo.db")
-    app = make_app(url)
-    app.test_client_class = FreshRequestClient
-    with app.app_context():
-        upgrade(revision="heads")
-        with write_intent():
-            seed_demo_staff(db.session, PASSWORD)
-            db.session.commit()
-            for seeder in registry(app).seeders:
-                seeder(db.session)
-                db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with demo_app_on_its_own_database(tmp_path_factory, "figures", PASSWORD) as app:
+        yield app
 
 
 def _manager():

@@ -5,39 +5,22 @@ it, then each rule is checked over every row, so the demo never shows a state th
 from collections import defaultdict
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.cli import seed_demo_staff
 from portal.equipment.models import Asset, Product
-from portal.extensions import db, write_intent
+from portal.extensions import db
 from portal.telecare import services
 from portal.telecare.models import OPEN_JOB_STATES, Connection, ConnectionDevice, Job, JobStep, Responder
-from portal.web.registry import registry
-from tests.conftest import BACKEND, make_app
+from tests.integration.proof.conftest import demo_app_on_its_own_database
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    if BACKEND == "postgresql":
-        from tests.integration.proof.conftest import fresh_postgres_url
-
-        url = fresh_postgres_url("tecs_telecare_demo")
-    else:
-        url = "sqlite:///" + str(tmp_path_factory.mktemp("telecare_demo") / "demo.db")
-    app = make_app(url)
-    with app.app_context():
-        upgrade(revision="heads")
-        with write_intent():
-            seed_demo_staff(db.session, "demo rules password 2026")
-            db.session.commit()
-            for seeder in registry(app).seeders:
-                seeder(db.session)
-                db.session.commit()
+    with demo_app_on_its_own_database(tmp_path_factory, "telecare_demo", "demo rules password 2026") as app, \
+            app.app_context():
         yield db.session
         db.session.remove()
-        db.engine.dispose()
 
 
 def test_there_is_telecare_demo_data(demo):
