@@ -19,6 +19,7 @@ from portal.equipment.forms import (
     OrganisationForm,
     ProductForm,
     ReasonForm,
+    RecallForm,
     ScanForm,
     StockForm,
     VersionForm,
@@ -231,3 +232,14 @@ def test_the_plausible_answers_pass(app, client, staff, db_session, world):
         assert resp.status_code in (200, 303) and (resp.status_code == 303 or resp.headers.get("HX-Location")), \
             (name, resp.status_code, resp.text[:2000])
         db_session.rollback()
+
+
+def test_fuzz_recall_start(app, client, staff, db_session, world):
+    """Odd answers at the recall's one form (the check page's confirm posts the same answers)."""
+    staff.login_as("stores_officer")
+    token = staff.csrf("/staff")
+    valid = lambda: {"product_id": world["hoist"].id, "reference": f"FSN-{secrets.token_hex(3)}",  # noqa: E731
+                     "scope": "serials", "serial_from": "A100", "serial_to": "A200", "action": "inspect",
+                     "reason": "Maker's field safety notice", "submission_key": new_submission_key(),
+                     "confirm": "1"}
+    fuzz(client, token, lambda: Step("/equipment/recalls/new", field_names(app, RecallForm), valid(), "reason"))
