@@ -16,6 +16,7 @@ GOVUK_FRONTEND_VERSION="6.3.0"
 HTMX_VERSION="2.0.11"
 AXE_CORE_VERSION="4.14.1"
 SASS_VERSION="1.108.2"
+MOJ_FRONTEND_VERSION="11.1.0"
 
 # Images the compiled CSS may reference that are deliberately NOT vendored:
 # this is a council service, not GOV.UK, so no Crown / GOV.UK branding.
@@ -27,11 +28,14 @@ EXCLUDED_IMAGES=("govuk-crest.svg")
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENDOR_DIR="$REPO_ROOT/static/vendor"
 SCSS_SRC="$REPO_ROOT/static/scss/govuk-frontend.scss"
+MOJ_SCSS_SRC="$REPO_ROOT/static/scss/moj-frontend.scss"
 
 GOVUK_DIR_NAME="govuk-frontend-$GOVUK_FRONTEND_VERSION"
 HTMX_DIR_NAME="htmx-$HTMX_VERSION"
 AXE_DIR_NAME="axe-core-$AXE_CORE_VERSION"
+MOJ_DIR_NAME="moj-frontend-$MOJ_FRONTEND_VERSION"
 ASSETS_URL_PREFIX="/static/vendor/$GOVUK_DIR_NAME/assets/"
+MOJ_ASSETS_URL_PREFIX="/static/vendor/$MOJ_DIR_NAME/assets/"
 
 log() { printf '[vendor-assets] %s\n' "$*" >&2; }
 die() { printf '[vendor-assets] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -41,6 +45,9 @@ command -v npm >/dev/null 2>&1 || die "npm is not installed"
 [[ -f "$SCSS_SRC" ]] || die "missing $SCSS_SRC"
 grep -qF "\"$ASSETS_URL_PREFIX\"" "$SCSS_SRC" \
   || die "static/scss/govuk-frontend.scss must set \$govuk-assets-path: \"$ASSETS_URL_PREFIX\" (update it when bumping govuk-frontend)"
+[[ -f "$MOJ_SCSS_SRC" ]] || die "missing $MOJ_SCSS_SRC"
+grep -qF "\"$MOJ_ASSETS_URL_PREFIX\"" "$MOJ_SCSS_SRC" \
+  || die "static/scss/moj-frontend.scss must set \$moj-assets-path: \"$MOJ_ASSETS_URL_PREFIX\" (update it when bumping MOJ Frontend)"
 
 WORK_DIR="$(mktemp -d)"
 cleanup() { rm -rf "$WORK_DIR"; }
@@ -55,7 +62,8 @@ log "installing pinned packages in $WORK_DIR"
     "govuk-frontend@$GOVUK_FRONTEND_VERSION" \
     "htmx.org@$HTMX_VERSION" \
     "axe-core@$AXE_CORE_VERSION" \
-    "sass@$SASS_VERSION"
+    "sass@$SASS_VERSION" \
+    "@ministryofjustice/frontend@$MOJ_FRONTEND_VERSION"
 )
 NM="$WORK_DIR/node_modules"
 
@@ -68,10 +76,11 @@ check_version govuk-frontend "$GOVUK_FRONTEND_VERSION"
 check_version htmx.org "$HTMX_VERSION"
 check_version axe-core "$AXE_CORE_VERSION"
 check_version sass "$SASS_VERSION"
+check_version @ministryofjustice/frontend "$MOJ_FRONTEND_VERSION"
 
 GOVUK_DIST="$NM/govuk-frontend/dist/govuk"
 STAGE="$WORK_DIR/stage"
-mkdir -p "$STAGE/$GOVUK_DIR_NAME" "$STAGE/$HTMX_DIR_NAME" "$STAGE/$AXE_DIR_NAME"
+mkdir -p "$STAGE/$GOVUK_DIR_NAME" "$STAGE/$HTMX_DIR_NAME" "$STAGE/$AXE_DIR_NAME" "$STAGE/$MOJ_DIR_NAME"
 
 # --- 2. Compile GOV.UK Frontend's Sass ---------------------------------------
 # --pkg-importer=node resolves "pkg:" URLs from the input file's directory
@@ -150,6 +159,41 @@ cp "$NM/htmx.org/dist/htmx.min.js" "$STAGE/$HTMX_DIR_NAME/htmx.min.js"
 # --- 5. axe-core (browser tests only) ----------------------------------------
 cp "$NM/axe-core/axe.min.js" "$STAGE/$AXE_DIR_NAME/axe.min.js"
 
+# --- 5b. MOJ Frontend (the case-working patterns: filter layout, sub navigation, identity bar,
+# timeline, page header actions) -----------------------------------------------------------
+# Compiled from static/scss/moj-frontend.scss with the council's fonts. MOJ Frontend loads GOV.UK
+# Frontend's settings from node_modules/, hence the load path. Its base outputs no CSS, so this
+# file holds MOJ's components only, beside GOV.UK Frontend's.
+log "compiling static/scss/moj-frontend.scss"
+cp "$MOJ_SCSS_SRC" "$WORK_DIR/scss/moj-frontend.scss"
+MOJ_CSS_OUT="$STAGE/$MOJ_DIR_NAME/moj-frontend.min.css"
+(
+  cd "$WORK_DIR"
+  ./node_modules/.bin/sass --pkg-importer=node --load-path=. --quiet-deps --silence-deprecation=import \
+    --style=compressed --no-source-map scss/moj-frontend.scss "$MOJ_CSS_OUT" 2>/dev/null
+)
+[[ -s "$MOJ_CSS_OUT" ]] || die "compiled MOJ CSS is empty"
+if grep -q "GDS Transport" "$MOJ_CSS_OUT"; then die "compiled MOJ CSS still mentions GDS Transport"; fi
+if grep -q "@font-face" "$MOJ_CSS_OUT"; then die "compiled MOJ CSS still contains @font-face"; fi
+MOJ_DIST="$NM/@ministryofjustice/frontend/moj"
+mapfile -t MOJ_URLS < <(grep -oE 'url\([^)]*\)' "$MOJ_CSS_OUT" | sed -E 's/^url\(["'"'"']?//; s/["'"'"']?\)$//' | sort -u || true)
+for url in "${MOJ_URLS[@]}"; do
+  [[ -n "$url" ]] || continue
+  case "$url" in
+    data:*) continue ;;
+    "$MOJ_ASSETS_URL_PREFIX"images/*) ;;
+    *) die "compiled MOJ CSS references an unexpected url(): $url" ;;
+  esac
+  rel="${url#"$MOJ_ASSETS_URL_PREFIX"}"
+  [[ -f "$MOJ_DIST/assets/$rel" ]] || die "MOJ CSS references $rel but the package has no such asset"
+  mkdir -p "$(dirname "$STAGE/$MOJ_DIR_NAME/assets/$rel")"
+  cp "$MOJ_DIST/assets/$rel" "$STAGE/$MOJ_DIR_NAME/assets/$rel"
+done
+# The ES module (no imports of its own): app.mjs starts its filter toggle and button menus.
+cp "$MOJ_DIST/moj-frontend.min.js" "$MOJ_DIST/moj-frontend.min.js.map" "$STAGE/$MOJ_DIR_NAME/"
+grep -q 'export{[^}]*FilterToggleButton' "$STAGE/$MOJ_DIR_NAME/moj-frontend.min.js" \
+  || die "moj-frontend.min.js does not export FilterToggleButton"
+
 # --- 6. Licences -------------------------------------------------------------
 # The govuk-frontend npm package ships no licence file (package.json says
 # "license": "MIT"), so write the upstream repository's LICENSE.txt text.
@@ -177,16 +221,19 @@ OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
 SOFTWARE.
 EOF
 cp "$NM/htmx.org/LICENSE" "$STAGE/$HTMX_DIR_NAME/LICENSE.txt"
+# MOJ Frontend's package ships no licence file either ("license": "MIT"); the upstream text:
+sed 's/Copyright (C) 2017 Crown Copyright (Government Digital Service)/Copyright (c) 2019 Crown Copyright (Ministry of Justice)/' \
+  "$STAGE/$GOVUK_DIR_NAME/LICENSE.txt" >"$STAGE/$MOJ_DIR_NAME/LICENSE.txt"
 cp "$NM/axe-core/LICENSE" "$STAGE/$AXE_DIR_NAME/LICENSE.txt"
 # axe.min.js bundles third-party code; its notices travel with it.
 cp "$NM/axe-core/LICENSE-3RD-PARTY.txt" "$STAGE/$AXE_DIR_NAME/LICENSE-3RD-PARTY.txt"
 
 # --- 7. VERSIONS.json and README.md ------------------------------------------
-node - "$STAGE" "$GOVUK_FRONTEND_VERSION" "$HTMX_VERSION" "$AXE_CORE_VERSION" "$SASS_VERSION" <<'EOF' >"$STAGE/VERSIONS.json"
+node - "$STAGE" "$GOVUK_FRONTEND_VERSION" "$HTMX_VERSION" "$AXE_CORE_VERSION" "$SASS_VERSION" "$MOJ_FRONTEND_VERSION" <<'EOF' >"$STAGE/VERSIONS.json"
 const fs = require("fs");
 const path = require("path");
 const crypto = require("crypto");
-const [stage, govuk, htmx, axe, sass] = process.argv.slice(2);
+const [stage, govuk, htmx, axe, sass, moj] = process.argv.slice(2);
 const files = {};
 function walk(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -203,6 +250,7 @@ const out = {
   "htmx.org": htmx,
   "axe-core": axe,
   "sass": sass,
+  "@ministryofjustice/frontend": moj,
   "files": sorted,
 };
 process.stdout.write(JSON.stringify(out, null, 2) + "\n");
@@ -220,6 +268,7 @@ everything is served from here.
 | govuk-frontend | $GOVUK_FRONTEND_VERSION | \`$GOVUK_DIR_NAME/\`: \`govuk-frontend.min.css\` (compiled here), \`govuk-frontend.min.js\` (+ \`.map\`), \`LICENSE.txt\` |
 | htmx.org | $HTMX_VERSION | \`$HTMX_DIR_NAME/htmx.min.js\`, \`LICENSE.txt\` |
 | axe-core | $AXE_CORE_VERSION | \`$AXE_DIR_NAME/axe.min.js\`, licences (browser tests only, never served to users) |
+| @ministryofjustice/frontend | $MOJ_FRONTEND_VERSION | \`$MOJ_DIR_NAME/\`: \`moj-frontend.min.css\` (compiled here from \`static/scss/moj-frontend.scss\`), \`moj-frontend.min.js\` (+ \`.map\`), the icons its CSS uses, \`LICENSE.txt\` |
 | sass | $SASS_VERSION | not vendored: only used to compile the CSS |
 
 \`VERSIONS.json\` records these versions and the sha256 of every file above

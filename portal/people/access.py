@@ -21,7 +21,7 @@ view of a person is audited ("person.viewed"); a refused request is a security e
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -174,6 +174,8 @@ class PersonView:
     town: str | None = None
     postcode: str | None = None
     access_notes: str | None = None
+    nhs_number: str | None = None
+    date_of_birth: date | None = None
 
     def may_see(self, part: str) -> bool:
         return WHOLE in self.parts or part in self.parts
@@ -195,6 +197,8 @@ def person_view(person: Person, parts: frozenset[str]) -> PersonView:
         address_line_2=person.address_line_2 if placed else None,
         town=person.town if placed else None, postcode=person.postcode if placed else None,
         access_notes=person.notes if (whole or ACCESS_NOTES in parts) else None,
+        nhs_number=person.nhs_number if whole else None,
+        date_of_birth=person.date_of_birth if whole else None,
     )
 
 

@@ -25,52 +25,67 @@ from portal.referrals.forms import (
     RouteForm,
     VersionedForm,
 )
-from portal.referrals.models import NEEDS, OPEN_STATES, OUTCOMES, PRIORITIES, SOURCES, STATES
+from portal.referrals.models import NEEDS, OPEN_STATES, OUTCOMES, PRIORITIES, ROUTES, SOURCES, STATES
 from portal.referrals.services import ACTION_ROLES
 from portal.timeutil import utcnow
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, is_partial, render_page
 from portal.web.ids import id_arg
+from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import background, staff
 
 QUEUE_ROLES = (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST, MANAGER)
 
 
-def _filters_from_args() -> services.QueueFilters:
-    args = request.args
-    state = args.get("state", "open")
-    states = list(OPEN_STATES) if state == "open" else ([state] if state in STATES else list(OPEN_STATES))
-    return services.QueueFilters(
-        states=states,
-        priority=args.get("priority") if args.get("priority") in PRIORITIES else None,
-        need=args.get("need") if args.get("need") in NEEDS else None,
-        source=args.get("source") if args.get("source") in SOURCES else None,
-        locality=args.get("locality") if args.get("locality") in current_app.config["LOCALITIES"] else None,
-        assigned=args.get("assigned") if args.get("assigned") in ("me", "unassigned") else None,
-        overdue=args.get("overdue") == "yes",
-        search=args.get("q", "")[:100],
-        route=args.get("route") if args.get("route") in ("trusted_assessor", "occupational_therapist") else None,
+def referral_list() -> ListSpec:
+    """The triage queue's filters and columns; a caseload is the same list filtered to "Me"."""
+    return ListSpec(
+        endpoint="referrals.queue", singular="referral", plural="referrals",
+        default_sort="due", default_order_label="by time left, most urgent first",
+        filters=(
+            Filter("q", "Search", kind="search", hint="Reference, surname, NHS number or postcode"),
+            Filter("state", "Stage", tuple(STATES.items()), any_label="All open"),
+            Filter("priority", "Priority", tuple(PRIORITIES.items())),
+            Filter("need", "Need", tuple(NEEDS.items())),
+            Filter("source", "Source", tuple(SOURCES.items())),
+            Filter("locality", "Locality", tuple((x, x) for x in current_app.config["LOCALITIES"])),
+            Filter("assigned", "Assigned to", (("me", "Me"), ("unassigned", "No one yet")), any_label="Anyone"),
+            Filter("overdue", "Overdue only", kind="check"),
+        ),
+        columns=(
+            Column("reference", "Reference"), Column("person", "Person"), Column("needs", "Needs", sortable=False),
+            Column("source", "Source"), Column("priority", "Priority"), Column("received", "Received"),
+            Column("due", "Time left"), Column("assigned", "Assigned to"),
+        ),
     )
 
 
-def _queue_context(filters, cursor=None):
+def _filters_from(view) -> services.QueueFilters:
+    state = view.get("state")
+    return services.QueueFilters(
+        states=[state] if state else list(OPEN_STATES),
+        priority=view.get("priority") or None, need=view.get("need") or None, source=view.get("source") or None,
+        locality=view.get("locality") or None, assigned=view.get("assigned") or None,
+        overdue=view.get("overdue") == "yes", search=view.get("q"),
+        route=request.args.get("route") if request.args.get("route") in ROUTES else None,
+    )
+
+
+def _queue_context(view):
     now = utcnow()  # one moment for the filter and the rows' clocks, so "Overdue only" and the tags agree
-    page = services.queue(db.session, current_user, filters, cursor=cursor, now=now)
-    args = {k: v for k, v in request.args.items() if k not in ("after", "since") and v}
+    page = services.queue(db.session, current_user, _filters_from(view), page=view.page, sort=view.sort,
+                          descending=view.descending, now=now)
     return {
-        "page": page, "lines": [_queue_line(r, now) for r in page.rows], "filters": filters, "args": args,
-        "latest_id": services.latest_id(db.session),
-        "states": STATES, "priorities": PRIORITIES, "needs": NEEDS, "sources": SOURCES,
-        "localities": current_app.config["LOCALITIES"],
+        "view": view, "page": page, "lines": [_queue_line(r, now) for r in page.items],
+        "latest_id": services.latest_id(db.session), "args": view.query(page=None),
     }
 
 
 @bp.get("/referrals")
 @staff(*QUEUE_ROLES)
 def queue():
-    filters = _filters_from_args()
-    ctx = _queue_context(filters, request.args.get("after"))
-    return render_page("referrals/queue.html", "queue_results", **ctx)
+    view = referral_list().read(request.args)
+    return render_page("referrals/queue.html", "list", **_queue_context(view))
 
 
 @bp.get("/referrals/new-count")
@@ -78,7 +93,7 @@ def queue():
 @background
 def new_count():
     since = id_arg("since") or 0
-    count = services.newer_than(db.session, current_user, _filters_from_args(), since)
+    count = services.newer_than(db.session, current_user, _filters_from(referral_list().read(request.args)), since)
     args = {k: v for k, v in request.args.items() if k not in ("since", "after") and v}
     if not is_partial():  # opened directly (not polled): the queue itself, not a bare fragment
         return redirect(url_for("referrals.queue", **args), 303)

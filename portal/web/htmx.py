@@ -1,9 +1,12 @@
 """The one place that knows the htmx protocol (every HX-* header lives here)."""
 
 import json
+from functools import lru_cache
 
-from flask import Response, make_response, redirect, render_template
+from flask import Response, current_app, make_response, redirect, render_template
 from flask_htmx import HTMX
+from jinja2 import nodes
+from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block, render_blocks
 
 htmx = HTMX()
@@ -16,13 +19,43 @@ def is_partial() -> bool:
             and bool(htmx.target))
 
 
+@lru_cache(maxsize=256)
+def _parent(name: str) -> str | None:
+    """The template `name` extends, read from its source (None at the root)."""
+    env = current_app.jinja_env
+    source = env.loader.get_source(env, name)[0]
+    extends = env.parse(source).find(nodes.Extends)
+    return extends.template.value if extends and isinstance(extends.template, nodes.Const) else None
+
+
+def render_inherited_block(name: str, block: str, **ctx) -> str:
+    """One block of a template, where the block may be defined by a template it extends (a queue's
+    `list` comes from web/list_page.html) and filled by blocks the child overrides (its `rows`).
+    Like Jinja's own rendering, the nearest definition of each block wins. Imports a block uses
+    must sit inside it: the templates' top levels do not run."""
+    env = current_app.jinja_env
+    template = env.get_template(name)
+    context = template.new_context(ctx)
+    parent = _parent(name)
+    while parent:
+        for block_name, render in env.get_template(parent).blocks.items():
+            context.blocks.setdefault(block_name, []).append(render)
+        parent = _parent(parent)
+    if block not in context.blocks:
+        raise BlockNotFoundError(block, name)
+    return env.concat(context.blocks[block][0](context))
+
+
 def render_page(template: str, block: str | list[str], status: int = 200, **ctx) -> Response:
     """The whole page for a normal request; only the named block(s) for an htmx request."""
     if is_partial():
         if isinstance(block, list):
             body = render_blocks(template, block, **ctx)
-        else:
+        elif block in current_app.jinja_env.get_template(template).blocks:
             body = render_block(template, block, **ctx)
+        else:
+            current_app.update_template_context(ctx)
+            body = render_inherited_block(template, block, **ctx)
     else:
         body = render_template(template, **ctx)
     resp = make_response(body, status)

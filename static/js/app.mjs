@@ -1,7 +1,17 @@
 // Starts GOV.UK Frontend, and again inside anything htmx swaps in. No inline script anywhere.
-import { initAll } from "../vendor/govuk-frontend-6.3.0/govuk-frontend.min.js";
+import { createAll, initAll } from "../vendor/govuk-frontend-6.3.0/govuk-frontend.min.js";
+import { ButtonMenu, FilterToggleButton } from "../vendor/moj-frontend-11.1.0/moj-frontend.min.js";
+
+// MOJ Frontend: the filter panel folds behind "Show filter" on a small screen; button menus.
+const bigScreen = "(min-width: 48.0625em)";
+function startMoj(scope) {
+  createAll(FilterToggleButton, { bigModeMediaQuery: bigScreen, startHidden: !window.matchMedia(bigScreen).matches },
+    { scope });
+  createAll(ButtonMenu, {}, { scope });
+}
 
 initAll();
+startMoj(document);
 
 for (const button of document.querySelectorAll('[data-module="app-print"]')) {
   button.addEventListener("click", () => window.print());
@@ -11,6 +21,7 @@ if (window.htmx) {
   window.htmx.onLoad((element) => {
     if (element !== document.body) {
       initAll({ scope: element });
+      startMoj(element);
     }
     const focusTarget = element.querySelector && element.querySelector("[data-focus-on-load]");
     if (focusTarget) {

@@ -31,10 +31,8 @@ from portal.referrals.services.intake import (
 from portal.referrals.services.public import NEXT_STEPS, PUBLIC_STATUS, PublicStatus, notify_person, public_status
 from portal.referrals.services.queries import (
     QueueFilters,
-    QueuePage,
     QueueRow,
     caseload,
-    encode_cursor,
     for_person,
     latest_id,
     newer_than,
@@ -59,10 +57,10 @@ from portal.referrals.services.transitions import (
 
 __all__ = [
     "ACTION_ROLES", "NEXT_STEPS", "NO_RUNNING_CLOCK", "PUBLIC_STATUS", "REFERENCE_ALPHABET",
-    "PublicStatus", "QueueFilters", "QueuePage", "QueueRow", "allowed_actions", "assessment_for",
+    "PublicStatus", "QueueFilters", "QueueRow", "allowed_actions", "assessment_for",
     "assessment_reading", "assessors", "can_open", "caseload", "claim", "clock_reading", "close",
     "complete_assessment", "contact_reading", "create_referral", "decline", "elapsed_wait",
-    "encode_cursor", "escalate_to_ot", "find_by_submission_key", "for_person", "get_for", "latest_id",
+    "escalate_to_ot", "find_by_submission_key", "for_person", "get_for", "latest_id",
     "link_person", "may_assess", "new_reference", "new_submission_key", "newer_than", "notify_person",
     "pause", "public_status", "queue", "reassign", "recompute_clocks", "record_first_contact", "resume",
     "return_to_referrer", "route", "set_priority", "signpost", "withdraw",

@@ -1,9 +1,9 @@
-"""The triage queue and the caseloads: filtered, searched, keyset-paginated, read as plain rows."""
+"""The triage queue and the caseloads: filtered, searched, sorted, paginated, read as plain rows."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from portal.auth.models import User
 from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
@@ -11,6 +11,7 @@ from portal.people.models import Person
 from portal.people.validators import normalise_nhs_number, normalise_postcode
 from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralState
 from portal.timeutil import utcnow
+from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 
 # One definition of "overdue now" and of a referral's priority ------------------------------
 # The queue's "Overdue only" filter, the dashboard's overdue count and the board report all use
@@ -93,22 +94,6 @@ _ROW_COLUMNS = ("id", "reference", "source", "priority", "suggested_priority", "
                 "complex", "ta_level_required", "contact_due_at", "assessment_due_at", "assessed_at")
 
 
-# The queue counts matches up to this many: counting every open referral on each page view cost
-# more than finding the page itself, and "more than 1,000" tells a triage officer what they need.
-COUNT_CAP = 1000
-
-
-@dataclass
-class QueuePage:
-    rows: list[QueueRow]
-    next_cursor: str | None
-    total: int
-
-    @property
-    def more_than_cap(self) -> bool:
-        return self.total > COUNT_CAP
-
-
 def _search_condition(term: str):
     term = term.strip()
     if not term:
@@ -174,47 +159,39 @@ def _caseload_scope(user: User):
     return or_(*allowed)
 
 
-def encode_cursor(referral: Referral) -> str:
-    return f"{referral.next_due_at:%Y%m%d%H%M%S%f}.{referral.id}" if referral.next_due_at else f"x.{referral.id}"
+# The columns the queue sorts by (portal.web.lists): a key of the page's columns -> SQL.
+def _priority_rank():
+    return case({"urgent": 0, "high": 1}, value=effective_priority(), else_=2)
 
 
-def _decode_cursor(cursor: str | None):
-    if not cursor or "." not in cursor:
-        return None
-    stamp, _, ident = cursor.partition(".")
-    try:
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
-    except ValueError:
-        return None
+SORTS = {
+    "reference": Referral.reference, "person": [Person.family_name, Person.given_name],
+    "source": Referral.source, "priority": _priority_rank(), "received": Referral.received_at,
+    "due": Referral.next_due_at, "assigned": User.name,
+}
 
 
-def queue(session, user: User, filters: QueueFilters, cursor: str | None = None, page_size: int = 50,
-          now: datetime | None = None) -> QueuePage:
-    """Open referrals in time-left order, keyset-paginated on (next_due_at, id)."""
+def queue(session, user: User, filters: QueueFilters, *, page: int = 1, page_size: int = PAGE_SIZE,
+          sort: str = "due", descending: bool = False, now: datetime | None = None) -> Page:
+    """A page of the queue (its items are QueueRows): open referrals in time-left order, or sorted
+    by one of SORTS."""
     now = now or utcnow()
     columns = [getattr(Referral, name) for name in _ROW_COLUMNS]
     stmt = (select(*columns, Person.given_name, Person.family_name, Person.postcode, User.name)
             .join(Person, Person.id == Referral.person_id)
             .outerjoin(User, User.id == Referral.assigned_to_id))
     stmt = _filtered(stmt, filters, user, now)
-    after = _decode_cursor(cursor)
-    if after is not None:
-        due, ident = after
-        stmt = stmt.where(or_(Referral.next_due_at > due, and_(Referral.next_due_at == due, Referral.id > ident)))
-    stmt = stmt.order_by(Referral.next_due_at.asc(), Referral.id.asc()).limit(page_size + 1)
-    found = session.execute(stmt).all()
-    more = len(found) > page_size
-    found = found[:page_size]
+    stmt = stmt.order_by(*ordered(SORTS, sort, descending, Referral.id.asc()))
+    found = paginate(session, stmt, page, page_size, scalars=False)
     needs: dict[int, list[str]] = {}
-    if found:
+    if found.items:
         need_rows = session.execute(select(ReferralNeed.referral_id, ReferralNeed.need)
-                                    .where(ReferralNeed.referral_id.in_([row[0] for row in found]))
+                                    .where(ReferralNeed.referral_id.in_([row[0] for row in found.items]))
                                     .order_by(ReferralNeed.referral_id, ReferralNeed.need))
         for referral_id, need in need_rows:
             needs.setdefault(referral_id, []).append(need)
-    rows = [QueueRow(*row, needs=tuple(needs.get(row[0], ()))) for row in found]
-    total = count_matching(session, user, filters, now, cap=COUNT_CAP)
-    return QueuePage(rows, encode_cursor(rows[-1]) if more and rows else None, total)
+    found.items = [QueueRow(*row, needs=tuple(needs.get(row[0], ()))) for row in found.items]
+    return found
 
 
 def count_matching(session, user: User, filters: QueueFilters, now: datetime | None = None,

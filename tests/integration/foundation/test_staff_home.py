@@ -69,9 +69,11 @@ def _cards(html: str) -> list[tuple[str, int, str]]:
     return parser.cards
 
 
-# What each queue says its count is, as a person reads it on the page.
+# What each queue says its count is, as a person reads it on the page: a list page (web/list_page.html)
+# heads its results with the count, or "No ... match".
+LIST_COUNT = r'id="list-count"[^>]*>(\d[\d,]*) '
 QUEUE_COUNTS = {
-    "/referrals": r"govuk-table__caption[^>]*>(\d[\d,]*) referrals?, most urgent first",
+    "/referrals": LIST_COUNT,
     "/dfg/cases": r"govuk-table__caption[^>]*>(\d[\d,]*) cases?, most pressing clock first",
     "/equipment/": r"govuk-table__caption[^>]*>[^<:]+: (\d+)",
     "/telecare/": r"govuk-table__caption[^>]*>(\d+) jobs?<",
@@ -81,6 +83,8 @@ QUEUE_COUNTS = {
 
 def _queue_count(html: str, path: str) -> int:
     if path == "/telecare/today" and "You have no visits booked for today." in html:
+        return 0
+    if QUEUE_COUNTS[path] == LIST_COUNT and re.search(r'id="list-count"[^>]*>No ', html):
         return 0
     found = re.search(QUEUE_COUNTS[path], html)
     assert found, f"no count on {path}"

@@ -26,7 +26,7 @@ SKIP = ("/sign-out", "/static/", "/logout")
 # Every (template, block) a view renders as an htmx fragment for a GET. A new fragment must be
 # added here, and each one listed must be reached by some role's walk.
 GET_FRAGMENTS = {
-    ("referrals/queue.html", "queue_results"),
+    ("referrals/queue.html", "list"),
     ("dfg/queue.html", "dfg_results"),
     ("equipment/queues.html", "queue"),
     ("equipment/catalogue.html", "results"),
@@ -57,6 +57,11 @@ def rendered_fragments():
 @pytest.fixture
 def record_fragments(monkeypatch, rendered_fragments):
     original_block, original_blocks = htmx_module.render_block, htmx_module.render_blocks
+    original_inherited = htmx_module.render_inherited_block
+
+    def inherited(template, name, **ctx):
+        rendered_fragments.add((template, name))
+        return original_inherited(template, name, **ctx)
 
     def block(template, name, **ctx):
         rendered_fragments.add((template, name))
@@ -68,6 +73,7 @@ def record_fragments(monkeypatch, rendered_fragments):
 
     monkeypatch.setattr(htmx_module, "render_block", block)
     monkeypatch.setattr(htmx_module, "render_blocks", blocks)
+    monkeypatch.setattr(htmx_module, "render_inherited_block", inherited)
 
 
 def _links(html: str) -> list[str]:

@@ -32,7 +32,7 @@ def test_a_referral_assessed_on_time_reads_met_for_good(db_session, staff, make_
     reading = services.clock_reading(referral, later)
     assert (reading.status, reading.text) == ("met", "Met")
     overdue = services.queue(db_session, staff.create("triage_officer"), services.QueueFilters(overdue=True),
-                             now=later).rows
+                             now=later).items
     assert referral.id not in {r.id for r in overdue}
 
 
@@ -54,7 +54,7 @@ def test_a_paused_referral_reads_paused_and_an_open_one_overdue(db_session, staf
     assert services.clock_reading(paused, now).text == "Paused"
     reading = services.clock_reading(running, now)
     assert reading.status == "overdue" and reading.text.startswith("Overdue by") and reading.label == "Contact by"
-    overdue = {r.id for r in services.queue(db_session, triage, services.QueueFilters(overdue=True), now=now).rows}
+    overdue = {r.id for r in services.queue(db_session, triage, services.QueueFilters(overdue=True), now=now).items}
     assert overdue == {running.id}
 
 

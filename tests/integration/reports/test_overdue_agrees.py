@@ -14,7 +14,7 @@ from tests.integration.reports.conftest import END, NOW, START
 
 def _overdue_ids(session, user, now, **filters) -> set[int]:
     page = services.queue(session, user, services.QueueFilters(overdue=True, **filters), page_size=500, now=now)
-    return {row.id for row in page.rows}
+    return {row.id for row in page.items}
 
 
 def _check_agreement(session, user, now) -> dict[str, int]:
