@@ -162,14 +162,14 @@ cp "$NM/axe-core/axe.min.js" "$STAGE/$AXE_DIR_NAME/axe.min.js"
 # --- 5b. MOJ Frontend (the case-working patterns: filter layout, sub navigation, identity bar,
 # timeline, page header actions) -----------------------------------------------------------
 # Compiled from static/scss/moj-frontend.scss with the council's fonts. MOJ Frontend loads GOV.UK
-# Frontend's settings from node_modules/, hence the load path. Its base outputs no CSS, so this
-# file holds MOJ's components only, beside GOV.UK Frontend's.
+# Frontend's settings from node_modules/, hence the load paths. It outputs only the MOJ components
+# the scss file names, beside GOV.UK Frontend's CSS.
 log "compiling static/scss/moj-frontend.scss"
 cp "$MOJ_SCSS_SRC" "$WORK_DIR/scss/moj-frontend.scss"
 MOJ_CSS_OUT="$STAGE/$MOJ_DIR_NAME/moj-frontend.min.css"
 (
   cd "$WORK_DIR"
-  ./node_modules/.bin/sass --pkg-importer=node --load-path=. --quiet-deps --silence-deprecation=import \
+  ./node_modules/.bin/sass --load-path=. --load-path=node_modules --quiet-deps --silence-deprecation=import \
     --style=compressed --no-source-map scss/moj-frontend.scss "$MOJ_CSS_OUT" 2>/dev/null
 )
 [[ -s "$MOJ_CSS_OUT" ]] || die "compiled MOJ CSS is empty"

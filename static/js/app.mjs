@@ -1,10 +1,14 @@
 // Starts GOV.UK Frontend, and again inside anything htmx swaps in. No inline script anywhere.
 import { createAll, initAll } from "../vendor/govuk-frontend-6.3.0/govuk-frontend.min.js";
-import { ButtonMenu, FilterToggleButton } from "../vendor/moj-frontend-11.1.0/moj-frontend.min.js";
 
-// MOJ Frontend: the filter panel folds behind "Show filter" on a small screen; button menus.
+// MOJ Frontend, loaded only by pages that use it: the filter panel folds behind "Show filter" on a
+// small screen; button menus.
 const bigScreen = "(min-width: 48.0625em)";
-function startMoj(scope) {
+async function startMoj(scope) {
+  if (!scope.querySelector('[data-module="moj-filter"], [data-module="moj-button-menu"]')) {
+    return;
+  }
+  const { ButtonMenu, FilterToggleButton } = await import("../vendor/moj-frontend-11.1.0/moj-frontend.min.js");
   createAll(FilterToggleButton, { bigModeMediaQuery: bigScreen, startHidden: !window.matchMedia(bigScreen).matches },
     { scope });
   createAll(ButtonMenu, {}, { scope });

@@ -44,9 +44,9 @@ def test_assets_arrive_fingerprinted_compressed_and_then_come_from_the_cache(pag
     # app.mjs imported GOV.UK Frontend (by its fingerprinted name) and started it
     expect(page.locator("[data-module='govuk-service-navigation']")).to_have_attribute(
         "data-govuk-service-navigation-init", "")
-    # GOV.UK CSS, app.css, print.css, htmx, app.mjs and the module it imports (and the icon, which the
-    # browser fetches when it gets round to it)
-    assert len([resp for resp in static if not resp.url.endswith(".svg")]) == 6
+    # GOV.UK CSS, MOJ CSS, app.css, print.css, htmx, app.mjs and the module it imports (and the icon,
+    # which the browser fetches when it gets round to it); MOJ's module only where a page uses it
+    assert len([resp for resp in static if not resp.url.endswith(".svg")]) == 7
     for resp in static:
         headers = resp.all_headers()
         assert resp.status == 200, resp.url
@@ -62,5 +62,5 @@ def test_assets_arrive_fingerprinted_compressed_and_then_come_from_the_cache(pag
     page.goto(base_url + "/accessibility")
     transferred = page.evaluate("""() => performance.getEntriesByType('resource')
         .filter(r => r.name.includes('/static/') && !r.name.endsWith('.svg')).map(r => r.transferSize)""")
-    assert transferred == [0] * 6  # every asset came from the browser's cache, without even a revalidation
+    assert transferred == [0] * 7  # every asset came from the browser's cache, without even a revalidation
     assert csp_violations == []
