@@ -40,7 +40,7 @@ def job_list() -> ListSpec:
             Filter("overdue", "Overdue only", kind="check", hint="Open jobs past their target date"),
         ),
         columns=(
-            Column("job", "Job", numeric=True), Column("person", "Person"), Column("type", "Type"),
+            Column("job", "Job"), Column("person", "Person"), Column("type", "Type"),
             Column("state", "State"), Column("due", "Target date"), Column("visit", "Visit"),
             Column("installer", "Installer"),
         ),
