@@ -1,17 +1,19 @@
 """Reading jobs for the pages: the installer's day and card, the coordinators' list and planner,
 a person's devices and connection, the line register, and the jobs' clocks."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from portal.audit.services import record
+from portal.auth.models import User
 from portal.config import setting
 from portal.equipment.models import Asset, Product
 from portal.errors import NotFound
 from portal.people.models import Person
-from portal.telecare.models import OPEN_JOB_STATES, Connection, ConnectionDevice, Job
+from portal.telecare.models import OPEN_JOB_STATES, SLOTS, Connection, ConnectionDevice, Job
 from portal.telecare.services._common import (
     FIT_TYPES,
     OPTIONAL_STEPS,
@@ -26,6 +28,7 @@ from portal.telecare.services.access import allowed_actions, completion_blockers
 from portal.timeutil import today, utcnow
 from portal.web.bank_holidays import bank_holidays
 from portal.web.clocks import Reading, read_clock
+from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 from portal.web.registry import Event
 
 DUE_SOON_DAYS = 1
@@ -76,31 +79,74 @@ def card(session, job: Job, viewer) -> dict:
     }
 
 
-def _jobs_stmt(state: str | None, job_type: str | None, installer_id: int | None, overdue: bool,
-               on: date | None):
-    stmt = select(Job).join(Person, Person.id == Job.person_id)
-    if state:
-        stmt = stmt.where(Job.state == state)
-    if job_type:
-        stmt = stmt.where(Job.job_type == job_type)
-    if installer_id:
-        stmt = stmt.where(Job.installer_id == installer_id)
-    if overdue:
-        stmt = stmt.where(Job.state.in_(OPEN_JOB_STATES), Job.due_date < (on or today()))
+@dataclass(frozen=True)
+class JobFilters:
+    """The coordinators' jobs list filters, as the list's URL gives them (all optional)."""
+
+    search: str = ""
+    state: str | None = None
+    job_type: str | None = None
+    installer_id: int | None = None
+    visit: str | None = None  # today, tomorrow, week (this week), unbooked (waiting to be booked)
+    overdue: bool = False
+
+
+VISITS = {"today": "Today", "tomorrow": "Tomorrow", "week": "This week", "unbooked": "Not booked yet"}
+UNBOOKED_STATES = ("requested", "no_access")  # waiting for a visit to be booked (the planner's count)
+
+
+def _jobs_stmt(filters: JobFilters, on: date | None = None):
+    on = on or today()
+    stmt = select(Job).join(Person, Person.id == Job.person_id).outerjoin(User, User.id == Job.installer_id)
+    if filters.state:
+        stmt = stmt.where(Job.state == filters.state)
+    if filters.job_type:
+        stmt = stmt.where(Job.job_type == filters.job_type)
+    if filters.installer_id:
+        stmt = stmt.where(Job.installer_id == filters.installer_id)
+    if filters.overdue:
+        stmt = stmt.where(Job.state.in_(OPEN_JOB_STATES), Job.due_date < on)
+    if filters.visit == "unbooked":
+        stmt = stmt.where(Job.state.in_(UNBOOKED_STATES))
+    elif filters.visit in ("today", "tomorrow", "week"):
+        first = on + timedelta(days=1) if filters.visit == "tomorrow" else (
+            on - timedelta(days=on.weekday()) if filters.visit == "week" else on)
+        last = first + timedelta(days=6) if filters.visit == "week" else first
+        stmt = stmt.where(Job.scheduled_date >= first, Job.scheduled_date <= last, Job.state != "cancelled")
+    term = " ".join((filters.search or "").lower().split())
+    if term:
+        like = f"%{term}%"
+        found = [func.lower(Person.family_name).like(like), func.lower(Person.given_name).like(like),
+                 func.replace(func.lower(Person.postcode), " ", "").like(f"%{term.replace(' ', '')}%")]
+        if term.isdigit() and len(term) <= 9:
+            found.append(Job.id == int(term))
+        stmt = stmt.where(or_(*found))
     return stmt
 
 
-def list_jobs(session, *, state: str | None = None, job_type: str | None = None, installer_id: int | None = None,
-              overdue: bool = False, on: date | None = None, limit: int = 200) -> list[Job]:
-    stmt = _jobs_stmt(state, job_type, installer_id, overdue, on)
-    stmt = stmt.order_by(case((Job.state.in_(OPEN_JOB_STATES), 0), else_=1), Job.due_date, Job.id).limit(limit)
-    return list(session.scalars(stmt))
+JOB_SORTS = {
+    "job": Job.id, "person": [Person.family_name, Person.given_name], "type": Job.job_type, "state": Job.state,
+    "due": Job.due_date, "visit": [Job.scheduled_date, Job.slot], "installer": User.name,
+}
+
+
+def jobs_page(session, filters: JobFilters, *, page: int = 1, page_size: int = PAGE_SIZE, sort: str | None = None,
+              descending: bool = False, on: date | None = None) -> Page:
+    """A page of the coordinators' jobs list: open jobs first, earliest target date first, or
+    sorted by one of JOB_SORTS; counted in full so pagination reaches the last job."""
+    stmt = _jobs_stmt(filters, on)
+    if sort in JOB_SORTS:
+        stmt = stmt.order_by(*ordered(JOB_SORTS, sort, descending, Job.id.asc()))
+    else:
+        stmt = stmt.order_by(case((Job.state.in_(OPEN_JOB_STATES), 0), else_=1), Job.due_date, Job.id)
+    return paginate(session, stmt, page, page_size)
 
 
 def count_jobs(session, *, state: str | None = None, job_type: str | None = None, installer_id: int | None = None,
-               overdue: bool = False, on: date | None = None) -> int:
-    """How many jobs the coordinators' list holds for these filters (the list shows the first 200)."""
-    stmt = _jobs_stmt(state, job_type, installer_id, overdue, on)
+               overdue: bool = False, on: date | None = None, visit: str | None = None) -> int:
+    """How many jobs the coordinators' list holds for these filters (its count heading)."""
+    stmt = _jobs_stmt(JobFilters(state=state, job_type=job_type, installer_id=installer_id, overdue=overdue,
+                                 visit=visit), on)
     return session.scalar(select(func.count()).select_from(stmt.subquery()))
 
 
@@ -212,3 +258,54 @@ def person_events(session, person) -> list:
         if job.completed_at:
             events.append(Event(job.completed_at, f"Telecare job {job.id} completed", href))
     return events
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One line of a job's history, as the timeline shows it."""
+
+    at: datetime
+    label: str
+    by: str | None = None
+    text: str | None = None
+
+
+AUDITED = {  # the job's own audit rows, in words
+    "telecare.job_requested": "Job requested", "telecare.job_scheduled": "Visit booked",
+    "telecare.job_rescheduled": "Visit rebooked", "telecare.job_cancelled": "Job cancelled",
+    "telecare.device_fitted": "Device fitted", "telecare.step_reopened": "Devices fitted reopened",
+    "telecare.key_safe_corrected": "Key safe corrected", "telecare.job_completed": "Job completed",
+    "telecare.job_no_access": "No access", "telecare.job_failed": "Visit failed",
+}
+AUDITED_STEPS = ("completed", "no_access", "failed")  # steps the audit rows above already tell
+
+
+def job_history(session, job: Job) -> list[HistoryItem]:
+    """A job's history, newest first: what the audit log records for it (requests, bookings,
+    cancelling, completion) and each step the installer tapped on each visit."""
+    from portal.audit.services import history
+
+    items = []
+    audited = set()
+    for event in history(session, "telecare_job", job.id):
+        label = AUDITED.get(event.action)
+        if label is None:
+            continue
+        audited.add(event.action)
+        details = event.details or {}
+        text = details.get("reason") or (f"Asset {details['asset_tag']}" if details.get("asset_tag") else None)
+        if event.action in ("telecare.job_scheduled", "telecare.job_rescheduled") and details.get("on"):
+            on = date.fromisoformat(details["on"]).strftime("%-d %B %Y")
+            text = f"For {on}" + (f", {SLOTS.get(details['slot'], details['slot'])}" if details.get("slot") else "")
+        items.append(HistoryItem(event.at, label, event.actor.split(" <", 1)[0] or None, text))
+    if "telecare.job_requested" not in audited:
+        items.append(HistoryItem(job.requested_at, "Job requested"))
+    for step in job.steps:
+        if step.step in AUDITED_STEPS and f"telecare.job_{step.step}" in audited:
+            continue
+        visit = f"Visit {step.visit}" if job.visit > 1 else None
+        reason = (step.details or {}).get("reason")
+        text = "; ".join(t for t in (visit, reason) if t) or None
+        items.append(HistoryItem(step.at, step.label, step.by.split(" <", 1)[0] if step.by else None, text))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items

@@ -76,7 +76,7 @@ QUEUE_COUNTS = {
     "/referrals": LIST_COUNT,
     "/dfg/cases": r"govuk-table__caption[^>]*>(\d[\d,]*) cases?, most pressing clock first",
     "/equipment/": r"govuk-table__caption[^>]*>[^<:]+: (\d+)",
-    "/telecare/": r"govuk-table__caption[^>]*>(\d+) jobs?<",
+    "/telecare/": LIST_COUNT,
     "/telecare/today": r"(\d+) visits?, in route order",
 }
 

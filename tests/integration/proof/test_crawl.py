@@ -31,7 +31,7 @@ GET_FRAGMENTS = {
     ("equipment/queues.html", "queue"),
     ("equipment/catalogue.html", "results"),
     ("equipment/store.html", "assets"),
-    ("telecare/jobs.html", "results"),
+    ("telecare/jobs.html", "list"),
     ("telecare/planner.html", "grid"),
     ("reports/dashboard.html", "results"),
     ("reports/board.html", "report"),

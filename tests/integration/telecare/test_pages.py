@@ -124,8 +124,8 @@ def test_coordinator_pages_and_actions(client, staff, db_session, world, install
         resp = client.get(url)
         assert resp.status_code == 200, url
         assert resp.text.count("<h1") == 1, url
-    frag = client.get("/telecare/?state=requested", headers={**htmx_headers, "HX-Target": "results"})
-    assert frag.text.lstrip().startswith('<div id="results">')
+    frag = client.get("/telecare/?state=requested", headers={**htmx_headers, "HX-Target": "list"})
+    assert frag.text.lstrip().startswith('<div id="list"')
     page = client.get(f"/telecare/jobs/new?person={world['person'].id}")
     key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page.text).group(1)
     data = {"csrf_token": csrf_from(page.text), "submission_key": key, "job_type": "new_install",
@@ -136,7 +136,9 @@ def test_coordinator_pages_and_actions(client, staff, db_session, world, install
     assert again.headers["Location"] == made.headers["Location"]
     job_url = made.headers["Location"]
     page = client.get(job_url)
-    assert "Schedule the visit" in page.text
+    assert "Schedule the visit" in page.text and 'href="' + job_url + '/schedule"' in page.text
+    page = client.get(job_url + "/schedule")
+    assert page.status_code == 200 and page.text.count("<h1") == 1
     version = re.search(r'name="version"[^>]*value="(\d+)"', page.text).group(1)
     day = today()
     resp = client.post(job_url + "/schedule", data={
@@ -147,7 +149,7 @@ def test_coordinator_pages_and_actions(client, staff, db_session, world, install
     bad = client.post(job_url + "/schedule", data={"csrf_token": csrf_from(page.text), "version": version})
     assert bad.status_code == 422 and "Error:" in bad.text
     stale = client.post(job_url + "/cancel", data={"csrf_token": csrf_from(page.text), "version": version,
-                                                     "reason": "Not needed"})
+                                                     "reason": "Not needed", "confirmed": "yes"})
     assert stale.status_code == 409
 
 
