@@ -153,6 +153,11 @@ class ListView:
         return out
 
     @property
+    def form_url(self) -> str:
+        """The filter form's action: the list alone, since a GET form sends every filter itself."""
+        return url_for(self.spec.endpoint, **self.url_values)
+
+    @property
     def clear_url(self) -> str:
         return url_for(self.spec.endpoint, **self.url_values,
                        **{f.name: "" for f in self.spec.filters if f.default})

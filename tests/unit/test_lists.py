@@ -50,6 +50,11 @@ def test_links_keep_the_filters_and_sort_and_drop_the_page(app):
     assert view.page_url(1) == "/things?state=open&when=all&sort=name&order=descending"
 
 
+def test_the_filter_form_sends_to_the_bare_list_so_a_changed_filter_is_not_sent_twice(app):
+    view = SPEC.read({"state": "open", "sort": "name", "order": "descending"})
+    assert view.form_url == "/things"
+
+
 def test_selected_filters_each_link_to_the_list_without_them(app):
     view = SPEC.read({"state": "closed", "mine": "yes", "when": "all"})
     assert view.selected == [
