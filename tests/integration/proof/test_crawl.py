@@ -33,7 +33,6 @@ GET_FRAGMENTS = {
     ("equipment/store.html", "assets"),
     ("telecare/jobs.html", "results"),
     ("telecare/planner.html", "grid"),
-    ("reports/dashboard.html", "results"),
     ("reports/board.html", "report"),
     ("referrals/detail.html", "referral_actions"),
     ("equipment/order.html", "order"),
