@@ -62,7 +62,7 @@ def last_change(session, entity_type: str, entity_id) -> AuditEvent | None:
 
 # The audit log as a list (filters, sorting by column, pagination to the oldest entry) ----------
 
-SORTS = {"when": AuditEvent.id, "who": AuditEvent.actor, "what": AuditEvent.action,
+SORTS = {"when": AuditEvent.id, "who": func.lower(AuditEvent.actor), "what": AuditEvent.action,
          "record": [AuditEvent.entity_type, AuditEvent.entity_id]}
 
 

@@ -20,6 +20,11 @@ class ReportPage:
     title: str  # in the sub navigation and the page title
     sections: tuple[str, ...]  # provider ids, in page order
     intro: str = ""
+    short_title: str = ""  # in the sub navigation, where the title is long
+
+    @property
+    def nav_title(self) -> str:
+        return self.short_title or self.title
 
 
 PAGES = (
@@ -31,7 +36,7 @@ PAGES = (
     ReportPage("equipment", "Equipment", ("equipment",), "Community equipment delivered, collected and re-issued."),
     ReportPage("telecare", "Telecare", ("installs", "telecare"), "Telecare installs against their target dates."),
     ReportPage("dfg", "Disabled Facilities Grants", ("grants", "dfg"),
-               "Time from enquiry to completion and to payment, and the grants' own figures."),
+               "Time from enquiry to completion and to payment, and the grants' own figures.", short_title="DFG"),
     ReportPage("outcomes", "Outcomes", ("outcomes",), "How cases finished."),
 )
 SLUGS = tuple(p.slug for p in PAGES)

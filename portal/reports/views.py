@@ -61,7 +61,7 @@ def _navigation(current: str) -> list[tuple[str, str, bool]]:
     board = url_for("reports.board", **({"locality": locality} if locality in current_app.config["LOCALITIES"]
                                         else {}))
     return [("Headline figures", href("reports.dashboard"), current == pages.OVERVIEW),
-            *((p.title, href("reports.section", slug=p.slug), current == p.slug) for p in pages.PAGES),
+            *((p.nav_title, href("reports.section", slug=p.slug), current == p.slug) for p in pages.PAGES),
             ("Board report", board, current == "board")]
 
 
