@@ -1,10 +1,14 @@
 """The one way to write the audit log. Rows go in the same transaction as the change."""
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.extensions import begin_write
+from portal.timeutil import LONDON
+from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 
 ACTOR_LABEL_LENGTH = 160  # audit_event.actor
 
@@ -56,8 +60,51 @@ def last_change(session, entity_type: str, entity_id) -> AuditEvent | None:
                  if not e.action.endswith(READS)), None)
 
 
-def recent(session, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
-    stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if before_id:
-        stmt = stmt.where(AuditEvent.id < before_id)
-    return list(session.scalars(stmt))
+# The audit log as a list (filters, sorting by column, pagination to the oldest entry) ----------
+
+SORTS = {"when": AuditEvent.id, "who": func.lower(AuditEvent.actor), "what": AuditEvent.action,
+         "record": [AuditEvent.entity_type, AuditEvent.entity_id]}
+
+
+def facets(session) -> tuple[list[str], list[str]]:
+    """The actions and the kinds of record the log holds, for the filters' select lists."""
+    actions = session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    types = session.scalars(select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type))
+    return list(actions), list(types)
+
+
+def entries(session, *, action: str = "", who: str = "", entity_type: str = "", day: date | None = None,
+            sort: str | None = "when", descending: bool = True, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """A page of the audit log: newest first unless sorted by another column (SORTS); `who` matches
+    part of the name or email address, `day` is a London calendar day."""
+    stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if entity_type:
+        stmt = stmt.where(AuditEvent.entity_type == entity_type)
+    if who:
+        stmt = stmt.where(func.lower(AuditEvent.actor).contains(who.lower(), autoescape=True))
+    if day is not None:
+        stmt = stmt.where(AuditEvent.at >= london_midnight(day),
+                          AuditEvent.at < london_midnight(day + timedelta(days=1)))
+    stmt = stmt.order_by(*ordered(SORTS, sort, descending, AuditEvent.id.desc()))
+    return paginate(session, stmt, page, size)
+
+
+def london_midnight(day: date) -> datetime:
+    """Naive UTC for 00:00 London time on that day (audit times are naive UTC)."""
+    return datetime.combine(day, time(), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
+
+
+DAY_FORMATS = ("%d %m %Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %b %Y", "%d %B %Y")
+
+
+def parse_day(text: str) -> date | None:
+    """A day as people type it ("8 11 2026", "8/11/2026", "2026-11-08", "8 Nov 2026"), or None."""
+    text = " ".join(text.split())
+    for fmt in DAY_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

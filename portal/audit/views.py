@@ -1,18 +1,41 @@
-from flask import render_template
+from flask import render_template, request
 
 from portal.audit import bp, services
 from portal.auth.roles import OVERSIGHT
 from portal.extensions import db
-from portal.web.ids import id_arg
+from portal.web.htmx import render_page
+from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import staff
+
+
+def audit_list(actions: list[str], entity_types: list[str]) -> ListSpec:
+    """The audit log's filters and columns: newest first unless a column is chosen."""
+    return ListSpec(
+        endpoint="audit.index", singular="entry", plural="entries",
+        default_sort="when", default_descending=True, default_order_label="newest first",
+        filters=(
+            Filter("action", "Action", tuple((a, a) for a in actions)),
+            Filter("who", "Who", kind="search", hint="Part of a name or email address"),
+            Filter("entity", "Type of record", tuple((t, t.replace("_", " ").capitalize()) for t in entity_types)),
+            Filter("day", "Date", kind="search", hint="A day, for example 8 11 2026"),
+        ),
+        columns=(
+            Column("when", "When"), Column("who", "Who"), Column("what", "What"), Column("record", "Record"),
+            Column("details", "Details", sortable=False),
+        ),
+    )
 
 
 @bp.get("/")
 @staff(*OVERSIGHT)
 def index():
-    before = id_arg("before")
-    events = services.recent(db.session, limit=100, before_id=before)
-    return render_template("audit/index.html", events=events)
+    view = audit_list(*services.facets(db.session)).read(request.args)
+    day = services.parse_day(view.get("day")) if view.get("day") else None
+    page = services.entries(db.session, action=view.get("action"), who=view.get("who"),
+                            entity_type=view.get("entity"), day=day, sort=view.sort, descending=view.descending,
+                            page=view.page, size=view.spec.page_size)
+    return render_page("audit/index.html", "list", view=view, page=page,
+                       bad_day=bool(view.get("day")) and day is None)
 
 
 @bp.get("/<entity_type>/<entity_id>")

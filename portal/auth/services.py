@@ -23,6 +23,7 @@ from portal.auth.roles import ADMIN, ROLES, TRUSTED_ASSESSOR
 from portal.config import setting
 from portal.errors import Conflict, IllegalTransition, NotAllowed, NotFound, Refusal, require_action
 from portal.timeutil import utcnow
+from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 
 # Verified against when no account matches, so an unknown email costs the same time.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
@@ -378,8 +379,26 @@ def reset_two_factor(session, actor, user: User) -> None:
     record(session, actor, "staff_user.two_factor_reset", "staff_user", user.id)
 
 
-def list_staff(session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.active.desc(), User.name)))
+STAFF_SORTS = {"name": func.lower(User.name), "email": func.lower(User.email), "status": User.active,
+               "signed_in": User.last_sign_in_at}
+
+
+def staff_page(session, *, role: str = "", status: str = "", search: str = "", sort: str | None = None,
+               descending: bool = False, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """A page of staff accounts: active first, then by name, unless sorted by a column (STAFF_SORTS).
+    `status` is "active" or "disabled"; `search` matches part of the name or email address."""
+    stmt = select(User)
+    if role:
+        stmt = stmt.where(User.roles.any(UserRole.role == role))
+    if status:
+        stmt = stmt.where(User.active.is_(status == "active"))
+    if search:
+        needle = search.lower()
+        stmt = stmt.where(func.lower(User.name).contains(needle, autoescape=True)
+                          | func.lower(User.email).contains(needle, autoescape=True))
+    default = [] if sort in STAFF_SORTS else [User.active.desc(), func.lower(User.name)]
+    stmt = stmt.order_by(*ordered(STAFF_SORTS, sort, descending), *default, User.id)
+    return paginate(session, stmt, page, size)
 
 
 # Who must use two-factor sign-in ------------------------------------------------------------

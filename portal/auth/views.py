@@ -27,6 +27,8 @@ from portal.auth.roles import ADMIN, ROLES
 from portal.errors import NotFound, Refusal
 from portal.extensions import db, limiter
 from portal.web.forms import ConfirmForm, refuse
+from portal.web.htmx import render_page
+from portal.web.lists import Column, Filter, ListSpec
 from portal.web.registry import waiting_work_for
 from portal.web.security import public, signed_in, staff
 
@@ -283,11 +285,31 @@ def security_settings():
                            floor=current_app.config["REQUIRE_MFA"]), 422 if form.errors else 200
 
 
+def staff_accounts() -> ListSpec:
+    """The staff list's filters and columns: active accounts first, then by name."""
+    return ListSpec(
+        endpoint="auth.staff_list", singular="account", plural="accounts",
+        default_order_label="active accounts first, then by name",
+        filters=(
+            Filter("q", "Search", kind="search", hint="Part of a name or email address"),
+            Filter("role", "Role", tuple(ROLES.items())),
+            Filter("status", "Status", (("active", "Active"), ("disabled", "Disabled"))),
+        ),
+        columns=(
+            Column("name", "Name"), Column("email", "Email"), Column("roles", "Roles", sortable=False),
+            Column("status", "Status"), Column("signed_in", "Last signed in"),
+        ),
+    )
+
+
 @bp.get("/admin/staff")
 @staff(ADMIN)
 def staff_list():
-    return render_template("auth/staff_list.html", users=services.list_staff(db.session),
-                           roles=ROLES)
+    view = staff_accounts().read(request.args)
+    page = services.staff_page(db.session, role=view.get("role"), status=view.get("status"), search=view.get("q"),
+                               sort=view.sort, descending=view.descending, page=view.page,
+                               size=view.spec.page_size)
+    return render_page("auth/staff_list.html", "list", view=view, page=page)
 
 
 @bp.route("/admin/staff/new", methods=["GET", "POST"])

@@ -10,11 +10,12 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from portal.notify.models import Notification
 from portal.notify.templates import TEMPLATES, render
 from portal.timeutil import utcnow
+from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 
 log = logging.getLogger("portal.notify")
 
@@ -121,8 +122,21 @@ def retry(session, note_id: int) -> Notification:
     return note
 
 
-def outbox(session, limit: int = 100, status: str | None = None) -> list[Notification]:
-    stmt = select(Notification).order_by(Notification.id.desc()).limit(limit)
+OUTBOX_SORTS = {"written": Notification.id, "to": Notification.to, "status": Notification.status}
+
+
+def outbox(session, *, status: str = "", channel: str = "", search: str = "", sort: str | None = "written",
+           descending: bool = True, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    """A page of the outbox, newest first unless sorted by another column (OUTBOX_SORTS); `search`
+    matches part of the address or the subject."""
+    stmt = select(Notification)
     if status:
         stmt = stmt.where(Notification.status == status)
-    return list(session.scalars(stmt))
+    if channel:
+        stmt = stmt.where(Notification.channel == channel)
+    if search:
+        needle = search.lower()
+        stmt = stmt.where(func.lower(Notification.to).contains(needle, autoescape=True)
+                          | func.lower(Notification.subject).contains(needle, autoescape=True))
+    stmt = stmt.order_by(*ordered(OUTBOX_SORTS, sort, descending, Notification.id.desc()))
+    return paginate(session, stmt, page, size)

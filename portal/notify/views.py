@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.audit.services import record
@@ -7,17 +7,35 @@ from portal.extensions import db
 from portal.notify import bp, services
 from portal.notify.models import STATUSES
 from portal.web.forms import ConfirmForm
+from portal.web.htmx import render_page
+from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import staff
+
+STATUS_LABELS = {"outbox": "In outbox", "pending": "Waiting", "sent": "Sent", "failed": "Failed"}
+
+
+def outbox_list() -> ListSpec:
+    """The outbox's filters and columns: newest first unless a column is chosen."""
+    return ListSpec(
+        endpoint="notify.outbox", singular="message", plural="messages",
+        default_sort="written", default_descending=True, default_order_label="newest first",
+        filters=(
+            Filter("status", "Status", tuple((s, STATUS_LABELS[s]) for s in STATUSES)),
+            Filter("channel", "Sent by", (("email", "Email"), ("sms", "Text message"))),
+            Filter("q", "Search", kind="search", hint="Part of an address, a phone number or a subject"),
+        ),
+        columns=(Column("written", "Written"), Column("to", "To"), Column("message", "Message", sortable=False),
+                 Column("status", "Status")),
+    )
 
 
 @bp.get("/")
 @staff(ADMIN)
 def outbox():
-    status = request.args.get("status")
-    status = status if status in STATUSES else None
-    notes = services.outbox(db.session, status=status)
-    return render_template("notify/outbox.html", notes=notes, status=status, form=ConfirmForm(),
-                           statuses=STATUSES)
+    view = outbox_list().read(request.args)
+    page = services.outbox(db.session, status=view.get("status"), channel=view.get("channel"), search=view.get("q"),
+                           sort=view.sort, descending=view.descending, page=view.page, size=view.spec.page_size)
+    return render_page("notify/outbox.html", "list", view=view, page=page, form=ConfirmForm())
 
 
 @bp.post("/<int:note_id>/retry")

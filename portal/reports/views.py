@@ -2,14 +2,14 @@
 
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request
+from flask import Response, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from portal import timeutil
 from portal.auth.roles import OVERSIGHT
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.reports import bp, services
+from portal.reports import bp, pages, services
 from portal.reports.forms import FilterForm
 from portal.reports.queries import Filters
 from portal.web.htmx import render_page
@@ -43,13 +43,51 @@ def _query(filters: Filters) -> dict:
     return args
 
 
+def _nav_query() -> str:
+    """The date range and locality exactly as this request gave them, for the links between sections."""
+    return urlencode([(key, value) for key in ("start", "end", "locality") for value in request.args.getlist(key)])
+
+
+def _navigation(current: str) -> list[tuple[str, str, bool]]:
+    """The sub navigation: the headline figures, each section, then the board report. The sections keep
+    the filters; the board report has its own period, so it keeps only the locality."""
+    query = _nav_query()
+
+    def href(endpoint: str, **values) -> str:
+        url = url_for(endpoint, **values)
+        return f"{url}?{query}" if query else url
+
+    locality = request.args.get("locality", "")
+    board = url_for("reports.board", **({"locality": locality} if locality in current_app.config["LOCALITIES"]
+                                        else {}))
+    return [("Headline figures", href("reports.dashboard"), current == pages.OVERVIEW),
+            *((p.nav_title, href("reports.section", slug=p.slug), current == p.slug) for p in pages.PAGES),
+            ("Board report", board, current == "board")]
+
+
+def _page_context(form: FilterForm, filters: Filters, current: str) -> dict:
+    return {"form": form, "filters": filters, "navigation": _navigation(current),
+            "export_query": urlencode(_query(filters)), "nav_query": _nav_query()}
+
+
 @bp.get("/")
 @staff(*OVERSIGHT)
 def dashboard():
+    """The headline figures, each read from the table it links to on its section's page."""
     form, filters = _filters()
-    sections = services.dashboard(db.session, filters) if not form.errors else []
-    return render_page("reports/dashboard.html", "results", form=form, filters=filters, sections=sections,
-                       headlines=services.headlines(sections), export_query=urlencode(_query(filters)))
+    found = [] if form.errors else pages.sections(db.session, filters, pages.HEADLINE_SECTIONS)
+    return render_template("reports/overview.html", headlines=services.headlines(found),
+                           page_of_table=pages.page_of_table, **_page_context(form, filters, pages.OVERVIEW))
+
+
+@bp.get(f"/<any({', '.join(repr(s) for s in pages.SLUGS)}):slug>")
+@staff(*OVERSIGHT)
+def section(slug: str):
+    form, filters = _filters()
+    shown = pages.page(slug)
+    found = [] if form.errors else pages.sections(db.session, filters, shown.sections)
+    return render_template("reports/section.html", page=shown, sections=found,
+                           **_page_context(form, filters, slug))
 
 
 @bp.get("/export/<key>.<any(csv, xlsx):fmt>")
@@ -75,7 +113,7 @@ def board():
         raise PortalError("Select a locality from the list")
     report = services.board_report(db.session, period, locality)
     return render_page("reports/board.html", "report", report=report, periods=services.recent_periods(today),
-                       localities=current_app.config["LOCALITIES"])
+                       localities=current_app.config["LOCALITIES"], navigation=_navigation("board"))
 
 
 @bp.app_template_global("report_cell")

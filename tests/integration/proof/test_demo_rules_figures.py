@@ -119,8 +119,10 @@ def test_the_pages_agree_the_dashboard_figure_and_the_overdue_only_queue(demo_ap
     client = demo_app.test_client()
     with demo_app.app_context(), freeze_time(utcnow() + timedelta(days=1)):
         _sign_in(client, "manager")
-        dashboard = _dashboard_overdue(client.get("/reports/").text)
+        dashboard = _dashboard_overdue(client.get("/reports/waiting-times").text)
         assert set(dashboard) == set(PRIORITIES.values())
+        headline = re.search(r'data-table="responsiveness-overdue">([\d,]+) of', client.get("/reports/").text)
+        assert int(headline.group(1).replace(",", "")) == sum(dashboard.values())  # the headline figure too
         for key, label in PRIORITIES.items():
             queue = client.get(f"/referrals?overdue=yes&priority={key}")
             assert queue.status_code == 200

@@ -56,32 +56,111 @@ def export_body(rows):
     return rows[5:]
 
 
+SECTION_PAGES = {  # each section's page and the headings it shows
+    "referrals": ("Demand",), "waiting-times": ("Responsiveness",), "equipment": ("Community equipment",),
+    "telecare": ("Telecare installs against target",),
+    "dfg": ("Disabled Facilities Grants: time from enquiry to completion",), "outcomes": ("Outcomes",)}
+REPORT_URLS = ("/reports/", *(f"/reports/{slug}" for slug in SECTION_PAGES), "/reports/board")
+
+
+def all_tables(client, query: str) -> dict[str, list[list[str]]]:
+    """Every report table on every section page."""
+    found = {}
+    for slug in SECTION_PAGES:
+        found.update(page_tables(client.get(f"/reports/{slug}?{query}").text))
+    return found
+
+
+def headline_figures(text: str) -> dict[str, tuple[str, str]]:
+    """The headline figures page: name -> (value as shown, the link to its table)."""
+    rows = re.findall(r'<dt class="govuk-summary-list__key">(.*?)</dt>.*?data-table="[\w-]+">(.*?)</span>'
+                      r'.*?<a class="govuk-link" href="([^"]+)"', text, re.S)
+    return {html.unescape(name).strip(): (html.unescape(value).strip(), html.unescape(href))
+            for name, value, href in rows}
+
+
 def test_anonymous_people_are_sent_to_sign_in(client):
-    for url in ("/reports/", f"/reports/export/demand-by-source.csv?{QUERY}", "/reports/board"):
+    for url in (*REPORT_URLS, f"/reports/export/demand-by-source.csv?{QUERY}"):
         resp = client.get(url)
         assert resp.status_code == 303 and resp.headers["Location"].endswith("/sign-in"), url
 
 
-@pytest.mark.parametrize("role", ["triage_officer", "occupational_therapist", "stores_officer", "dfg_caseworker"])
+@pytest.mark.parametrize("role", ["triage_officer", "occupational_therapist", "stores_officer", "dfg_caseworker",
+                                  "telecare_installer", "trusted_assessor"])
 def test_other_staff_are_refused(client, staff, role):
     staff.login_as(role)
-    for url in ("/reports/", f"/reports/export/demand-by-source.csv?{QUERY}", "/reports/board?period=2026-09"):
+    for url in (*REPORT_URLS, f"/reports/export/demand-by-source.csv?{QUERY}", "/reports/board?period=2026-09"):
         assert client.get(url).status_code == 403, url
-    assert ">Reports<" not in client.get("/staff").text
+    home = client.get("/staff").text
+    assert ">Reports<" not in home and 'href="/reports' not in home
 
 
 @pytest.mark.parametrize("role", ["manager", "admin"])
-def test_managers_and_admins_see_the_dashboard(client, staff, dataset, role):
+def test_managers_and_admins_see_the_headline_figures_then_each_section(client, staff, dataset, role):
     staff.login_as(role)
     resp = client.get(f"/reports/?{QUERY}")
     assert resp.status_code == 200
     text = resp.text
     assert text.count("<h1") == 1 and " style=" not in text and "<script>" not in text
+    assert ">Headline figures</h1>" in text
     assert "Showing 1 September 2026 to 31 October 2026, all localities." in text
-    for heading in ("Demand", "Responsiveness", "Community equipment", "Outcomes"):
-        assert f">{heading}</h2>" in text
-    assert text.count('role="img"') >= 8 and 'scope="col"' in text and "govuk-table__cell--numeric" in text
-    assert 'href="/reports/"' in text  # the nav item
+    assert set(headline_figures(text)) >= {"Referrals received", "Open referrals overdue now", "Assessed within target"}
+    assert 'href="/reports/"' in text  # the service navigation's item
+    charts = 0
+    for slug, headings in SECTION_PAGES.items():
+        resp = client.get(f"/reports/{slug}?{QUERY}")
+        assert resp.status_code == 200, slug
+        page = resp.text
+        assert page.count("<h1") == 1 and " style=" not in page, slug
+        assert "Showing 1 September 2026 to 31 October 2026, all localities." in page
+        for heading in headings:
+            assert f">{heading}</h2>" in page, slug
+        assert page.count('aria-current="page"') == 2, slug  # its sub navigation item and the service navigation's
+        assert f'aria-current="page" href="/reports/{slug}?{html.escape(QUERY)}"' in page, slug
+        assert 'scope="col"' in page and "govuk-table__cell--numeric" in page, slug
+        charts += page.count('role="img"')
+    assert charts >= 8
+
+
+def test_the_sections_keep_the_filters_in_their_links(client, staff, dataset):
+    staff.login_as("manager")
+    query = f"{QUERY}&locality=South"
+    text = client.get(f"/reports/waiting-times?{query}").text
+    nav = re.search(r'<nav class="moj-sub-navigation".*?</nav>', text, re.S).group(0)
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', nav)]
+    assert links[0] == f"/reports/?{query}"
+    assert links[1:-1] == [f"/reports/{slug}?{query}" for slug in SECTION_PAGES]
+    assert links[-1] == "/reports/board?locality=South"  # the board report has its own period
+    form = re.search(r'<form method="get" action="([^"]+)"', text)
+    assert form and form.group(1) == "/reports/waiting-times"  # the filters apply to the page they are on
+    assert 'name="locality"' in text and '<option selected value="South">' in text.replace(
+        'value="South" selected', 'selected value="South"')
+    export = re.search(r'href="(/reports/export/responsiveness-contact\.csv\?[^"]+)"', text).group(1)
+    assert "locality=South" in html.unescape(export) and "start=2026" in html.unescape(export)
+    headlines = headline_figures(client.get(f"/reports/?{query}").text)
+    assert all(href.startswith("/reports/") and f"?{query}#heading-" in href for _, href in headlines.values())
+
+
+def test_the_headline_figures_agree_with_the_sections(client, staff, dataset):
+    """Each headline figure is the figure in the table its link opens, on its section's own page."""
+    staff.login_as("manager")
+    headlines = headline_figures(client.get(f"/reports/?{QUERY}").text)
+    tables = {}
+    for name, (_value, href) in headlines.items():
+        path, key = href.split("#heading-")
+        page = client.get(path).text
+        assert f'id="heading-{key}"' in page, name
+        tables[key] = page_tables(page)[key]
+    received = sum(int(row[1].replace(",", "")) for row in tables["demand-by-month"][1:])
+    assert headlines["Referrals received"][0] == f"{received:,}" == "5"
+    overdue = tables["responsiveness-overdue"][1:]
+    assert headlines["Open referrals overdue now"][0] == (
+        f"{sum(int(r[2]) for r in overdue)} of {sum(int(r[1]) for r in overdue)} open") == "2 of 4 open"
+    assessed = tables["responsiveness-assessment"][1:]
+    due, in_time = sum(int(r[2]) for r in assessed), sum(int(r[3]) for r in assessed)
+    assert headlines["Assessed within target"][0] == f"{100 * in_time / due:.1f}%"
+    median = tables["responsiveness-waits"][-1]
+    assert median[0] == "All priorities" and headlines["Median wait for assessment"][0] == f"{median[2]} days"
 
 
 def test_the_default_range_is_the_last_three_months(client, staff):
@@ -102,16 +181,17 @@ def test_bad_dates_show_an_error_summary(client, staff):
 
 def test_locality_filter(client, staff, dataset):
     staff.login_as("manager")
-    text = client.get(f"/reports/?{QUERY}&locality=North").text
+    text = client.get(f"/reports/referrals?{QUERY}&locality=North").text
     assert "Showing 1 September 2026 to 31 October 2026, North." in text
     assert page_tables(text)["demand-by-source"][1] == ["GP", "2", "100.0%"]
-    assert client.get(f"/reports/?{QUERY}&locality=Atlantis").text.count("Select a locality from the list") == 2
+    for url in ("/reports/", "/reports/referrals"):
+        assert client.get(f"{url}?{QUERY}&locality=Atlantis").text.count("Select a locality from the list") == 2
 
 
 def test_every_export_matches_its_table_and_is_audited(client, staff, dataset, db_session):
     user = staff.login_as("manager")
     query = f"{QUERY}&locality=South"
-    shown = page_tables(client.get(f"/reports/?{query}").text)
+    shown = all_tables(client, query)
     assert len(shown) >= 10
     for key, rows in shown.items():
         if rows[1:] and len(rows[1]) == 1:  # "No records in this period."
@@ -170,7 +250,7 @@ def test_a_dfg_or_telecare_section_appears_when_its_module_lands(client, staff, 
     monkeypatch.setitem(sys.modules, "portal.telecare.services", fake)
     assert any(p.__name__ == "telecare" for p in sections.providers())
     staff.login_as("manager")
-    text = client.get(f"/reports/?{QUERY}").text
+    text = client.get(f"/reports/telecare?{QUERY}").text
     assert ">Telecare</h2>" in text
     tables = page_tables(text)
     assert tables["telecare-installspermonth"][1:] == [["Sep 2026", "12"], ["Oct 2026", "9"]]
