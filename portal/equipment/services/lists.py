@@ -192,3 +192,49 @@ def store_stocktakes(session, store_id: int, limit: int = 20) -> list[Stocktake]
 
 def store_names(session) -> list[tuple[int, str]]:
     return [(s.id, s.name) for s in session.execute(select(Store.id, Store.name).order_by(Store.name))]
+
+
+# ---------------------------------------------------------------- timelines
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    label: str
+    by: str | None
+    at: object
+    text: str = ""
+
+
+ORDER_EVENT_LABELS = {
+    "equipment.order_raised": "Order raised", "equipment.order_reserved": "Stock reserved",
+    "equipment.order_unreserved": "Reservation released", "equipment.asset_swapped": "Item swapped",
+    "equipment.order_delivered": "Delivered", "equipment.collection_requested": "Collection requested",
+    "equipment.order_collected": "Collected", "equipment.order_cancelled": "Order cancelled",
+}
+
+
+def _who(label: str | None) -> str | None:
+    name = (label or "").split(" <", 1)[0]
+    return name or None
+
+
+def order_events(session, order_id: int) -> list[TimelineEvent]:
+    """An order's history, newest first, from its audit trail (what was done, by whom, when)."""
+    from portal.audit.services import history
+    from portal.equipment.models import COLLECTION_REASONS, PRIORITIES
+
+    events = []
+    for row in history(session, "equipment_order", order_id, limit=100):
+        if row.action not in ORDER_EVENT_LABELS:
+            continue
+        details = row.details or {}
+        text = ""
+        if row.action == "equipment.order_raised" and details.get("priority"):
+            text = PRIORITIES.get(details["priority"], details["priority"])
+        elif row.action == "equipment.collection_requested":
+            text = COLLECTION_REASONS.get(details.get("reason"), details.get("reason") or "")
+        elif details.get("reason"):
+            text = str(details["reason"])
+        elif "on_time" in details:
+            text = "On time" if details["on_time"] else "Late"
+        events.append(TimelineEvent(ORDER_EVENT_LABELS[row.action], _who(row.actor), row.at, text))
+    return events

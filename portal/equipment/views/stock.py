@@ -39,7 +39,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.people.access import person_view_for
 from portal.timeutil import now, today
-from portal.web.filters import format_money
+from portal.web.filters import actor_name, format_money
 from portal.web.forms import ConfirmForm
 from portal.web.htmx import hx_redirect, render_page
 from portal.web.security import has_role, may_open, staff
@@ -132,6 +132,18 @@ def store_add_asset(store_id):
 
 # ---------------------------------------------------------------- assets
 
+def _asset_events(item: Asset) -> list:
+    """The asset's movements as the record's timeline, newest first."""
+    out = []
+    for m in services.asset_history(db.session, item.id):
+        change = (f"{ASSET_STATUSES.get(m.from_status, m.from_status)} to " if m.from_status
+                  and m.from_status != m.to_status else "") + ASSET_STATUSES.get(m.to_status, m.to_status or "")
+        text = change + (f" (order {m.order_id})" if m.order_id else "")
+        out.append(services.TimelineEvent(m.reason or m.kind.replace("_", " ").capitalize(), actor_name(m.actor),
+                                          m.at, text))
+    return out
+
+
 def _asset_page(item: Asset, *, form=None, action: str | None = None, status: int = 200):
     """The asset page; `form` is the one sent for `action`, shown again with its errors."""
     borrower = person_view_for(db.session, current_user, item.person_id, f"asset {item.asset_tag}")
@@ -143,7 +155,7 @@ def _asset_page(item: Asset, *, form=None, action: str | None = None, status: in
         forms[action] = form
     moment = now()
     return render_page(
-        "equipment/asset.html", "asset", asset=item, history=services.asset_history(db.session, item.id),
+        "equipment/asset.html", "asset", asset=item, events=_asset_events(item),
         borrower=borrower, organisation=organisation, current_order=current_order, form=form, forms=forms,
         allowed=services.allowed_asset_actions(current_user, item),
         overdue=services.inspection_overdue(item), statuses=ASSET_STATUSES,

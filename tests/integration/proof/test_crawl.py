@@ -28,9 +28,10 @@ SKIP = ("/sign-out", "/static/", "/logout")
 GET_FRAGMENTS = {
     ("referrals/queue.html", "list"),
     ("dfg/queue.html", "dfg_results"),
-    ("equipment/queues.html", "queue"),
+    ("equipment/queues.html", "list"),
     ("equipment/catalogue.html", "results"),
-    ("equipment/store.html", "assets"),
+    ("equipment/store_stock.html", "list"),
+    ("equipment/store_assets.html", "list"),
     ("telecare/jobs.html", "results"),
     ("telecare/planner.html", "grid"),
     ("reports/dashboard.html", "results"),
