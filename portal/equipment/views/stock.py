@@ -82,7 +82,7 @@ def _store_page(item: Store, *, form=None, status: int = 200):
     """The store's overview: its figures and the forms that act on it; `form` is the one that was
     sent, shown again with its errors."""
     return render_page(
-        "equipment/store.html", "main_content", store=item, figures=services.store_figures(db.session, item.id),
+        "equipment/store.html", "section", store=item, figures=services.store_figures(db.session, item.id),
         sections=store_sections(item, "overview"), statuses=ASSET_STATUSES, form=form,
         stock_form=form if isinstance(form, StockForm) else _stock_form(),
         asset_form=form if isinstance(form, AssetForm) else _asset_form(),

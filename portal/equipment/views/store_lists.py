@@ -76,6 +76,6 @@ def store_assets(store_id):
 @staff(*STOCKTAKE_READERS)
 def store_stocktakes(store_id):
     item = _get(Store, store_id)
-    return render_page("equipment/store_stocktakes.html", "main_content",
+    return render_page("equipment/store_stocktakes.html", "section",
                        stocktake=services.open_stocktake(db.session, item.id),
                        stocktakes=services.store_stocktakes(db.session, item.id), **_context(item, "stocktakes"))

@@ -132,6 +132,7 @@ def test_store_sections_for_each_role(client, staff, world):
         assert page.status_code == 200, name
         assert page.text.count("<h1") == 1 and 'class="moj-sub-navigation"' in page.text
         assert page.text.count('aria-current="page" href') == 1
+        assert client.get(url, headers={"HX-Request": "true", "HX-Target": "main-content"}).status_code == 200
     overview = client.get(sections["overview"]).text
     assert "Start a stocktake" in overview and "Today's pick list" in overview
     assert "Record a counted stock change" in overview
@@ -153,7 +154,7 @@ def test_the_order_page_is_a_record_with_its_history(client, staff, db_session, 
     services.reserve_order(db_session, "t", order.id)
     db_session.commit()
     page = client.get(f"/equipment/orders/{order.id}").text
-    assert "moj-identity-bar" in page and "Edna Brookes" in page
+    assert "moj-identity-bar" in page and "Edna Brookes" in page and "4 Mill Lane, AB1 2CD" in page
     assert '<span class="govuk-caption-l">Equipment order</span>' in page
     assert "moj-timeline" in page and "Order raised" in page and "Stock reserved" in page
     assert f'href="/equipment/orders/{order.id}/cancel"' in page

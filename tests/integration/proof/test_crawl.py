@@ -32,6 +32,8 @@ GET_FRAGMENTS = {
     ("equipment/catalogue.html", "results"),
     ("equipment/store_stock.html", "list"),
     ("equipment/store_assets.html", "list"),
+    ("equipment/store.html", "section"),
+    ("equipment/store_stocktakes.html", "section"),
     ("telecare/jobs.html", "results"),
     ("telecare/planner.html", "grid"),
     ("reports/dashboard.html", "results"),
