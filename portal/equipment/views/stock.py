@@ -137,7 +137,9 @@ def _asset_events(item: Asset) -> list:
     out = []
     for m in services.asset_history(db.session, item.id):
         change = (f"{ASSET_STATUSES.get(m.from_status, m.from_status)} to " if m.from_status
-                  and m.from_status != m.to_status else "") + ASSET_STATUSES.get(m.to_status, m.to_status or "")
+                  and m.from_status != m.to_status else "")
+        to = ASSET_STATUSES.get(m.to_status, m.to_status or "")
+        change += to.lower() if change else to
         text = change + (f" (order {m.order_id})" if m.order_id else "")
         out.append(services.TimelineEvent(m.reason or m.kind.replace("_", " ").capitalize(), actor_name(m.actor),
                                           m.at, text))

@@ -14,6 +14,8 @@ from portal.web.htmx import render_page
 from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import has_role, staff
 
+SECTION_PAGE = 25  # a store's section stays within about two screens at 1280 px
+
 
 def stock_spec(page_size: int | None = None) -> ListSpec:
     return ListSpec(
@@ -26,7 +28,7 @@ def stock_spec(page_size: int | None = None) -> ListSpec:
                  Column("reserved", "Reserved", numeric=True), Column("free", "Free", numeric=True),
                  Column("cleaning", "Awaiting cleaning", numeric=True),
                  Column("reorder", "Reorder level", numeric=True)),
-        **({"page_size": page_size} if page_size else {}))
+        page_size=page_size or SECTION_PAGE)
 
 
 def assets_spec(store_id: int, page_size: int | None = None) -> ListSpec:
@@ -39,7 +41,7 @@ def assets_spec(store_id: int, page_size: int | None = None) -> ListSpec:
                  Filter("product", "Product", products)),
         columns=(Column("tag", "Tag"), Column("product", "Product"), Column("status", "Status"),
                  Column("inspection", "Next inspection")),
-        **({"page_size": page_size} if page_size else {}))
+        page_size=page_size or SECTION_PAGE)
 
 
 def _context(item: Store, active: str) -> dict:
