@@ -24,6 +24,7 @@ from portal.equipment.services.allowed import (
     allowed_asset_actions,
     allowed_order_actions,
     allowed_stocktake_actions,
+    check_order_action,
     inspection_overdue,
     may_prescribe,
     unfit_reason,
@@ -59,6 +60,22 @@ from portal.equipment.services.catalogue import (
     update_product,
 )
 from portal.equipment.services.ledger import asset_history, ledger_discrepancies
+from portal.equipment.services.lists import (
+    DUE_CHOICES,
+    QUEUES_WITH_DUE,
+    QueueFilters,
+    TimelineEvent,
+    open_stocktake,
+    order_events,
+    queue_page,
+    queue_total,
+    store_asset_products,
+    store_assets_page,
+    store_figures,
+    store_names,
+    store_stock_page,
+    store_stocktakes,
+)
 from portal.equipment.services.orders import (
     LineRequest,
     availability_on,
@@ -130,6 +147,10 @@ __all__ = [
     "get_recall", "preview", "progress", "recall_list", "recall_rows", "record_collected", "record_item_inspection",
     "resolve_held", "start_recall",
     "person_events",
+    "DUE_CHOICES", "QUEUES_WITH_DUE", "QueueFilters", "TimelineEvent", "open_stocktake", "order_events",
+    "check_order_action", "queue_page", "queue_total",
+    "store_asset_products", "store_assets_page", "store_figures", "store_names", "store_stock_page",
+    "store_stocktakes",
     "ASSET_ROLES", "DEFAULT_TARGETS", "INSPECTION_WARNING_DAYS", "IN_STORE", "LineRequest", "MAX_KIT_ITEMS",
     "ORDER_ROLES", "PRODUCT_FIELDS", "QUEUES", "STOCKTAKE_EXPECTED", "STOCKTAKE_ROLES", "ScanReport",
     "TAG_HINT", "UnknownProducts", "WARRANTY_WARNING_DAYS", "add_asset", "adjust_stock",

@@ -5,4 +5,4 @@ action only if `allowed_order_actions` / `allowed_asset_actions` allow it. A ref
 on the same page (422) with the error summary and the person's answers.
 """
 
-from portal.equipment.views import orders, recall, reference, stock  # noqa: F401  (each registers its routes)
+from portal.equipment.views import orders, queues, recall, reference, stock, store_lists  # noqa: F401  (each registers its routes)

@@ -1,7 +1,7 @@
 """Orders (one route per action) and amnesties."""
 
 
-from flask import current_app, flash, request, url_for
+from flask import current_app, flash, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -37,13 +37,14 @@ from portal.equipment.views._common import (
     _product_choices,
     _store_choices,
 )
-from portal.errors import NotFound
+from portal.errors import NotFound, Refusal, check_version
 from portal.extensions import db
 from portal.people.access import may_order_for, person_view_for, record_refusal
 from portal.people.models import Person
 from portal.sql import new_submission_key
 from portal.timeutil import now, today
-from portal.web.forms import ConfirmForm
+from portal.web.decisions import CHECK, CONFIRMED, decision_step, hidden_answers
+from portal.web.forms import ConfirmForm, refuse
 from portal.web.htmx import hx_redirect, render_page
 from portal.web.ids import id_arg
 from portal.web.security import staff
@@ -113,11 +114,8 @@ def _order_page(item: Order, *, form=None, status: int = 200):
              if line.asset_id and line.released_at is None and item.state in ("reserved", "delivered")}
     return render_page(
         "equipment/order.html", "order", order=item, person=person, asset_status=asset_status,
-        unfit={k: v for k, v in unfit.items() if v},
+        unfit={k: v for k, v in unfit.items() if v}, events=services.order_events(db.session, item.id),
         statuses=ASSET_STATUSES, states=ORDER_STATES, reasons=COLLECTION_REASONS, form=form,
-        collection_form=form if isinstance(form, CollectionForm) else CollectionForm(formdata=None,
-                                                                                     version=item.version),
-        cancel_form=form if isinstance(form, ReasonForm) else ReasonForm(formdata=None, version=item.version),
         allowed=services.allowed_order_actions(current_user, item),
         clocks=services.order_clocks(item, now()), status=status)
 
@@ -130,13 +128,14 @@ def order(order_id):
     return page
 
 
-def _order_action(order_id: int, form, call, message):
+def _order_action(order_id: int, form, call, message, page=None):
+    """Run one order action; a refusal comes back on the order page (or the action's own `page`)."""
     item = _get(Order, order_id)
     result = []
     if _attempt(form, lambda: result.append(call(item, form.version.data))):
         text = message(result[0]) if callable(message) else message
         return _done(text, url_for("equipment.order", order_id=item.id))
-    return _order_page(item, form=form, status=422)
+    return (page or _order_page)(item, form=form, status=422)
 
 
 @bp.post("/orders/<int:order_id>/reserve")
@@ -153,12 +152,24 @@ def deliver(order_id):
         db.session, current_user, item.id, expected_version=version), "Delivery recorded.")
 
 
-@bp.post("/orders/<int:order_id>/collection")
+def _order_form_page(template: str, item: Order, *, form, status: int = 200):
+    """An order action's own page (request a collection, cancel): the person, the order, the form."""
+    person = person_view_for(db.session, current_user, item.person_id, f"order {item.id}")
+    db.session.commit()  # the audit row of the view
+    return render_page(template, "main_content", order=item, person=person, form=form, status=status)
+
+
+@bp.route("/orders/<int:order_id>/collection", methods=["GET", "POST"])
 @staff(*ORDER_ROLES["collection"])
 def collection(order_id):
-    form = CollectionForm()
+    item = _get(Order, order_id)
+    form = CollectionForm() if request.method == "POST" else CollectionForm(
+        formdata=None, version=item.version)
+    if request.method == "GET":
+        return _order_form_page("equipment/order_collection.html", item, form=form)
     return _order_action(order_id, form, lambda item, version: services.request_collection(
-        db.session, current_user, item.id, form.reason.data, expected_version=version), "Collection requested.")
+        db.session, current_user, item.id, form.reason.data, expected_version=version), "Collection requested.",
+        page=lambda item, **kw: _order_form_page("equipment/order_collection.html", item, **kw))
 
 
 @bp.post("/orders/<int:order_id>/collect")
@@ -186,12 +197,40 @@ def swap(order_id):
         lambda asset: f"{asset.asset_tag} swapped in.")
 
 
-@bp.post("/orders/<int:order_id>/cancel")
+@bp.route("/orders/<int:order_id>/cancel", methods=["GET", "POST"])
 @staff(*ORDER_ROLES["cancel"])
 def cancel(order_id):
-    form = ReasonForm()
-    return _order_action(order_id, form, lambda item, version: services.cancel_order(
-        db.session, current_user, item.id, form.reason.data, expected_version=version), "Order cancelled.")
+    """Cancelling is a decision with a check step: the reason, then "Check your decision", then
+    only a confirmed post cancels (services.cancel_order)."""
+    item = _get(Order, order_id)
+    form = ReasonForm() if request.method == "POST" else ReasonForm(
+        formdata=None, version=item.version)
+    page = lambda item, **kw: _order_form_page("equipment/order_cancel.html", item, **kw)  # noqa: E731
+    step = decision_step(form)
+    if step == CONFIRMED:
+        return _order_action(order_id, form, lambda item, version: services.cancel_order(
+            db.session, current_user, item.id, form.reason.data, expected_version=version), "Order cancelled.",
+            page=page)
+    if step == CHECK:
+        try:
+            check_version(item, form.version.data, f"Order {item.id}")
+            services.check_order_action(current_user, item, "cancel")
+        except Refusal as exc:
+            refuse(form, exc)
+            return page(item, form=form, status=422)
+        person = person_view_for(db.session, current_user, item.person_id, f"order {item.id}")
+        db.session.commit()
+        lines = ", ".join(f"{line.quantity} × {line.product.name}" for line in item.lines)
+        return render_template(
+            "web/decision_check.html", form=form, decision="Cancel the order", person=person,
+            caption=f"Equipment order {item.id}",
+            rows=[("Order", f"Order {item.id}: {lines}"), ("Reason for cancelling", form.reason.data)],
+            consequence=("The order is cancelled and anything reserved for it goes back into stock. "
+                         "The prescriber must raise a new order if the equipment is needed again."),
+            warning="You cannot undo this.", destructive=True, confirm_text="Cancel the order",
+            action=url_for("equipment.cancel", order_id=item.id),
+            back_url=url_for("equipment.cancel", order_id=item.id), hidden=hidden_answers(form))
+    return page(item, form=form, status=422 if form.errors else 200)
 
 
 # ---------------------------------------------------------------- amnesty

@@ -15,7 +15,6 @@ from portal.equipment.forms import (
 from portal.equipment.models import (
     ASSET_STATUSES,
     CATEGORIES,
-    COLLECTION_REASONS,
     ORGANISATION_KINDS,
     BorrowerOrganisation,
     Product,
@@ -25,41 +24,17 @@ from portal.equipment.views._common import (
     PRESCRIBERS,
     READERS,
     REFERENCE_EDITORS,
-    STORES,
     _attempt,
     _done,
     _get,
-    _order_people,
-    _store_choices,
 )
 from portal.errors import Refusal
 from portal.extensions import db
-from portal.timeutil import now, today
 from portal.web.forms import refuse
 from portal.web.htmx import render_page
-from portal.web.ids import id_arg
 from portal.web.security import has_role, staff
 
 # ---------------------------------------------------------------- queues and lookup
-
-@bp.get("/")
-@staff(*READERS)
-def queues():
-    kind = request.args.get("queue", "deliveries")
-    if kind not in services.QUEUES:
-        kind = "deliveries"
-    store_id = id_arg("store")
-    day, moment = today(), now()
-    rows = services.queue_rows(db.session, kind, day, store_id)
-    people = _order_people(r.id for r in rows) if kind in ("deliveries", "collections") else {}
-    return render_page("equipment/queues.html", "queue", kind=kind, people=people, queues=services.QUEUES,
-                       store_id=store_id,
-                       stores=_store_choices(), counts=services.queue_counts(db.session, day, store_id),
-                       rows=[(row, services.queue_clock(kind, row, moment)) for row in rows], today=day,
-                       reasons=COLLECTION_REASONS, can_pick=has_role(current_user, STORES),
-                       can_recall=has_role(current_user, services.RECALL_READERS),
-                       can_admin=has_role(current_user, REFERENCE_EDITORS))
-
 
 @bp.get("/assets/lookup")
 @staff(*READERS)

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import segno
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from portal.equipment import bp, services
 from portal.equipment.forms import (
@@ -21,8 +20,6 @@ from portal.equipment.models import (
     ASSET_STATUSES,
     Asset,
     BorrowerOrganisation,
-    Product,
-    StockLevel,
     Stocktake,
     Store,
 )
@@ -42,10 +39,10 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.people.access import person_view_for
 from portal.timeutil import now, today
-from portal.web.filters import format_money
+from portal.web.filters import actor_name, format_money
 from portal.web.forms import ConfirmForm
 from portal.web.htmx import hx_redirect, render_page
-from portal.web.security import has_role, staff
+from portal.web.security import has_role, may_open, staff
 
 # ---------------------------------------------------------------- stores and stock
 
@@ -69,32 +66,27 @@ def _asset_form(sent: bool = False):
     return form
 
 
+def store_sections(item: Store, active: str) -> list[tuple[str, str, bool]]:
+    """The store's sections as sub navigation: only those this user may open."""
+    out = []
+    for key, text, endpoint in (("overview", "Overview", "equipment.store"),
+                                ("stock", "Counted stock", "equipment.store_stock_list"),
+                                ("assets", "Assets", "equipment.store_assets"),
+                                ("stocktakes", "Stocktakes", "equipment.store_stocktakes")):
+        if may_open(current_user, endpoint):
+            out.append((text, url_for(endpoint, store_id=item.id), key == active))
+    return out
+
+
 def _store_page(item: Store, *, form=None, status: int = 200):
-    """The store page; `form` is the one that was sent, shown again with its errors."""
-    status_filter = request.args.get("status", "")
-    levels = db.session.execute(
-        select(StockLevel, Product.name, Product.code).join(Product, Product.id == StockLevel.product_id)
-        .where(StockLevel.store_id == item.id).order_by(Product.name)).all()
-    assets_stmt = (select(Asset.id, Asset.asset_tag, Asset.status, Asset.next_inspection_due, Product.name)
-                   .join(Product, Product.id == Asset.product_id).where(Asset.store_id == item.id)
-                   .order_by(Product.name, Asset.asset_tag))
-    if status_filter in ASSET_STATUSES:
-        assets_stmt = assets_stmt.where(Asset.status == status_filter)
-    else:
-        assets_stmt = assets_stmt.where(Asset.status.in_(services.IN_STORE))
-    moment = now()
-    assets = [(a, services.inspection_clock(a.next_inspection_due, moment))
-              for a in db.session.execute(assets_stmt.limit(300)).all()]
-    status_counts = dict(db.session.execute(select(Asset.status, func.count()).where(Asset.store_id == item.id)
-                                            .group_by(Asset.status)).all())
-    stocktake = db.session.scalar(select(Stocktake).where(Stocktake.store_id == item.id,
-                                                          Stocktake.state.in_(("open", "awaiting_approval"))))
+    """The store's overview: its figures and the forms that act on it; `form` is the one that was
+    sent, shown again with its errors."""
     return render_page(
-        "equipment/store.html", "assets", store=item, levels=levels, assets=assets, status_filter=status_filter,
-        statuses=ASSET_STATUSES, status_counts=status_counts, form=form,
+        "equipment/store.html", "section", store=item, figures=services.store_figures(db.session, item.id),
+        sections=store_sections(item, "overview"), statuses=ASSET_STATUSES, form=form,
         stock_form=form if isinstance(form, StockForm) else _stock_form(),
         asset_form=form if isinstance(form, AssetForm) else _asset_form(),
-        stocktake=stocktake, can_act=has_role(current_user, STORES), today=today(), status=status)
+        can_act=has_role(current_user, STORES), today=today(), status=status)
 
 
 @bp.get("/stores/<int:store_id>")
@@ -140,6 +132,20 @@ def store_add_asset(store_id):
 
 # ---------------------------------------------------------------- assets
 
+def _asset_events(item: Asset) -> list:
+    """The asset's movements as the record's timeline, newest first."""
+    out = []
+    for m in services.asset_history(db.session, item.id):
+        change = (f"{ASSET_STATUSES.get(m.from_status, m.from_status)} to " if m.from_status
+                  and m.from_status != m.to_status else "")
+        to = ASSET_STATUSES.get(m.to_status, m.to_status or "")
+        change += to.lower() if change else to
+        text = change + (f" (order {m.order_id})" if m.order_id else "")
+        out.append(services.TimelineEvent(m.reason or m.kind.replace("_", " ").capitalize(), actor_name(m.actor),
+                                          m.at, text))
+    return out
+
+
 def _asset_page(item: Asset, *, form=None, action: str | None = None, status: int = 200):
     """The asset page; `form` is the one sent for `action`, shown again with its errors."""
     borrower = person_view_for(db.session, current_user, item.person_id, f"asset {item.asset_tag}")
@@ -151,7 +157,7 @@ def _asset_page(item: Asset, *, form=None, action: str | None = None, status: in
         forms[action] = form
     moment = now()
     return render_page(
-        "equipment/asset.html", "asset", asset=item, history=services.asset_history(db.session, item.id),
+        "equipment/asset.html", "asset", asset=item, events=_asset_events(item),
         borrower=borrower, organisation=organisation, current_order=current_order, form=form, forms=forms,
         allowed=services.allowed_asset_actions(current_user, item),
         overdue=services.inspection_overdue(item), statuses=ASSET_STATUSES,

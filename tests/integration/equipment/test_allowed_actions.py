@@ -127,7 +127,9 @@ def _check(app, db_session, client, people, *, url, model, entity_type, thing_id
         assert page.status_code == 403 and allowed == frozenset()
         token = people.csrf()
     else:
-        assert shown_actions(app, page.text, "equipment") & actions == set(allowed)
+        # request a collection and cancel are links to pages of their own (cancel has a check step)
+        shown = shown_actions(app, page.text, "equipment", {"equipment.collection", "equipment.cancel"})
+        assert shown & actions == set(allowed)
         token = csrf_from(page.text)
     for action in actions - allowed:
         before = _snapshot(db_session, model, entity_type, thing_id)

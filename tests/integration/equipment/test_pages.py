@@ -29,8 +29,9 @@ def test_pages_render_for_the_stores_officer(client, staff, db_session, world):
     resp = client.get("/equipment/assets/lookup?tag=pg-1")
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/equipment/assets/{asset.id}")
     assert client.get("/equipment/assets/lookup?tag=NOPE").status_code == 404
-    fragment = client.get("/equipment/?queue=deliveries", headers={"HX-Request": "true", "HX-Target": "queue"})
-    assert fragment.text.lstrip().startswith('<div id="queue">')
+    fragment = client.get("/equipment/?queue=deliveries", headers={"HX-Request": "true", "HX-Target": "list"})
+    assert fragment.text.lstrip().startswith('<div id="list"')
+    assert '<div id="queue-tabs" hx-swap-oob="true">' in fragment.text  # the tab counts follow the filters
 
 
 def test_order_journey_through_the_web(client, staff, db_session, world):

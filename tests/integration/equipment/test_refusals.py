@@ -152,13 +152,12 @@ def test_cancelling_needs_a_reason_and_only_the_prescriber_who_raised_it(client,
         services.cancel_order(db_session, other, order.id, "Not needed")
     assert staff.sign_in(owner).status_code == 303
     url = f"/equipment/orders/{order.id}"
-    page = client.get(url)
+    page = client.get(url + "/cancel")
     resp = client.post(url + "/cancel", data={"csrf_token": csrf_from(page.text), "version": order.version,
                                               "reason": ""})
-    assert resp.status_code == 422 and "Enter the reason" in resp.text and "<details class=\"govuk-details\" open" \
-        in resp.text
+    assert resp.status_code == 422 and "Enter the reason" in resp.text and "Cancel order" in resp.text
     resp = client.post(url + "/cancel", data={"csrf_token": csrf_from(page.text), "version": order.version,
-                                              "reason": "Moved to a care home"})
+                                              "reason": "Moved to a care home", "confirmed": "yes"})
     assert resp.status_code == 303
     db_session.expire_all()
     assert db_session.get(Order, order.id).state == "cancelled"

@@ -75,7 +75,7 @@ LIST_COUNT = r'id="list-count"[^>]*>(\d[\d,]*) '
 QUEUE_COUNTS = {
     "/referrals": LIST_COUNT,
     "/dfg/cases": r"govuk-table__caption[^>]*>(\d[\d,]*) cases?, most pressing clock first",
-    "/equipment/": r"govuk-table__caption[^>]*>[^<:]+: (\d+)",
+    "/equipment/": LIST_COUNT,
     "/telecare/": LIST_COUNT,
     "/telecare/today": r"(\d+) visits?, in route order",
 }

@@ -1,0 +1,83 @@
+"""A store's sections beyond its overview: counted stock and assets on the list pattern (filters in
+the URL, sortable, paginated to the last row), and its stocktakes."""
+
+from flask import request
+from flask_login import current_user
+
+from portal.equipment import bp, services
+from portal.equipment.models import ASSET_STATUSES, CATEGORIES, Store
+from portal.equipment.views._common import READERS, STOCKTAKE_READERS, STORES, _get
+from portal.equipment.views.stock import store_sections
+from portal.extensions import db
+from portal.timeutil import now
+from portal.web.htmx import render_page
+from portal.web.lists import Column, Filter, ListSpec
+from portal.web.security import has_role, staff
+
+SECTION_PAGE = 25  # a store's section stays within about two screens at 1280 px
+
+
+def stock_spec(page_size: int | None = None) -> ListSpec:
+    return ListSpec(
+        endpoint="equipment.store_stock_list", singular="product", plural="products",
+        default_sort="product",
+        filters=(Filter("q", "Search", kind="search", hint="Product name or code"),
+                 Filter("category", "Category", tuple(CATEGORIES.items())),
+                 Filter("low", "Low stock only", kind="check", hint="Free stock below the reorder level")),
+        columns=(Column("product", "Product"), Column("on_hand", "On hand", numeric=True),
+                 Column("reserved", "Reserved", numeric=True), Column("free", "Free", numeric=True),
+                 Column("cleaning", "Awaiting cleaning", numeric=True),
+                 Column("reorder", "Reorder level", numeric=True)),
+        page_size=page_size or SECTION_PAGE)
+
+
+def assets_spec(store_id: int, page_size: int | None = None) -> ListSpec:
+    products = tuple((str(i), name) for i, name in services.store_asset_products(db.session, store_id))
+    return ListSpec(
+        endpoint="equipment.store_assets", singular="asset", plural="assets",
+        default_order_label="by product, then tag",
+        filters=(Filter("q", "Search", kind="search", hint="Asset tag, serial number or product"),
+                 Filter("status", "Status", tuple(ASSET_STATUSES.items()), any_label="In the store"),
+                 Filter("product", "Product", products)),
+        columns=(Column("tag", "Tag"), Column("product", "Product"), Column("status", "Status"),
+                 Column("inspection", "Next inspection")),
+        page_size=page_size or SECTION_PAGE)
+
+
+def _context(item: Store, active: str) -> dict:
+    return {"store": item, "sections": store_sections(item, active), "can_act": has_role(current_user, STORES)}
+
+
+@bp.get("/stores/<int:store_id>/stock")
+@staff(*READERS)
+def store_stock_list(store_id):
+    item = _get(Store, store_id)
+    view = stock_spec().read(request.args, store_id=item.id)
+    page = services.store_stock_page(db.session, item.id, search=view.get("q"), category=view.get("category"),
+                                     low_only=view.get("low") == "yes", sort=view.sort,
+                                     descending=view.descending, page=view.page, page_size=view.spec.page_size)
+    return render_page("equipment/store_stock.html", "list", view=view, page=page, **_context(item, "stock"))
+
+
+@bp.get("/stores/<int:store_id>/assets")
+@staff(*READERS)
+def store_assets(store_id):
+    item = _get(Store, store_id)
+    view = assets_spec(item.id).read(request.args, store_id=item.id)
+    product = view.get("product")
+    page = services.store_assets_page(db.session, item.id, search=view.get("q"), status=view.get("status"),
+                                      product_id=int(product) if product else None, sort=view.sort,
+                                      descending=view.descending, page=view.page, page_size=view.spec.page_size)
+    moment = now()
+    rows = [(a, services.inspection_clock(a.next_inspection_due, moment)) for a in page.items]
+    return render_page("equipment/store_assets.html", "list", view=view, page=page, rows=rows,
+                       **_context(item, "assets"))
+
+
+@bp.get("/stores/<int:store_id>/stocktakes")
+@staff(*STOCKTAKE_READERS)
+def store_stocktakes(store_id):
+    item = _get(Store, store_id)
+    return render_page("equipment/store_stocktakes.html", "section",
+                       stocktake=services.open_stocktake(db.session, item.id),
+                       stocktakes=services.store_stocktakes(db.session, item.id), **_context(item, "stocktakes"))
