@@ -28,6 +28,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 from portal.dfg.models import DISCRETIONARY_REASONS, EVIDENCE_KINDS, TENURES, WORKS_TYPES
 from portal.people.validators import DateOfBirth, Postcode
 from portal.timeutil import today
+from portal.web.dates import GovDateField, date_needed, date_of_birth_rules
 from portal.web.forms import needed
 from portal.web.widgets import DateInput
 
@@ -96,9 +97,9 @@ class NameForm(FlaskForm):
 
 
 class DateOfBirthForm(FlaskForm):
-    date_of_birth = DateField("What is their date of birth?", widget=DateInput(), format="%d %m %Y",
-                              description="For example, 27 3 1950",
-                              validators=[InputRequired("Enter the date of birth"), DateOfBirth()])
+    date_of_birth = GovDateField("What is their date of birth?", called="Date of birth",
+                                 description="For example, 27 3 1950",
+                                 validators=[date_needed("Enter the date of birth"), date_of_birth_rules])
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 

@@ -5,7 +5,7 @@ Words are the public's, not the team's: the needs are described by what they do 
 calls for help"), and the team's names for them (telecare, OT assessment) are only in hints."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -15,14 +15,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import Field, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from portal.people.models import COMMUNICATION_NEEDS
 from portal.people.validators import NHSNumber, Postcode, normalise_postcode
 from portal.referrals.models import NEEDS
 from portal.timeutil import today
-from portal.web.widgets import DateInput
+from portal.web.dates import GovDateField, date_of_birth_rules
+from portal.web.dates import date_needed as needed
 
 CONTINUE = "Continue"
 # Characters no one types and the database cannot store (PostgreSQL refuses a NUL byte in text).
@@ -64,64 +65,6 @@ class PublicForm(FlaskForm):
                                 "Type it again rather than pasting it"]
                 valid = False
         return valid
-
-
-class GovDateField(Field):
-    """A day, month and year, checked with the GOV.UK date input's error wording: "Date of birth
-    must include a month", "Date of birth must be a real date", "Year must include 4 numbers".
-
-    `called` is how the error message names the date ("Date of birth"). An empty date is None
-    (pair with `Needed` or leave optional); a date with some parts missing or not a real date is an
-    error, never a guess."""
-
-    widget = DateInput()
-
-    def __init__(self, label=None, validators=None, called: str = "Date", **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.date_name = called
-
-    def _value(self):
-        return ""
-
-    def process_formdata(self, valuelist):
-        parts = [str(v).strip() for v in (list(valuelist) + ["", "", ""])[:3]]
-        self.raw_data = parts
-        self.data = None
-        if not any(parts):
-            return
-        day, month, year = parts
-        name = self.date_name
-        missing = [label for label, value in (("day", day), ("month", month), ("year", year)) if not value]
-        if len(missing) == 1:
-            raise ValueError(f"{name} must include a {missing[0]}")
-        if len(missing) == 2:
-            raise ValueError(f"{name} must include a {missing[0]} and {missing[1]}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()) or max(len(day), len(month)) > 2:
-            raise ValueError(f"{name} must be a real date")
-        if len(year) != 4:
-            raise ValueError("Year must include 4 numbers")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{name} must be a real date") from None
-
-
-def needed(message: str):
-    """InputRequired for a date field: the whole date was left empty."""
-
-    def check(form, field):
-        if field.data is None and not field.errors and not any(field.raw_data or []):
-            raise ValidationError(message)
-    return check
-
-
-def date_of_birth_rules(form, field) -> None:
-    if field.data is None:
-        return
-    if field.data >= today():
-        raise ValidationError("Date of birth must be in the past")
-    if field.data.year < 1900:
-        raise ValidationError("Date of birth must be the same as or after 1 January 1900")
 
 
 def yes_no(label: str, message: str, **kwargs) -> RadioField:

@@ -50,10 +50,12 @@ from portal.dfg.services.evidence import (
     upload_limit_mb,
 )
 from portal.dfg.services.money import (
+    ApprovalCheck,
     GrantSum,
     approve,
     calculate_contribution,
     check_approval,
+    check_approve,
     close_as_paid,
     explain,
     grant_due,
@@ -65,11 +67,21 @@ from portal.dfg.services.money import (
     record_payment,
     record_test_of_resources,
 )
-from portal.dfg.services.queries import Page, QueueFilters, budget, figures, financial_year, late_decisions, queue
+from portal.dfg.services.queries import (
+    SORTS,
+    Page,
+    QueueFilters,
+    budget,
+    figures,
+    financial_year,
+    late_decisions,
+    queue,
+)
 from portal.dfg.services.workflow import (
     ACTIONS,
     TRANSITIONS,
     allowed_actions,
+    begin,
     can_move,
     may_act,
     stage_durations,
@@ -78,6 +90,7 @@ from portal.dfg.services.workflow import (
 )
 
 __all__ = [
+    "ApprovalCheck", "SORTS", "begin", "check_approve",
     "GrantSum", "age_on", "application_date", "correct_date_of_birth", "explain", "grant_due", "grant_sum",
     "instalment_limit", "instalment_share", "is_child_on", "late_decisions", "payable_now", "withdraw_quote",
     "ACTIONS", "MAX_EVIDENCE_BYTES", "PENNY", "TRANSITIONS", "ZERO", "MoneyRuleBroken", "Page", "QueueFilters",

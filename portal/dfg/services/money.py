@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
 
 from sqlalchemy import case, func, literal, select, update
 
@@ -196,12 +197,22 @@ def explain(s: GrantSum) -> str:
     return words + "."
 
 
-def approve(session, actor, c: DfgCase, *, fees=ZERO, discretionary=ZERO, discretionary_reason: str | None = None,
-            decision_date: date | None = None, late_reason: str | None = None, grant=None,
-            version: int | None = None) -> None:
-    """Approve the grant worked out by `grant_due` (a `grant` given must match it), with any allowed
-    fees and discretionary assistance. A decision after the 6-month deadline needs its reason.
-    Payment is due 12 months after the full application (s.36): set here, never typed."""
+class ApprovalCheck(NamedTuple):
+    """What an approval will record, worked out before it is made (the decision's check page)."""
+
+    today: date
+    fees: Decimal
+    discretionary: Decimal
+    decision_date: date
+    sum: GrantSum
+    late: bool
+
+
+def check_approve(actor, c: DfgCase, *, fees=ZERO, discretionary=ZERO, discretionary_reason: str | None = None,
+                  decision_date: date | None = None, late_reason: str | None = None, grant=None,
+                  version: int | None = None) -> ApprovalCheck:
+    """Every rule `approve` applies, changing nothing: the check page shows the grant it works out.
+    Raises the refusal `approve` would raise."""
     today = begin(actor, c, "approve", version)
     fees = to_money(fees or ZERO, field="fees")
     discretionary = to_money(discretionary or ZERO, field="discretionary")
@@ -214,6 +225,19 @@ def approve(session, actor, c: DfgCase, *, fees=ZERO, discretionary=ZERO, discre
     if late and not (late_reason and late_reason.strip()):
         raise Refusal(f"The decision is after the 6-month deadline of {long_date(c.decision_due_date)}. "
                       "Enter the reason it is late", field="late_reason")
+    return ApprovalCheck(today, fees, discretionary, decision_date, s, late)
+
+
+def approve(session, actor, c: DfgCase, *, fees=ZERO, discretionary=ZERO, discretionary_reason: str | None = None,
+            decision_date: date | None = None, late_reason: str | None = None, grant=None,
+            version: int | None = None) -> None:
+    """Approve the grant worked out by `grant_due` (a `grant` given must match it), with any allowed
+    fees and discretionary assistance. A decision after the 6-month deadline needs its reason.
+    Payment is due 12 months after the full application (s.36): set here, never typed."""
+    checked = check_approve(actor, c, fees=fees, discretionary=discretionary,
+                            discretionary_reason=discretionary_reason, decision_date=decision_date,
+                            late_reason=late_reason, grant=grant, version=version)
+    today, fees, discretionary, decision_date, s, late = checked
     c.grant_maximum = s.maximum
     c.fees = fees
     c.approved_amount = s.grant

@@ -1,6 +1,5 @@
 """What the DFG pages read: the caseworker's queue, the budget and the dashboard figures (all SQL)."""
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,6 +24,8 @@ from portal.people.models import Person
 from portal.sql import days_between, month_key, month_keys
 from portal.timeutil import london_date, utcnow
 from portal.timeutil import today as london_today
+from portal.web.lists import Page as ListPage
+from portal.web.lists import ordered, paginate
 
 # Queue -----------------------------------------------------------------------------------------
 
@@ -39,13 +40,14 @@ class QueueFilters:
 
 
 @dataclass
-class Page:
-    rows: list
-    total: int
-    page: int
-    pages: int
-    per_page: int
+class Page(ListPage):
+    """A page of the queue (portal.web.lists.Page) with each row's clock."""
+
     clocks: dict = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list:
+        return self.items
 
 
 def _queue_stmt(filters: QueueFilters, today: date):
@@ -79,20 +81,29 @@ def queue_count(session, filters: QueueFilters, today: date | None = None) -> in
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25) -> Page:
-    """A page of cases, the most pressing deadline first; each row's clock is the one it is sorted by."""
+# The queue's sortable columns (portal.web.lists.ordered); without one, the most pressing clock first.
+SORTS = {
+    "reference": DfgCase.reference, "person": [Person.family_name, Person.given_name],
+    "tenure": DfgCase.tenure, "locality": DfgCase.locality, "stage": DfgCase.state, "due": deadline_expr(),
+    "received": DfgCase.created_at,
+}
+
+
+def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25, *, sort: str | None = None,
+          descending: bool = False) -> Page:
+    """A page of cases: the most pressing deadline first, or sorted by one of SORTS (then the case
+    number, so pages never overlap). Each row's clock is the one the default order sorts by."""
     now = utcnow()
     today = london_date(now)
     due = deadline_expr()
     stmt = _queue_stmt(filters, today)
-    total = queue_count(session, filters, today)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = list(session.scalars(
-        stmt.order_by(due.is_(None), due, DfgCase.created_at, DfgCase.id)
-        .limit(per_page).offset((page - 1) * per_page)))
-    clocks = {c.id: clock_for(c, now) for c in rows}
-    return Page(rows=rows, total=total, page=page, pages=pages, per_page=per_page, clocks=clocks)
+    if sort == "person" and not filters.search:
+        stmt = stmt.join(Person, Person.id == DfgCase.person_id)
+    order = ordered(SORTS, sort, descending, DfgCase.id) if sort in SORTS else [
+        due.is_(None), due, DfgCase.created_at, DfgCase.id]
+    found = paginate(session, stmt.order_by(*order), page, per_page)
+    clocks = {c.id: clock_for(c, now) for c in found.items}
+    return Page(found.items, found.total, found.number, found.size, clocks=clocks)
 
 
 # The staff home's cards: the queue's own count for the filter each link opens.

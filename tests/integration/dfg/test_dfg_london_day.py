@@ -62,7 +62,7 @@ def test_clocks_and_the_queue_read_the_london_date(db_session, caseworker, late_
 def test_the_case_page_offers_the_london_date_and_accepts_it(client, staff, db_session, caseworker, late_evening):
     c = walk_to(db_session, caseworker, "survey_and_quotes")
     staff.login_as("dfg_caseworker")
-    page = client.get(f"/dfg/cases/{c.id}")
+    page = client.get(f"/dfg/cases/{c.id}/application")
     assert re.search(r'id="application-on-day" name="application-on" type="text" value="15"', page.text)
     resp = client.post(f"/dfg/cases/{c.id}/quote", data={
         "quote-csrf_token": csrf_from(page.text), "quote-contractor": "Night Lifts", "quote-amount": "5100",

@@ -70,10 +70,10 @@ def test_a_late_approval_needs_its_reason_and_is_reported(db_session, caseworker
 def test_the_late_reason_is_asked_for_on_the_page_only_when_late(client, staff, db_session, caseworker):
     c = walk_to(db_session, caseworker, "application_received")
     staff.login_as("dfg_caseworker")
-    assert "approve-late_reason" not in client.get(f"/dfg/cases/{c.id}").text
+    assert "approve-late_reason" not in client.get(f"/dfg/cases/{c.id}/approve").text
     c.decision_due_date = london_today() - timedelta(days=3)
     db_session.commit()
-    page = client.get(f"/dfg/cases/{c.id}")
+    page = client.get(f"/dfg/cases/{c.id}/approve")
     assert 'name="approve-late_reason"' in page.text
     today = london_today()
     resp = client.post(f"/dfg/cases/{c.id}/approve", data={

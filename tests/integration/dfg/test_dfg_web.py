@@ -148,7 +148,7 @@ def test_approval_amount_is_validated_on_the_page(client, staff, db_session, cas
 def test_stale_form_is_a_clash_that_names_the_latest_change(client, staff, db_session, caseworker):
     c = walk_to(db_session, caseworker, "enquiry")
     staff.login_as("dfg_caseworker")
-    page = client.get(f"/dfg/cases/{c.id}")
+    page = client.get(f"/dfg/cases/{c.id}/withdraw")
     services.start_eligibility(db_session, caseworker, c)  # someone else moves the case on meanwhile
     db_session.commit()
     resp = client.post(f"/dfg/cases/{c.id}/withdraw", data={
@@ -351,7 +351,7 @@ def _multipart(token: str, size: int) -> tuple[bytes, str]:
 
 def test_a_file_over_the_limit_comes_back_on_the_evidence_form(client, staff, db_session, case_in_works):
     staff.login_as("dfg_caseworker")
-    page = client.get(f"/dfg/cases/{case_in_works.id}")
+    page = client.get(f"/dfg/cases/{case_in_works.id}/evidence")
     assert "PDF, JPG or PNG, smaller than 10 MB" in page.text
     body, content_type = _multipart(csrf_from(page.text), 13 * 1024 * 1024)
     resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body, content_type=content_type)

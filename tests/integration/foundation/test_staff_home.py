@@ -74,7 +74,7 @@ def _cards(html: str) -> list[tuple[str, int, str]]:
 LIST_COUNT = r'id="list-count"[^>]*>(\d[\d,]*) '
 QUEUE_COUNTS = {
     "/referrals": LIST_COUNT,
-    "/dfg/cases": r"govuk-table__caption[^>]*>(\d[\d,]*) cases?, most pressing clock first",
+    "/dfg/cases": LIST_COUNT,
     "/equipment/": LIST_COUNT,
     "/telecare/": LIST_COUNT,
     "/telecare/today": r"(\d+) visits?, in route order",

@@ -27,7 +27,7 @@ SKIP = ("/sign-out", "/static/", "/logout")
 # added here, and each one listed must be reached by some role's walk.
 GET_FRAGMENTS = {
     ("referrals/queue.html", "list"),
-    ("dfg/queue.html", "dfg_results"),
+    ("dfg/queue.html", "list"),
     ("equipment/queues.html", "list"),
     ("equipment/catalogue.html", "results"),
     ("equipment/store_stock.html", "list"),

@@ -1,0 +1,71 @@
+"""The caseworker's queue of DFG cases (the list pattern, portal.web.lists) and the budget page."""
+
+from datetime import date
+
+from flask import current_app, render_template, request
+from flask_login import current_user
+
+from portal.config import setting
+from portal.dfg import bp, services
+from portal.dfg.models import STATES, TENURES, WORKS_TYPES
+from portal.dfg.views.common import READERS
+from portal.extensions import db
+from portal.people.access import person_view_for
+from portal.timeutil import today as london_today
+from portal.web.htmx import render_page
+from portal.web.lists import Column, Filter, ListSpec
+from portal.web.security import staff
+
+
+def case_list() -> ListSpec:
+    """The queue's filters and columns. With no column chosen, the most pressing clock comes first."""
+    return ListSpec(
+        endpoint="dfg.queue", singular="case", plural="cases", page_size=25,
+        default_order_label="by the most pressing deadline first",
+        filters=(
+            Filter("q", "Search", kind="search", hint="Reference, surname or postcode"),
+            Filter("state", "Stage", (*STATES.items(), ("all", "All, including closed")), any_label="All open"),
+            Filter("clock", "Deadline", (("breached", "Overdue"), ("due_soon", "Due soon"))),
+            Filter("works_type", "Works", tuple(WORKS_TYPES.items())),
+            Filter("tenure", "Tenure", tuple(TENURES.items())),
+            Filter("locality", "Locality", tuple((x, x) for x in current_app.config["LOCALITIES"])),
+        ),
+        columns=(
+            Column("reference", "Reference"), Column("person", "Disabled occupant"),
+            Column("works", "Works", sortable=False), Column("tenure", "Tenure"), Column("locality", "Locality"),
+            Column("stage", "Stage"), Column("due", "Time left"),
+        ),
+    )
+
+
+def _filters(view) -> services.QueueFilters:
+    return services.QueueFilters(
+        state=view.get("state") or "open", clock=view.get("clock") or None,
+        works_type=view.get("works_type") or None, tenure=view.get("tenure") or None,
+        locality=view.get("locality") or None, search=view.get("q")[:40],
+    )
+
+
+@bp.get("/cases")
+@staff(*READERS)
+def queue():
+    view = case_list().read(request.args)
+    page = services.queue(db.session, _filters(view), page=view.page, per_page=view.spec.page_size,
+                          sort=view.sort, descending=view.descending)
+    people = {c.person_id: person_view_for(db.session, current_user, c.person_id, f"DFG case {c.reference}")
+              for c in page.items}
+    db.session.commit()  # the views of the people are audited
+    return render_page("dfg/queue.html", "list", view=view, page=page, people=people)
+
+
+@bp.get("/budget")
+@staff(*READERS)
+def budget():
+    today = london_today()
+    locality = request.args.get("locality")
+    locality = locality if locality in setting("LOCALITIES") else None
+    start = date(today.year - 1, today.month, 1)
+    return render_template("dfg/budget.html", b=services.budget(db.session, today, locality=locality),
+                           f=services.figures(db.session, start, today, locality=locality), states=STATES,
+                           late=services.late_decisions(db.session, start, today, locality=locality),
+                           locality=locality, localities=setting("LOCALITIES"))
