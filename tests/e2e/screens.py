@@ -37,6 +37,15 @@ READY_LISTS: dict[str, str] = {
 }
 
 
+# Pages that still scroll sideways on a phone (the page itself, not a wide table in its own
+# scrolling region: WCAG 2.2 SC 1.4.10 Reflow), each until its conversion to the list pattern or
+# the record layout is merged. The screens walk lets these through, and fails as soon as one no
+# longer scrolls sideways, so that it comes off this list; any other page that does fails at once.
+SCROLLS_SIDEWAYS_UNTIL_CONVERTED: set[str] = {
+    "/caseload", "/dfg/cases", "/equipment/", "/equipment/stores/{store}", "/reports/", "/telecare/",
+}
+
+
 @dataclass(frozen=True)
 class Screen:
     name: str  # in the artefact's file name: <role>-<name>-<width>.png

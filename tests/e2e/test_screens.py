@@ -2,8 +2,9 @@
 
 - Every page the issue names, as each role meets it, is saved as a full-page screenshot at 1280 px
   and 390 px (artefacts: <role>-<page>-<width>.png in $E2E_ARTEFACTS or tests/e2e/artefacts/), is
-  axe-core clean (no serious or critical WCAG 2.2 AA violation), has one h1, and marks exactly one
-  item of the service navigation as the current page (none on the resident's public pages).
+  axe-core clean (no serious or critical WCAG 2.2 AA violation), has one h1, does not scroll
+  sideways, and marks exactly one item of the service navigation as the current page (none on the
+  resident's public pages).
 - Every converted list reaches its last row by following "Next" (READY_LISTS in screens.py).
 - The triage queue's filters survive Back and reload, and come off one by one or all at once.
 
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 
 from portal.auth.roles import TRIAGE_OFFICER
 from tests.e2e.conftest import axe_violations
-from tests.e2e.screens import READY_LISTS, STAFF_SCREENS, fill
+from tests.e2e.screens import READY_LISTS, SCROLLS_SIDEWAYS_UNTIL_CONVERTED, STAFF_SCREENS, fill
 from tests.e2e.test_referral_journey import ask_for_help
 
 MENU_CURRENT = 'nav[aria-label="Staff menu"] [aria-current="page"]'
@@ -37,9 +38,10 @@ def where(page) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def look_at(page, artefacts, stem: str, staff: bool) -> list[str]:
-    """Check the page (one h1, the menu's current item, axe) and save it at both widths; return the
-    problems found, so one bad page does not stop the rest being looked at."""
+def look_at(page, artefacts, stem: str, staff: bool, may_scroll: bool = False) -> list[str]:
+    """Check the page (one h1, the menu's current item, axe, no sideways scrolling at either
+    width) and save it at both widths; return the problems found, so one bad page does not stop
+    the rest being looked at. `may_scroll`: a page on SCROLLS_SIDEWAYS_UNTIL_CONVERTED."""
     problems = []
     headings = page.locator("main h1").count()
     if headings != 1:
@@ -49,10 +51,20 @@ def look_at(page, artefacts, stem: str, staff: bool) -> list[str]:
         problems.append(f"{where(page)}: {current} current items in the service navigation, "
                         f"not {'one' if staff else 'none'}")
     problems += [f"{where(page)}: axe: {line}" for line in axe_violations(page)]
-    page.screenshot(path=artefacts / f"{stem}-1280.png", full_page=True)
-    page.set_viewport_size(NARROW)
-    page.screenshot(path=artefacts / f"{stem}-390.png", full_page=True)
+    widths = []
+    for viewport in (WIDE, NARROW):
+        page.set_viewport_size(viewport)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > viewport["width"]:
+            widths.append(f"{width} px wide at {viewport['width']} px")
+        page.screenshot(path=artefacts / f"{stem}-{viewport['width']}.png", full_page=True)
     page.set_viewport_size(WIDE)
+    if widths and not may_scroll:
+        problems.append(f"{where(page)}: the page scrolls sideways ({', '.join(widths)}); "
+                        "a wide table scrolls in its own region (.app-table-scroll)")
+    elif may_scroll and not widths:
+        problems.append(f"{where(page)} no longer scrolls sideways: take it off "
+                        "SCROLLS_SIDEWAYS_UNTIL_CONVERTED in tests/e2e/screens.py")
     return problems
 
 
@@ -69,13 +81,14 @@ def test_every_screen_at_both_widths(signed_in, demo_url, artefacts, role):
     page = signed_in(role)
     problems, seen, known = [], set(), {}
 
-    def visit(path: str, stem: str):
+    def visit(path: str, stem: str, template: str = ""):
         seen.add(path)
         response = page.goto(demo_url + path)
         if response is None or response.status != 200:
             problems.append(f"{path}: status {response.status if response else 'none'} for {role}")
             return False
-        problems.extend(look_at(page, artefacts, f"{role}-{stem}", staff=True))
+        problems.extend(look_at(page, artefacts, f"{role}-{stem}", staff=True,
+                                may_scroll=template in SCROLLS_SIDEWAYS_UNTIL_CONVERTED))
         ready = {template.format(**known) for template in READY_LISTS
                  if set(re.findall(r"\{(\w+)\}", template)) <= set(known)}
         if page.locator("#list-count").count() and urlsplit(path).path not in ready:
@@ -83,7 +96,7 @@ def test_every_screen_at_both_widths(signed_in, demo_url, artefacts, role):
         return True
 
     for screen in STAFF_SCREENS[role]:
-        if not visit(fill(page, demo_url, screen.path, known), screen.name):
+        if not visit(fill(page, demo_url, screen.path, known), screen.name, screen.path):
             continue
         sections = page.locator('nav.moj-sub-navigation a:not([aria-current="page"])')
         for text, href in [(a.inner_text(), a.get_attribute("href")) for a in sections.all()]:
