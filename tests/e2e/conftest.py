@@ -1,9 +1,11 @@
 """Browser tests: Playwright driving Debian's Chromium against the app served from a thread."""
 
 import json
+import os
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,13 +55,74 @@ def live_app(tmp_path_factory):
     return app
 
 
-@pytest.fixture(scope="session")
-def base_url(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+@contextmanager
+def serving(app):
+    """The app served from a thread on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app):
+    with serving(live_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory):
+    """A second app holding the demo data, loaded as `make run` loads it: the screens are looked at
+    (screenshots, axe, lists to their last row) with a realistic amount of work on them. Nothing
+    in these tests depends on exact demo figures."""
+    from tests.integration.proof.conftest import demo_app_on_its_own_database
+
+    with demo_app_on_its_own_database(tmp_path_factory, "e2e_demo", PASSWORD) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_app):
+    with serving(demo_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    """Where screenshots are kept: $E2E_ARTEFACTS, or tests/e2e/artefacts/ (not committed)."""
+    folder = Path(os.environ.get("E2E_ARTEFACTS") or ROOT / "tests/e2e/artefacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def demo_email(role: str) -> str:
+    from portal.cli import DEMO_ACCOUNTS
+
+    return next(email for email, _name, roles, _level in DEMO_ACCOUNTS if role in roles)
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser, demo_url):
+    """signed_in(role) -> a page signed in to the demo data as that role's demo account, one
+    browser context per role for the whole run (signing in once, not once a test)."""
+    pages = {}
+
+    def open_as(role: str):
+        if role not in pages:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(8000)
+            page = context.new_page()
+            sign_in(page, demo_url, demo_email(role))
+            page.wait_for_url(re.compile(r"/staff"))
+            pages[role] = page
+        return pages[role]
+
+    yield open_as
+    for page in pages.values():
+        page.context.close()
 
 
 def _without_known_govuk_issue(violation: dict) -> dict:
@@ -77,18 +140,22 @@ def _without_known_govuk_issue(violation: dict) -> dict:
     return {**violation, "nodes": nodes}
 
 
+def axe_violations(page) -> list[str]:
+    """axe-core's serious or critical WCAG 2.2 AA violations on the page, one line each."""
+    page.evaluate(AXE_PATH.read_text())  # through DevTools: the page's CSP rightly blocks an injected <script>
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values:
+        ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in map(_without_known_govuk_issue, result["violations"])
+            if v["nodes"] and v["impact"] in ("serious", "critical")]
+
+
 @pytest.fixture
 def axe():
     """Run axe-core on the page; fail on serious or critical WCAG 2.2 AA violations."""
-    source = AXE_PATH.read_text()
 
     def check(page):
-        page.evaluate(source)  # through DevTools: the page's CSP rightly blocks an injected <script>
-        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values:
-            ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
-        bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-               for v in map(_without_known_govuk_issue, result["violations"])
-               if v["nodes"] and v["impact"] in ("serious", "critical")]
+        bad = axe_violations(page)
         assert bad == [], f"axe violations on {page.url}:\n" + "\n".join(bad)
 
     return check
