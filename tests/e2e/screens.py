@@ -34,6 +34,12 @@ from portal.auth.roles import (
 # ("/equipment/stores/{store}" or its sections) and "/telecare/".
 READY_LISTS: dict[str, str] = {
     "/referrals": TRIAGE_OFFICER,
+    "/dfg/cases": DFG_CASEWORKER,
+    "/equipment/": STORES_OFFICER,
+    "/telecare/": MANAGER,
+    "/admin/staff": ADMIN,
+    "/admin/outbox/": ADMIN,
+    "/audit/": ADMIN,
 }
 
 
@@ -77,6 +83,8 @@ STAFF_SCREENS: dict[str, tuple[Screen, ...]] = {
         Screen("equipment-queues", "/equipment/"),
         Screen("stores", "/equipment/stores"),
         Screen("store", "/equipment/stores/{store}"),
+        Screen("store-stock", "/equipment/stores/{store}/stock"),
+        Screen("store-assets", "/equipment/stores/{store}/assets"),
         Screen("order", "/equipment/orders/{order}"),
     ),
     TELECARE_INSTALLER: (
@@ -92,6 +100,9 @@ STAFF_SCREENS: dict[str, tuple[Screen, ...]] = {
     ),
     ADMIN: (
         Screen("home", "/staff"),
+        Screen("staff-accounts", "/admin/staff"),
+        Screen("audit-log", "/audit/"),
+        Screen("outbox", "/admin/outbox/"),
     ),
 }
 
