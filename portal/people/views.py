@@ -87,7 +87,8 @@ def _render(person, parts, contact_form=None, consent_form=None):
     merged_into = db.session.get(Person, person.merged_into_id) if person.merged_into_id else None
     may_order = (current_user.has_role(OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR)
                  and may_order_for(db.session, current_user, person.id))
-    return render_template("people/record.html", person=view, subject=person, referrals=referrals, feature_sections=sections,
+    return render_template("people/record.html", person=view, subject=person, referrals=referrals,
+                           feature_sections=sections,
                            events=_events(person), merged_into=merged_into, back_url=_back_url(),
                            identity=identity_panel(person), may_order=may_order,
                            consents=services.consents_for(db.session, person),
