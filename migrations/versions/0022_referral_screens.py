@@ -22,7 +22,7 @@ def upgrade() -> None:
         INSERT INTO person_consent (person_id, what, given_by, capacity_note, recorded_by, recorded_at)
         SELECT r.person_id,
                CASE WHEN r.consent_given THEN {AGREED} ELSE {BEST_INTEREST} END,
-               CASE WHEN r.consent_given THEN 'The person' ELSE coalesce(r.referrer_name, 'The referrer') END,
+               CASE WHEN r.consent_given THEN 'the person' ELSE coalesce(r.referrer_name, 'the referrer') END,
                r.consent_note, 'Referral intake', r.received_at
         FROM referral r
         WHERE (r.consent_given OR r.consent_note IS NOT NULL)

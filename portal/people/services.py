@@ -105,16 +105,19 @@ def consents_for(session, person: Person) -> list[Consent]:
 
 
 def record_referral_consent(session, actor, person: Person, *, reference: str, consent_given: bool,
-                            consent_note: str | None, asked_by: str | None) -> Consent | None:
+                            consent_note: str | None, asked_by: str | None, at=None) -> Consent | None:
     """The consent a referral arrived with, on the person's record: agreed by the person, or asked
     for in their best interest. Nothing is recorded when the referral says neither."""
     if consent_given:
-        return record_consent(session, actor, person, what=f"Agreed to referral {reference}",
-                              given_by="The person", capacity_note=consent_note)
-    if consent_note:
-        return record_consent(session, actor, person, what=f"Referral {reference} made in their best interest",
-                              given_by=asked_by or "The referrer", capacity_note=consent_note)
-    return None
+        consent = record_consent(session, actor, person, what=f"Agreed to referral {reference}",
+                                 given_by="the person", capacity_note=consent_note)
+    elif consent_note:
+        consent = record_consent(session, actor, person, what=f"Referral {reference} made in their best interest",
+                                 given_by=asked_by or "the referrer", capacity_note=consent_note)
+    else:
+        return None
+    consent.recorded_at = at or consent.recorded_at  # when the referral arrived with it
+    return consent
 
 
 # The contact details staff may change on a person's record, and the rules for each.

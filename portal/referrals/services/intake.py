@@ -86,5 +86,6 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
     from portal.people.services import record_referral_consent  # the person's consent: one store (SCR-15)
 
     record_referral_consent(session, actor, person, reference=referral.reference, consent_given=consent_given,
-                            consent_note=consent_note, asked_by=referrer_name)
+                            consent_note=consent_note, asked_by=referrer_name,
+                            at=referral.received_at)
     return referral, True

@@ -176,7 +176,8 @@ def test_the_caseload_lists_my_cases_filters_sorts_and_reaches_the_last_page(cli
     ot = team["occupational_therapist"]
     mine = []
     for n in range(53):
-        r = make_referral(family_name="Smithson" if n == 5 else f"Case{n:02d}", priority="urgent" if n == 7 else "routine")
+        r = make_referral(family_name="Smithson" if n == 5 else f"Case{n:02d}",
+                          priority="urgent" if n == 7 else "routine")
         r.assigned_to_id = ot.id
         mine.append(r)
     other = make_referral(family_name="Notmine")
