@@ -35,7 +35,7 @@ GET_FRAGMENTS = {
     ("telecare/planner.html", "grid"),
     ("reports/dashboard.html", "results"),
     ("reports/board.html", "report"),
-    ("referrals/detail.html", "referral_actions"),
+    ("referrals/caseload.html", "list"),
     ("equipment/order.html", "order"),
     ("equipment/asset.html", "asset"),
 }
