@@ -1,9 +1,16 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from portal.people.models import CONTACT_ROLES, NHS_NUMBER_OWNERS
+from portal.people.models import COMMUNICATION_NEEDS, CONTACT_ROLES, NHS_NUMBER_OWNERS
 
 
 def no_nul(form, field):
@@ -60,3 +67,33 @@ class IdentityDifferentForm(FlaskForm):
                            validators=[InputRequired("Enter how you know they are different people"),
                                        Length(max=2000), no_nul])
     submit = SubmitField("Different people: keep the records apart", widget=GovSubmitInput())
+
+
+class DetailsForm(FlaskForm):
+    """A person's contact details (people.services.change_details checks them again)."""
+
+    version = HiddenField()
+    phone = StringField("Phone number (optional)", widget=GovTextInput(),
+                        validators=[Optional(), Length(max=40, message="Phone number must be 40 characters or fewer"),
+                                    no_nul])
+    email = StringField("Email (optional)", widget=GovTextInput(),
+                        validators=[Optional(), Length(max=254), no_nul,
+                                    Email("Enter an email address in the correct format, like name@example.com")])
+    address_line_1 = StringField("Address line 1", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter the first line of the address"),
+                                             Length(max=200, message="Address line 1 must be 200 characters or fewer"),
+                                             no_nul])
+    address_line_2 = StringField("Address line 2 (optional)", widget=GovTextInput(),
+                                 validators=[Optional(), Length(max=200), no_nul])
+    town = StringField("Town or city (optional)", widget=GovTextInput(),
+                       validators=[Optional(), Length(max=100), no_nul])
+    postcode = StringField("Postcode", widget=GovTextInput(),
+                           validators=[InputRequired("Enter the postcode"), no_nul,
+                                       Length(max=10, message="Enter a real postcode, like AA1 1AA")])
+    communication_needs = SelectMultipleField("Communication needs (optional)",
+                                              choices=list(COMMUNICATION_NEEDS.items()), widget=GovCheckboxesInput(),
+                                              validators=[Optional()], description="Select all that apply")
+    interpreter_language = StringField("Language the interpreter needs to speak", widget=GovTextInput(),
+                                       description="Only if they need an interpreter",
+                                       validators=[Optional(), Length(max=80), no_nul])
+    submit = SubmitField("Save changes", widget=GovSubmitInput())

@@ -10,8 +10,8 @@ from portal.audit.services import record
 from portal.auth.roles import TRIAGE_OFFICER
 from portal.errors import NotAllowed, NotFound, Refusal, check_version, require_action
 from portal.extensions import db
-from portal.people.models import NHS_NUMBER_OWNERS, Consent, Contact, IdentityCheck, Person
-from portal.people.validators import normalise_nhs_number, normalise_postcode
+from portal.people.models import COMMUNICATION_NEEDS, NHS_NUMBER_OWNERS, Consent, Contact, IdentityCheck, Person
+from portal.people.validators import is_valid_postcode, normalise_nhs_number, normalise_postcode
 from portal.timeutil import london_date, utcnow
 
 
@@ -94,6 +94,75 @@ def record_consent(session, actor, person: Person, *, what: str, given_by: str,
     session.flush()
     record(session, actor, "person.consent_recorded", "person", person.id, what=what)
     return consent
+
+
+def consents_for(session, person: Person) -> list[Consent]:
+    """What the person (or someone for them) agreed to, newest first: the one source the person record
+    and the referral page both read. A referral's own consent is recorded here when it arrives
+    (`record_referral_consent`)."""
+    return list(session.scalars(select(Consent).where(Consent.person_id == person.id)
+                                .order_by(Consent.recorded_at.desc(), Consent.id.desc())))
+
+
+def record_referral_consent(session, actor, person: Person, *, reference: str, consent_given: bool,
+                            consent_note: str | None, asked_by: str | None, at=None) -> Consent | None:
+    """The consent a referral arrived with, on the person's record: agreed by the person, or asked
+    for in their best interest. Nothing is recorded when the referral says neither."""
+    if consent_given:
+        consent = record_consent(session, actor, person, what=f"Agreed to referral {reference}",
+                                 given_by="the person", capacity_note=consent_note)
+    elif consent_note:
+        consent = record_consent(session, actor, person, what=f"Referral {reference} made in their best interest",
+                                 given_by=asked_by or "the referrer", capacity_note=consent_note)
+    else:
+        return None
+    consent.recorded_at = at or consent.recorded_at  # when the referral arrived with it
+    return consent
+
+
+# The contact details staff may change on a person's record, and the rules for each.
+DETAIL_FIELDS = ("phone", "email", "address_line_1", "address_line_2", "town", "postcode",
+                 "communication_needs", "interpreter_language")
+
+
+def change_details(session, actor, person: Person, *, version: int | None, phone: str | None,
+                   email: str | None, address_line_1: str, address_line_2: str | None, town: str | None,
+                   postcode: str, communication_needs, interpreter_language: str | None) -> list[str]:
+    """Change a person's contact details: refused when the page was stale (409), when the member of
+    staff may not see the whole record (403), or for bad answers (422). Audits which details changed
+    (never the values). Returns the names of the changed details."""
+    from portal.auth.roles import ASSESSORS
+    from portal.people.access import WHOLE, access_to
+
+    check_version(person, version, f"{person.full_name}'s record")
+    if isinstance(actor, str) or not actor.has_role(*ASSESSORS) or WHOLE not in access_to(session, actor, person.id):
+        raise NotAllowed("You cannot change this person's details")
+    clean = lambda v: " ".join((v or "").split()) or None  # noqa: E731
+    answers = {
+        "phone": clean(phone), "email": clean(email), "address_line_1": clean(address_line_1),
+        "address_line_2": clean(address_line_2), "town": clean(town), "postcode": normalise_postcode(postcode or ""),
+        "communication_needs": [n for n in COMMUNICATION_NEEDS if n in set(communication_needs or ())],
+        "interpreter_language": clean(interpreter_language),
+    }
+    if not answers["address_line_1"]:
+        raise Refusal("Enter the first line of the address", field="address_line_1")
+    if answers["email"] and ("@" not in answers["email"] or " " in answers["email"]):
+        raise Refusal("Enter an email address in the correct format, like name@example.com", field="email")
+    if not is_valid_postcode(answers["postcode"]):
+        raise Refusal("Enter a real postcode, like AA1 1AA", field="postcode")
+    if set(communication_needs or ()) - set(COMMUNICATION_NEEDS):
+        raise Refusal("Select communication needs from the list", field="communication_needs")
+    if "interpreter" in answers["communication_needs"] and not answers["interpreter_language"]:
+        raise Refusal("Enter the language the interpreter needs to speak", field="interpreter_language")
+    if "interpreter" not in answers["communication_needs"]:
+        answers["interpreter_language"] = None
+    changed = [name for name in DETAIL_FIELDS if getattr(person, name) != answers[name]]
+    for name in changed:
+        setattr(person, name, answers[name])
+    if changed:
+        session.flush()
+        record(session, actor, "person.details_changed", "person", person.id, changed=changed)
+    return changed
 
 
 # ---------------------------------------------------------------- the right person

@@ -1,6 +1,7 @@
 """Person record pages. Every view of a record is audited."""
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -25,13 +26,13 @@ from portal.people.access import (
     person_view,
     record_refusal,
 )
-from portal.people.forms import ConsentForm, ContactForm, IdentityDifferentForm, IdentitySameForm
+from portal.people.forms import ConsentForm, ContactForm, DetailsForm, IdentityDifferentForm, IdentitySameForm
 from portal.people.models import Person
 from portal.people.timeline import timeline
 from portal.web.forms import refuse
 from portal.web.ids import MAX_ID
 from portal.web.registry import registry
-from portal.web.security import may_follow, staff
+from portal.web.security import may_follow, may_open, staff
 
 IDENTITY_READERS = (TRIAGE_OFFICER, OCCUPATIONAL_THERAPIST, MANAGER)
 
@@ -62,20 +63,36 @@ def _events(person) -> list:
             for event in timeline(db.session, person)]
 
 
+def _back_url() -> str:
+    """Where the person came from (a `back` path, or the page that linked here on this site), else
+    the referrals queue, else the staff home."""
+    for candidate in (request.args.get("back"), request.referrer):
+        path = urlsplit(candidate or "")
+        if (candidate and path.path.startswith("/") and not path.path.startswith("//")
+                and (not path.netloc or path.netloc == request.host)
+                and not path.path.startswith(request.path)):
+            return path.path + (f"?{path.query}" if path.query else "")
+    return url_for("referrals.queue") if may_open(current_user, "referrals.queue") else url_for("auth.home")
+
+
 def _render(person, parts, contact_form=None, consent_form=None):
     from portal.referrals.services import for_person
 
+    view = person_view(person, parts)
     if WHOLE not in parts:
-        return render_template("people/record_part.html", person=person_view(person, parts),
-                               sections=_sections(person, parts))
+        return render_template("people/record_part.html", person=view, subject=person, back_url=_back_url(),
+                               feature_sections=_sections(person, parts))
     referrals = for_person(db.session, person.id)
     sections = _sections(person, parts)
     merged_into = db.session.get(Person, person.merged_into_id) if person.merged_into_id else None
     may_order = (current_user.has_role(OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR)
                  and may_order_for(db.session, current_user, person.id))
-    return render_template("people/record.html", person=person, referrals=referrals, sections=sections,
-                           events=_events(person), merged_into=merged_into,
+    return render_template("people/record.html", person=view, subject=person, referrals=referrals,
+                           feature_sections=sections,
+                           events=_events(person), merged_into=merged_into, back_url=_back_url(),
                            identity=identity_panel(person), may_order=may_order,
+                           consents=services.consents_for(db.session, person),
+                           may_change=current_user.has_role(*ASSESSORS),
                            duplicates=services.possible_duplicates(db.session, person),
                            contact_form=contact_form or ContactForm(prefix="contact"),
                            consent_form=consent_form or ConsentForm(prefix="consent"),
@@ -88,6 +105,38 @@ def _render(person, parts, contact_form=None, consent_form=None):
 def record(person_id: int):
     person, parts = _person(person_id)
     page = _render(person, parts)
+    db.session.commit()
+    return page
+
+
+@bp.route("/<int:person_id>/details", methods=["GET", "POST"])
+@staff(*ASSESSORS)
+def details(person_id: int):
+    """Change a person's phone, email, address and communication needs (one service function)."""
+    person, parts = _person(person_id, purpose="change details", need=WHOLE)
+    form = DetailsForm()
+    if request.method == "GET":
+        form = DetailsForm(formdata=None, obj=person)
+        form.version.data = person.version
+    elif form.validate_on_submit():
+        version = _id_field(form.version.data)
+        try:
+            changed = services.change_details(
+                db.session, current_user, person, version=version, phone=form.phone.data, email=form.email.data,
+                address_line_1=form.address_line_1.data, address_line_2=form.address_line_2.data,
+                town=form.town.data, postcode=form.postcode.data,
+                communication_needs=form.communication_needs.data,
+                interpreter_language=form.interpreter_language.data)
+        except Refusal as exc:
+            refuse(form, exc)
+            person, parts = _person(person_id, purpose="change details", need=WHOLE)
+        else:
+            db.session.commit()
+            flash("Contact details changed." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("people.record", person_id=person.id), 303)
+    page = render_template("people/details.html", form=form, person=person_view(person, parts),
+                           back_url=url_for("people.record", person_id=person.id),
+                           page_error=bool(form.errors)), 422 if form.errors else 200
     db.session.commit()
     return page
 

@@ -4,7 +4,7 @@ from portal.web.registry import add_navigation, add_seeder, add_waiting_work
 
 bp = Blueprint("referrals", __name__)
 
-from portal.referrals import public_views, views  # noqa: E402,F401
+from portal.referrals import action_views, public_views, views  # noqa: E402,F401
 
 
 def register(app: Flask) -> None:

@@ -3,11 +3,11 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.auth.models import User
 from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
 from portal.errors import NotFound, Refusal
 from portal.extensions import db
 from portal.people import services as people
+from portal.people.access import person_view_for
 from portal.people.views import identity_panel
 from portal.referrals import bp, services
 from portal.referrals.forms import (
@@ -15,18 +15,13 @@ from portal.referrals.forms import (
     MONITORING,
     RECOMMENDATIONS,
     AssessmentForm,
-    CloseForm,
-    FirstContactForm,
     LinkPersonForm,
-    PriorityForm,
     ProfessionalReferralForm,
-    ReasonForm,
-    ReassignForm,
-    RouteForm,
     VersionedForm,
 )
 from portal.referrals.models import NEEDS, OPEN_STATES, OUTCOMES, PRIORITIES, ROUTES, SOURCES, STATES
 from portal.referrals.services import ACTION_ROLES
+from portal.referrals.timeline import referral_timeline
 from portal.timeutil import utcnow
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, is_partial, render_page
@@ -102,18 +97,23 @@ def new_count():
 
 ROW_ACTIONS = frozenset({"claim", "first_contact"})  # what a queue row offers inline
 
-# The actions that take a reason, as the referral page offers them: (action, label, what to enter).
-REASON_ACTIONS = (
-    ("signpost", "Signpost and close", "Where you signposted the person"),
-    ("return", "Return to the referrer for more information", "What you need to know"),
-    ("decline", "Decline", "Reason for declining"),
-    ("pause", "Pause the clock", "What the case is waiting for"),
-    ("escalate", "Escalate to an occupational therapist", "Why it needs an OT"),
-    ("withdraw", "Withdraw (the person no longer wants help)", "Reason"),
+# The actions with a page of their own (portal.referrals.action_views), in the order the referral
+# page lists them; the referral page offers exactly those `allowed_actions` allows.
+ACTION_LINKS = (
+    ("priority", "Set the priority"),
+    ("route", "Route for assessment"),
+    ("reassign", "Reassign"),
+    ("escalate", "Escalate to an occupational therapist"),
+    ("pause", "Pause the clock"),
+    ("return", "Return to the referrer for more information"),
+    ("signpost", "Signpost and close"),
+    ("decline", "Decline"),
+    ("withdraw", "Withdraw"),
+    ("close", "Close with an outcome"),
 )
-
-
-ANSWERED_ACTIONS = frozenset({"priority", "route", "close", "reassign", *(a for a, _l, _h in REASON_ACTIONS)})
+# One-button actions, posted from the referral page itself; every other action has its own page
+# (portal.referrals.action_views).
+BUTTON_ACTIONS = ("resume", "claim", "first_contact")
 
 
 def _queue_line(r, now):
@@ -133,7 +133,7 @@ def _row(referral, *, message: str | None = None, error: str | None = None, stat
     return html, status
 
 
-def _done(referral, message: str):
+def done(referral, message: str):
     """After an action: the changed row for an htmx request from the queue, else the referral page."""
     db.session.commit()
     if _from_queue_row():
@@ -142,95 +142,49 @@ def _done(referral, message: str):
     return hx_redirect(url_for("referrals.detail", referral_id=referral.id))
 
 
-def _failed(referral, action: str, form):
-    """The same page again with the form's errors (422): the queue row, or the referral page."""
+def failed_on_page(referral, action: str, form):
+    """A one-button action (or a link to a record) refused: the queue row, or the referral page with
+    the error summary (422)."""
     if _from_queue_row():
         messages = form.form_errors + [e for errors in form.errors.values() for e in errors if isinstance(e, str)]
         return _row(referral, error=messages[0] if messages else "This could not be done", status=422)
-    return _detail_response(referral, status=422, failed_action=action, forms={action: form})
+    return render_template("referrals/detail.html", **_detail_context(referral, failed_form=form)), 422
 
 
-def _act(referral_id: int, action: str, form, perform):
-    """Load, validate, call the service, and either report success or re-render with the refusal.
-    `perform(referral, form, version)` does the action and returns the success message."""
-    referral = _referral(referral_id)
-    if form.validate_on_submit():
-        try:
-            message = perform(referral, form, _version(form))
-        except Refusal as exc:
-            refuse(form, exc)
-        else:
-            return _done(referral, message)
-    return _failed(referral, action, form)
-
-
-def _referral(referral_id: int):
+def referral_for(referral_id: int):
     try:
         return services.get_for(db.session, current_user, referral_id)
     except NotFound:
         abort(404)
 
 
-def _version(form) -> int | None:
+def version_of(form) -> int | None:
     raw = form.version.data
     return int(raw) if raw and str(raw).isdigit() else None
 
 
-def _reason_form(action: str, **kwargs) -> ReasonForm:
-    """One reason form per action on the page; the field's id tells them apart (the error summary
-    links to it), while the posted name stays "reason"."""
-    form = ReasonForm(**kwargs)
-    form.reason.id = f"reason-{action}"
-    return form
-
-
-def _blank_forms(referral) -> dict:
+def _detail_context(referral, failed_form=None):
+    subject, now = referral.person, utcnow()
     v = referral.version
-    forms = {
-        "claim": VersionedForm(None, version=v), "first_contact": FirstContactForm(None, version=v),
-        "resume": VersionedForm(None, version=v), "link_person": LinkPersonForm(None, version=v),
-        "priority": PriorityForm(None, prefix="priority", version=v,
-                                 priority=referral.priority or referral.suggested_priority),
-        "route": RouteForm(None, prefix="route", version=v), "close": CloseForm(None, prefix="close", version=v),
-        "reassign": _reassign_form(referral),
-    }
-    for action, _label, _hint in REASON_ACTIONS:
-        forms[action] = _reason_form(action, formdata=None, version=v)
-    return forms
-
-
-def _detail_response(referral, status=200, failed_action=None, forms=None):
-    ctx = _detail_context(referral, failed_action=failed_action, forms=forms)
-    return render_page("referrals/detail.html", "referral_actions", status=status, **ctx)
-
-
-def _detail_context(referral, failed_action=None, forms=None):
-    person, now = referral.person, utcnow()
-    all_forms = {**_blank_forms(referral), **(forms or {})}
-    allowed = services.allowed_actions(current_user, referral)
     return {
-        "referral": referral, "person": person, "now": now, "allowed": allowed,
-        # a refused form with answers in it comes back even if its action has closed meanwhile
-        "offered": allowed | ({failed_action} & ANSWERED_ACTIONS),
+        "referral": referral, "subject": subject, "now": now,
+        "person": person_view_for(db.session, current_user, subject.id, purpose=f"referral {referral.reference}"),
+        "allowed": services.allowed_actions(current_user, referral),
+        "page_actions": [(a, label, url_for(f"referrals.{a}", referral_id=referral.id))
+                         for a, label in ACTION_LINKS if a in services.allowed_actions(current_user, referral)],
         "clock": services.clock_reading(referral, now),
         "contact_clock": services.contact_reading(referral, now),
         "assessment_clock": services.assessment_reading(referral, now),
-        "duplicates": people.possible_duplicates(db.session, person) if referral.is_open else [],
-        "identity": identity_panel(person, referral_id=referral.id),
+        "duplicates": people.possible_duplicates(db.session, subject) if referral.is_open else [],
+        "identity": identity_panel(subject, referral_id=referral.id),
         "assessment": referral.assessment,
-        "history": _history(referral),
+        "consents": people.consents_for(db.session, subject),
+        "history": referral_timeline(db.session, referral),
         "report": _advice_report(referral),
-        "forms": all_forms, "failed_action": failed_action,
-        "failed_form": all_forms.get(failed_action), "page_error": failed_action is not None,
-        "reason_actions": REASON_ACTIONS,
-        "outcomes": OUTCOMES, "needs": NEEDS, "sources": SOURCES, "recommendations": RECOMMENDATIONS,
+        "forms": {"button": VersionedForm(None, version=v), "link_person": LinkPersonForm(None, version=v)},
+        "failed_form": failed_form, "page_error": failed_form is not None,
+        "outcomes": OUTCOMES, "routes": ROUTES,
     }
-
-
-def _history(referral):
-    from portal.audit.services import history
-
-    return history(db.session, "referral", referral.id, limit=50)
 
 
 def _advice_report(referral):
@@ -241,156 +195,13 @@ def _advice_report(referral):
     return report_for_staff(db.session, referral.advice_report_id, current_user)
 
 
-def _reassign_form(referral, formdata=None):
-    form = ReassignForm(formdata=formdata, version=referral.version)
-    form.assignee.choices = [("", "Nobody (back to the pool)")] + [
-        (str(u.id), f"{u.name} ({', '.join(u.role_labels)})") for u in services.assessors(db.session)]
-    if formdata is None:
-        form.assignee.data = str(referral.assigned_to_id or "")
-    return form
-
-
 @bp.get("/referrals/<int:referral_id>")
 @staff(*QUEUE_ROLES)
 def detail(referral_id: int):
-    referral = _referral(referral_id)
-    people.view_person(db.session, current_user, referral.person_id, purpose=f"referral {referral.reference}")
+    referral = referral_for(referral_id)
+    page = render_template("referrals/detail.html", **_detail_context(referral))  # audits the view of the person
     db.session.commit()
-    return render_page("referrals/detail.html", "referral_actions", **_detail_context(referral))
-
-
-# One route per action; each route's roles are exactly those that can ever take it.
-
-@bp.post("/referrals/<int:referral_id>/claim")
-@staff(*ACTION_ROLES["claim"])
-def claim(referral_id: int):
-    def perform(referral, form, version):
-        services.claim(db.session, current_user, referral, version)
-        return f"You have claimed {referral.reference}."
-
-    return _act(referral_id, "claim", VersionedForm(), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/first-contact")
-@staff(*ACTION_ROLES["first_contact"])
-def first_contact(referral_id: int):
-    def perform(referral, form, version):
-        services.record_first_contact(db.session, current_user, referral, form.reason.data or "", version)
-        return f"First contact recorded for {referral.reference}."
-
-    return _act(referral_id, "first_contact", FirstContactForm(), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/resume")
-@staff(*ACTION_ROLES["resume"])
-def resume(referral_id: int):
-    def perform(referral, form, version):
-        services.resume(db.session, current_user, referral, version)
-        return "The clock has restarted."
-
-    return _act(referral_id, "resume", VersionedForm(), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/priority")
-@staff(*ACTION_ROLES["priority"])
-def priority(referral_id: int):
-    def perform(referral, form, version):
-        services.set_priority(db.session, current_user, referral, form.priority.data, form.reason.data, version)
-        return f"Priority set to {PRIORITIES[form.priority.data].lower()}."
-
-    return _act(referral_id, "priority", PriorityForm(prefix="priority"), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/route")
-@staff(*ACTION_ROLES["route"])
-def route(referral_id: int):
-    def perform(referral, form, version):
-        level = int(form.ta_level_required.data) if form.ta_level_required.data else None
-        services.route(db.session, current_user, referral, route_to=form.route_to.data,
-                       complex_case=form.complex_case.data == "yes", reason=form.reason.data,
-                       ta_level_required=level, version=version)
-        return "Referral routed for assessment."
-
-    return _act(referral_id, "route", RouteForm(prefix="route"), perform)
-
-
-def _reason_action(referral_id: int, action: str, service, message: str):
-    def perform(referral, form, version):
-        service(db.session, current_user, referral, form.reason.data, version)
-        return message
-
-    return _act(referral_id, action, _reason_form(action), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/decline")
-@staff(*ACTION_ROLES["decline"])
-def decline(referral_id: int):
-    return _reason_action(referral_id, "decline", services.decline, "Referral declined.")
-
-
-@bp.post("/referrals/<int:referral_id>/return", endpoint="return")
-@staff(*ACTION_ROLES["return"])
-def return_to_referrer(referral_id: int):
-    return _reason_action(referral_id, "return", services.return_to_referrer,
-                          "Returned to the referrer for more information. The clock is paused.")
-
-
-@bp.post("/referrals/<int:referral_id>/signpost")
-@staff(*ACTION_ROLES["signpost"])
-def signpost(referral_id: int):
-    return _reason_action(referral_id, "signpost", services.signpost, "Referral closed: signposted.")
-
-
-@bp.post("/referrals/<int:referral_id>/pause")
-@staff(*ACTION_ROLES["pause"])
-def pause(referral_id: int):
-    return _reason_action(referral_id, "pause", services.pause, "The clock is paused.")
-
-
-@bp.post("/referrals/<int:referral_id>/withdraw")
-@staff(*ACTION_ROLES["withdraw"])
-def withdraw(referral_id: int):
-    return _reason_action(referral_id, "withdraw", services.withdraw, "Referral withdrawn.")
-
-
-@bp.post("/referrals/<int:referral_id>/escalate")
-@staff(*ACTION_ROLES["escalate"])
-def escalate(referral_id: int):
-    return _reason_action(referral_id, "escalate", services.escalate_to_ot,
-                          "Escalated to an occupational therapist.")
-
-
-@bp.post("/referrals/<int:referral_id>/close")
-@staff(*ACTION_ROLES["close"])
-def close(referral_id: int):
-    def perform(referral, form, version):
-        services.close(db.session, current_user, referral, form.outcome.data, form.reason.data or "", version)
-        return "Referral closed."
-
-    return _act(referral_id, "close", CloseForm(prefix="close"), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/reassign")
-@staff(*ACTION_ROLES["reassign"])
-def reassign(referral_id: int):
-    def perform(referral, form, version):
-        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
-        services.reassign(db.session, current_user, referral, assignee, version)
-        return "Referral reassigned."
-
-    referral = _referral(referral_id)
-    return _act(referral_id, "reassign", _reassign_form(referral, request.form), perform)
-
-
-@bp.post("/referrals/<int:referral_id>/link-person")
-@staff(*ACTION_ROLES["link_person"])
-def link_person(referral_id: int):
-    def perform(referral, form, version):
-        services.link_person(db.session, current_user, referral, form.person_id.data, version)
-        return "Referral linked to the existing record."
-
-    return _act(referral_id, "link_person", LinkPersonForm(), perform)
-
+    return page
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @staff(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST)
@@ -437,20 +248,46 @@ def _create_from(form):
     return referral, match
 
 
+def caseload_list() -> ListSpec:
+    """"My cases": the open referrals assigned to this member of staff, on the queue's own rows."""
+    return ListSpec(
+        endpoint="referrals.caseload", singular="case", plural="cases",
+        default_sort="due", default_order_label="by time left, most urgent first",
+        filters=(
+            Filter("q", "Search", kind="search", hint="Reference, surname, NHS number or postcode"),
+            Filter("state", "Stage", tuple((s, STATES[s]) for s in OPEN_STATES), any_label="All open"),
+            Filter("priority", "Priority", tuple(PRIORITIES.items())),
+            Filter("need", "Need", tuple(NEEDS.items())),
+            Filter("overdue", "Overdue only", kind="check"),
+        ),
+        columns=(
+            Column("reference", "Reference"), Column("person", "Person"), Column("needs", "Needs", sortable=False),
+            Column("source", "Source"), Column("priority", "Priority"), Column("received", "Received"),
+            Column("due", "Time left"), Column("assigned", "Assigned to", sortable=False),
+        ),
+    )
+
+
 @bp.get("/caseload")
 @staff(TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST)
 def caseload():
+    view = caseload_list().read(request.args)
     now = utcnow()
-    cases = [(r, services.clock_reading(r, now)) for r in services.caseload(db.session, current_user)]
-    return render_template("referrals/caseload.html", cases=cases)
-
+    state = view.get("state")
+    filters = services.QueueFilters(
+        states=[state] if state else list(OPEN_STATES), priority=view.get("priority") or None,
+        need=view.get("need") or None, assigned="me", overdue=view.get("overdue") == "yes", search=view.get("q"))
+    page = services.queue(db.session, current_user, filters, page=view.page, sort=view.sort,
+                          descending=view.descending, now=now)
+    return render_page("referrals/caseload.html", "list", view=view, page=page,
+                       lines=[_queue_line(r, now) for r in page.items])
 
 @bp.route("/referrals/<int:referral_id>/assessment", methods=["GET", "POST"])
 @staff(*ACTION_ROLES["assessment"])
 def assessment(referral_id: int):
     """The assessment form. Opening it when it is not yours to do goes back to the referral; a
     sent form always reaches the service, so a refusal (someone assessed it meanwhile) keeps the answers."""
-    referral = _referral(referral_id)
+    referral = referral_for(referral_id)
     form = AssessmentForm()
     if request.method == "GET":
         if "assessment" not in services.allowed_actions(current_user, referral):
@@ -467,7 +304,7 @@ def assessment(referral_id: int):
                 monitoring={"devices": form.monitoring_devices.data, "consent_by": form.consent_by.data,
                             "capacity": form.capacity.data, "less_restrictive": form.less_restrictive.data}
                 if form.monitoring_devices.data else {},
-                version=_version(form))
+                version=version_of(form))
         except Refusal as exc:
             refuse(form, exc)
         else:

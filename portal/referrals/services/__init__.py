@@ -11,6 +11,7 @@ from portal.referrals.services.access import (
     can_open,
     get_for,
     may_assess,
+    require,
 )
 from portal.referrals.services.assessment import assessment_for, complete_assessment
 from portal.referrals.services.clocks import (
@@ -62,6 +63,6 @@ __all__ = [
     "complete_assessment", "contact_reading", "create_referral", "decline", "elapsed_wait",
     "escalate_to_ot", "find_by_submission_key", "for_person", "get_for", "latest_id",
     "link_person", "may_assess", "new_reference", "new_submission_key", "newer_than", "notify_person",
-    "pause", "public_status", "queue", "reassign", "recompute_clocks", "record_first_contact", "resume",
+    "pause", "public_status", "queue", "reassign", "recompute_clocks", "require", "record_first_contact", "resume",
     "return_to_referrer", "route", "set_priority", "signpost", "withdraw",
 ]

@@ -83,4 +83,9 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
     audit.record(session, actor, "referral.created", "referral", referral.id, reference=referral.reference,
                  source=source, needs=referral.need_names,
                  completed_for_caller_by=completed_by.id if completed_by else None)
+    from portal.people.services import record_referral_consent  # the person's consent: one store (SCR-15)
+
+    record_referral_consent(session, actor, person, reference=referral.reference, consent_given=consent_given,
+                            consent_note=consent_note, asked_by=referrer_name,
+                            at=referral.received_at)
     return referral, True

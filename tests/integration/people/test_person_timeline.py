@@ -26,7 +26,7 @@ def test_the_record_tells_the_story_in_time_order_with_links(client, staff, db_s
     staff.login_as("occupational_therapist")
     page = client.get(f"/people/{known.id}")
     assert page.status_code == 200
-    story = page.text[page.text.index("The whole story"):page.text.index('<h2 class="govuk-heading-m">Referrals')]
+    story = page.text[page.text.index('id="history">History</h2>'):]
     titles = ["Consent: Share with the monitoring centre", f"Assessment for referral {new.reference}",
               f"Referral {new.reference} (Equipment)", f"Referral {old.reference} (Falls)"]
     positions = [story.index(t) for t in titles]

@@ -40,7 +40,7 @@ GET_FRAGMENTS = {
     ("audit/index.html", "list"),
     ("auth/staff_list.html", "list"),
     ("notify/outbox.html", "list"),
-    ("referrals/detail.html", "referral_actions"),
+    ("referrals/caseload.html", "list"),
     ("equipment/order.html", "order"),
     ("equipment/asset.html", "asset"),
 }

@@ -130,6 +130,8 @@ def check(client, resp, step: Step, posted: dict, before: tuple, *, token_ok: bo
         assert resp.status_code in (400, 403, 404, 409, 413, 429), resp.status_code
         assert body.strip(), "a refusal needs a page that says what went wrong"
         return False
+    if resp.status_code == 200 and 'name="confirmed" value="yes"' in body:
+        return False  # a decision's check step (portal.web.decisions): nothing is decided until confirmed
     if step.rerender_has_summary:
         assert "govuk-error-summary" in body, f"a re-displayed form must explain what is wrong: {body[:3000]}"
         if step.keep and posted.get(step.keep) == KEPT:

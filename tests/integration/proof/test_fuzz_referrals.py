@@ -9,7 +9,7 @@ import pytest
 
 from portal.auth.roles import ROLES
 from portal.people import services as people
-from portal.people.forms import ConsentForm, ContactForm, IdentityDifferentForm, IdentitySameForm
+from portal.people.forms import ConsentForm, ContactForm, DetailsForm, IdentityDifferentForm, IdentitySameForm
 from portal.referrals import services
 from portal.referrals.forms import (
     AssessmentForm,
@@ -113,6 +113,9 @@ PERSON_FORMS = {
                                            "contact-phone": "07700 900111"}, "contact-name"),
     "consents": (ConsentForm, "consent-", {"consent-what": "Share with the GP", "consent-given_by": "Anil"},
                  "consent-what"),
+    "details": (DetailsForm, "", {"address_line_1": "2 Low Street", "postcode": "AB1 2AB", "phone": "01632 960123",
+                                  "communication_needs": ["interpreter"], "interpreter_language": "Polish"},
+                "address_line_2"),
 }
 
 

@@ -18,8 +18,13 @@ from portal.referrals.services import ACTION_ROLES
 from tests.actions import shown_actions
 from tests.conftest import PASSWORD, csrf_from
 
+# the actions with a page of their own (the referral page links to them), and the decisions among them
+# that end a referral, which need a confirmed post (the check step)
+PAGE_ACTIONS = ("priority", "route", "reassign", "escalate", "pause", "return", "signpost", "decline", "withdraw",
+                "close")
+DECISIONS = ("signpost", "decline", "withdraw", "close")
 # links from the referral page into its own and other features' pages, by the action they stand for
-LINKS = {"referrals.assessment", "equipment.order_new", "telecare.new_job"}
+LINKS = {"referrals.assessment", "equipment.order_new", "telecare.new_job", *(f"referrals.{a}" for a in PAGE_ACTIONS)}
 RENAMED = {"order_new": "order_equipment", "new_job": "request_telecare"}
 LINKED_ELSEWHERE = {"order_equipment", "request_telecare"}  # routes of the equipment and telecare features
 
@@ -101,9 +106,11 @@ def post_data(action: str, referral: Referral, token: str, people, duplicate) ->
     prefixed = {"priority": {"priority": "urgent", "reason": "Risk"},
                 "route": {"route_to": "occupational_therapist", "complex_case": "yes", "reason": "Complex"},
                 "close": {"outcome": "no_further_action", "reason": "Done"}}
+    confirmed = {"confirmed": "yes"} if action in DECISIONS else {}
     if action in prefixed:
-        return {f"{action}-{k}": x for k, x in {**prefixed[action], "csrf_token": token, "version": v}.items()}
-    data = {"csrf_token": token, "version": v}
+        return {**{f"{action}-{k}": x for k, x in {**prefixed[action], "csrf_token": token, "version": v}.items()},
+                **confirmed}
+    data = {"csrf_token": token, "version": v, **confirmed}
     if action in ("decline", "return", "signpost", "pause", "withdraw", "escalate", "first_contact"):
         data["reason"] = "A plausible reason"
     elif action == "reassign":
