@@ -34,6 +34,7 @@ from portal.auth.roles import (
 # ("/equipment/stores/{store}" or its sections) and "/telecare/".
 READY_LISTS: dict[str, str] = {
     "/referrals": TRIAGE_OFFICER,
+    "/caseload": OCCUPATIONAL_THERAPIST,
     "/dfg/cases": DFG_CASEWORKER,
     "/equipment/": STORES_OFFICER,
     "/telecare/": MANAGER,
