@@ -1,5 +1,7 @@
 """The one way to write the audit log. Rows go in the same transaction as the change."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import g, has_request_context, request
@@ -23,6 +25,21 @@ def actor_label(actor) -> tuple[int | None, str]:
     return actor.id, f"{actor.name} <{actor.email}>"[:ACTOR_LABEL_LENGTH]
 
 
+# The demo data's history happened in the past: its seeders say when (`backdated`). Nothing else
+# sets this, so every real audit row is stamped with the time it was written.
+_BACKDATED: ContextVar[datetime | None] = ContextVar("audit_backdated", default=None)
+
+
+@contextmanager
+def backdated(at: datetime):
+    """Audit rows written inside this block are stamped `at` (the demo data's seeders only)."""
+    token = _BACKDATED.set(at)
+    try:
+        yield
+    finally:
+        _BACKDATED.reset(token)
+
+
 def record(session, actor, action: str, entity_type: str, entity_id, **details) -> AuditEvent:
     """Append one audit row. `actor` is a staff user, a label such as "public", or None."""
     begin_write()
@@ -37,6 +54,8 @@ def record(session, actor, action: str, entity_type: str, entity_id, **details) 
         request_id=g.get("request_id") if has_request_context() else None,
         client_addr=request.remote_addr if has_request_context() else None,
     )
+    if _BACKDATED.get() is not None:
+        event.at = _BACKDATED.get()
     session.add(event)
     return event
 

@@ -263,6 +263,7 @@ def _seed_orders(session, rng, now, stores, serialised, counted, count) -> None:
     if not (serialised or counted):
         return
     for i in range(count):
+        order = None
         raised = now - timedelta(days=rng.randint(0, 540), hours=rng.randint(0, 8))
         store = rng.choice(stores)
         product = rng.choice(serialised if (serialised and rng.random() < 0.6) or not counted else counted)
@@ -304,5 +305,17 @@ def _seed_orders(session, rng, now, stores, serialised, counted, count) -> None:
                 with session.begin_nested():
                     services.clean_order_items(session, "seed-demo", order.id)
         except PortalError:
-            continue
+            _cancel_if_stale(session, order, now, raised)
     session.flush()
+
+
+def _cancel_if_stale(session, order, now, raised) -> None:
+    """An order the demo stock could not fill: a store would have cancelled it within the fortnight
+    and ordered elsewhere, not left it waiting for a year (the queues would show it overdue)."""
+    if order is None or order.state not in ("requested", "reserved") or (now - raised).days <= 14:
+        return
+    try:
+        with session.begin_nested():
+            services.cancel_order(session, "seed-demo", order.id, "Not in stock here: supplied by another store")
+    except PortalError:
+        pass

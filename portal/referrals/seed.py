@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from portal.audit.services import backdated
 from portal.auth.models import User, UserRole
 from portal.people.services import create_person
 from portal.referrals import services
@@ -71,11 +72,13 @@ def seed_demo(session, count: int = 700, seed: int = 20261123) -> int:
         priority = "urgent" if source == "hospital_discharge" else rng.choices(
             ["urgent", "high", "routine"], [1, 3, 8])[0]
         extra = rng.sample(["equipment", "telecare", "falls", "ot_assessment"], rng.randint(0, 1))
-        referral, _ = services.create_referral(
-            session, triage or "seed-demo", person=person, source=source, needs=[need, *extra], help_wanted=text,
-            submission_key=services.new_submission_key(), suggested_priority=priority, received_at=received,
-            discharge_date=(received + timedelta(days=3)).date() if source == "hospital_discharge" else None,
-            referrer_name="Dr A Shah" if source == "gp" else None, consent_given=True)
+        with backdated(received):
+            referral, _ = services.create_referral(
+                session, triage or "seed-demo", person=person, source=source, needs=[need, *extra],
+                help_wanted=text, submission_key=services.new_submission_key(), suggested_priority=priority,
+                received_at=received,
+                discharge_date=(received + timedelta(days=3)).date() if source == "hospital_discharge" else None,
+                referrer_name="Dr A Shah" if source == "gp" else None, consent_given=True)
         if triage is None:
             continue
         _progress(session, rng, referral, triage, ots, tas, received, now, age_days, priority)
@@ -92,27 +95,34 @@ def _progress(session, rng, referral, triage, ots, tas, received, now, age_days,
         return  # still new, waiting for triage
     stop_at = rng.choice(["screened", "awaiting_assessment", "awaiting_assessment", "assessed"]) \
         if age_days <= 42 else "closed"
-    services.set_priority(session, triage, referral, priority, "Screened at triage")
+    screened_at = min(received + timedelta(minutes=rng.randint(20, 90)), now)
+    with backdated(screened_at):
+        services.set_priority(session, triage, referral, priority, "Screened at triage")
     contact_at = referral.contact_due_at - timedelta(hours=rng.randint(1, 20)) if not late else \
         referral.contact_due_at + timedelta(hours=rng.randint(2, 48))
+    contact_at = max(contact_at, screened_at)
     if contact_at < now:
-        services.record_first_contact(session, triage, referral, "Phoned the person", when=max(contact_at, received))
+        with backdated(contact_at):
+            services.record_first_contact(session, triage, referral, "Phoned the person", when=contact_at)
     if stop_at == "screened":
         return
     complex_case = referral.need_names and ("major_adaptation" in referral.need_names or rng.random() < 0.3)
-    if complex_case or not tas:
-        services.route(session, triage, referral, route_to="occupational_therapist", complex_case=True,
-                       reason="Complex needs and risks")
-        pool = ots
-    else:
-        services.route(session, triage, referral, route_to="trusted_assessor", complex_case=False,
-                       reason="Straightforward equipment need", ta_level_required=3)
-        pool = tas
+    with backdated(min(screened_at + timedelta(minutes=10), now)):
+        if complex_case or not tas:
+            services.route(session, triage, referral, route_to="occupational_therapist", complex_case=True,
+                           reason="Complex needs and risks")
+            pool = ots
+        else:
+            services.route(session, triage, referral, route_to="trusted_assessor", complex_case=False,
+                           reason="Straightforward equipment need", ta_level_required=3)
+            pool = tas
     if rng.random() < 0.1 and 10 < age_days <= 42:
-        services.pause(session, triage, referral, "Waiting for the GP to confirm the diagnosis",
-                       when=received + timedelta(days=3))
+        with backdated(received + timedelta(days=3)):
+            services.pause(session, triage, referral, "Waiting for the GP to confirm the diagnosis",
+                           when=received + timedelta(days=3))
         if rng.random() < 0.6:
-            services.resume(session, triage, referral, when=received + timedelta(days=9))
+            with backdated(received + timedelta(days=9)):
+                services.resume(session, triage, referral, when=received + timedelta(days=9))
         else:
             return
     if pool:
@@ -122,15 +132,19 @@ def _progress(session, rng, referral, triage, ots, tas, received, now, age_days,
     if assessed_at >= now or not pool or stop_at == "awaiting_assessment":
         return
     assessor = next(u for u in (ots + tas) if u.id == referral.assigned_to_id)
-    services.complete_assessment(
-        session, assessor, referral, outcomes_wanted="To stay safely at home and keep bathing independently",
-        strengths="Motivated, good family support nearby", needs_by_area="Bathing, stairs",
-        risks="Falls at night", tecs_considered=True, tecs_what="Pendant alarm and bed sensor",
-        tecs_why_not=None, recommendations=rng.sample(["equipment", "telecare", "dfg", "minor_adaptation"], 2))
-    referral.assessed_at = max(assessed_at, received)
+    assessed_at = max(assessed_at, received)
+    with backdated(assessed_at):
+        services.complete_assessment(
+            session, assessor, referral, outcomes_wanted="To stay safely at home and keep bathing independently",
+            strengths="Motivated, good family support nearby", needs_by_area="Bathing, stairs",
+            risks="Falls at night", tecs_considered=True, tecs_what="Pendant alarm and bed sensor",
+            tecs_why_not=None, recommendations=rng.sample(["equipment", "telecare", "dfg", "minor_adaptation"], 2))
+    referral.assessed_at = assessed_at
     if referral.first_contact_at is None or referral.first_contact_at > referral.assessed_at:
         referral.first_contact_at = referral.assessed_at
     if stop_at == "closed":
-        services.close(session, assessor, referral, rng.choice(OUTCOMES), "Follow-on work arranged")
-        referral.closed_at = referral.assessed_at + timedelta(days=rng.randint(1, 7))
+        closed_at = min(referral.assessed_at + timedelta(days=rng.randint(1, 7)), now)
+        with backdated(closed_at):
+            services.close(session, assessor, referral, rng.choice(OUTCOMES), "Follow-on work arranged")
+        referral.closed_at = closed_at
     services.recompute_clocks(referral)
