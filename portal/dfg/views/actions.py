@@ -221,7 +221,7 @@ def details(case_id: int):
     return _form_action(case_id, "details", perform, "Case details saved.")
 
 
-@bp.post("/cases/<int:case_id>/evidence")
+@bp.post("/cases/<int:case_id>/evidence/new")
 @staff(DFG_CASEWORKER)
 def upload(case_id: int):
     c = get_case(case_id)

@@ -95,7 +95,7 @@ def store(store_id):
     return _store_page(_get(Store, store_id))
 
 
-@bp.post("/stores/<int:store_id>/stock")
+@bp.post("/stores/<int:store_id>/stock/changes")
 @staff(*STORES)
 def store_stock(store_id):
     item = _get(Store, store_id)
@@ -117,7 +117,7 @@ def store_stock(store_id):
     return _store_page(item, form=form, status=422)
 
 
-@bp.post("/stores/<int:store_id>/assets")
+@bp.post("/stores/<int:store_id>/assets/new")
 @staff(*STORES)
 def store_add_asset(store_id):
     item = _get(Store, store_id)

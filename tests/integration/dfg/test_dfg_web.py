@@ -300,7 +300,7 @@ def test_good_files_pass_and_names_are_sanitised():
 def test_upload_and_download(client, staff, db_session, case_in_works, upload_folder):
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{case_in_works.id}")
-    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", content_type="multipart/form-data", data={
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence/new", content_type="multipart/form-data", data={
         "evidence-csrf_token": csrf_from(page.text), "evidence-kind": "quote", "evidence-description": "First quote",
         "evidence-file": (io.BytesIO(PDF), "Quote (1) from Lift Co.pdf")})
     assert resp.status_code == 303
@@ -322,7 +322,7 @@ def test_upload_and_download(client, staff, db_session, case_in_works, upload_fo
 def test_refused_upload_keeps_the_rest_of_the_form(client, staff, case_in_works):
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{case_in_works.id}")
-    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", content_type="multipart/form-data", data={
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence/new", content_type="multipart/form-data", data={
         "evidence-csrf_token": csrf_from(page.text), "evidence-kind": "benefit",
         "evidence-description": "Universal Credit letter",
         "evidence-file": (io.BytesIO(b"MZ\x90\x00rest"), "letter.pdf")})
@@ -354,7 +354,7 @@ def test_a_file_over_the_limit_comes_back_on_the_evidence_form(client, staff, db
     page = client.get(f"/dfg/cases/{case_in_works.id}/evidence")
     assert "PDF, JPG or PNG, smaller than 10 MB" in page.text
     body, content_type = _multipart(csrf_from(page.text), 13 * 1024 * 1024)
-    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body, content_type=content_type)
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence/new", data=body, content_type=content_type)
     assert resp.status_code == 422
     assert "must be smaller than 10 MB" in _field_error(resp.text, "evidence-file")
     assert 'value="The stairs"' in resp.text and "PDF, JPG or PNG, smaller than 10 MB" in resp.text
@@ -365,7 +365,7 @@ def test_a_body_over_four_times_the_limit_is_the_413_page(client, staff, case_in
     staff.login_as("dfg_caseworker")
     page = client.get(f"/dfg/cases/{case_in_works.id}")
     body, content_type = _multipart(csrf_from(page.text), 41 * 1024 * 1024)
-    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence", data=body, content_type=content_type)
+    resp = client.post(f"/dfg/cases/{case_in_works.id}/evidence/new", data=body, content_type=content_type)
     assert resp.status_code == 413 and "must be smaller than 10 MB" in resp.text
 
 

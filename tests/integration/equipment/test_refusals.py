@@ -182,8 +182,9 @@ def test_a_stock_correction_below_zero_comes_back_on_the_store_page(client, staf
     db_session.commit()
     url = f"/equipment/stores/{world['north'].id}"
     page = client.get(url)
-    resp = client.post(url + "/stock", data={"csrf_token": csrf_from(page.text), "product_id": world["commode"].id,
-                                             "action": "adjust", "quantity": "-3", "reason": "Count"})
+    resp = client.post(url + "/stock/changes", data={"csrf_token": csrf_from(page.text),
+                                                     "product_id": world["commode"].id,
+                                                     "action": "adjust", "quantity": "-3", "reason": "Count"})
     assert resp.status_code == 422
     assert "below zero or below what is reserved" in resp.text and 'href="#quantity"' in resp.text
     assert 'value="-3"' in resp.text

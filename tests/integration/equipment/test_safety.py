@@ -257,10 +257,10 @@ def test_duplicate_serial_and_tag_come_back_on_the_store_form(client, staff, db_
     page = client.get(url)
     data = {"csrf_token": csrf_from(page.text), "product_id": world["hoist"].id, "asset_tag": "SF-2",
             "serial": "XYZ", "purchase_cost": "12.50"}
-    resp = client.post(url + "/assets", data=data)
+    resp = client.post(url + "/assets/new", data=data)
     assert resp.status_code == 422 and "Serial number XYZ is already recorded" in resp.text
     assert 'href="#serial"' in resp.text and 'value="SF-2"' in resp.text and 'value="12.50"' in resp.text
-    resp = client.post(url + "/assets", data={**data, "asset_tag": "SF-1", "serial": "NEW"})
+    resp = client.post(url + "/assets/new", data={**data, "asset_tag": "SF-1", "serial": "NEW"})
     assert resp.status_code == 422 and "Asset tag SF-1 is already in use" in resp.text
     assert db_session.scalar(select(func.count()).select_from(Asset).where(Asset.store_id == world["north"].id)) == 1
 

@@ -40,7 +40,7 @@ CRITICAL = [
     ("admin", "GET", f"/people/{MISSING_ID}", False),
     ("stores_officer", "POST", f"/referrals/{MISSING_ID}/claim", False),
     ("manager", "POST", f"/referrals/{MISSING_ID}/claim", False),
-    ("triage_officer", "POST", f"/equipment/stores/{MISSING_ID}/stock", False),
+    ("triage_officer", "POST", f"/equipment/stores/{MISSING_ID}/stock/changes", False),
     ("trusted_assessor", "POST", "/equipment/catalogue/new", False),
 ]
 

@@ -173,7 +173,7 @@ def test_a_failing_notification_backend_does_not_fail_the_action_and_is_retried(
 # (d) a crash mid-transition -----------------------------------------------------------------
 
 @pytest.mark.parametrize("action,data", [
-    ("decline", {"reason": "Not eligible"}),
+    ("decline", {"reason": "Not eligible", "confirmed": "yes"}),  # past its check step
     ("claim", {}),
 ])
 def test_a_crash_mid_transition_leaves_the_record_as_it_was(real_app, monkeypatch, action, data):

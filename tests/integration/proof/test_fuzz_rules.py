@@ -147,7 +147,7 @@ def test_a_duplicate_asset_tag_is_refused_on_the_tag(client, staff, db_session):
     staff.login_as("stores_officer")
     token = staff.csrf("/staff")
     before = snapshot()
-    resp = client.post(f"/equipment/stores/{world['north'].id}/assets", data={
+    resp = client.post(f"/equipment/stores/{world['north'].id}/assets/new", data={
         "csrf_token": token, "product_id": str(world["hoist"].id), "asset_tag": "dup-0001", "serial": "SN-778",
         "purchase_cost": "950.00"})
     refused_on(resp, "asset_tag", "already", "SN-778")
