@@ -28,7 +28,7 @@ def some_referrals(live_app):
 def test_manager_reads_filters_exports_and_prints(page, base_url, axe, csp_violations, some_referrals):
     sign_in(page, base_url, "manager@demo.council.example")
     page.get_by_role("link", name="Reports").first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Headline figures")
     axe(page)
 
     for prefix, (d, m, y) in (("start", ("1", "9", "2026")), ("end", ("31", "10", "2026"))):
@@ -36,8 +36,15 @@ def test_manager_reads_filters_exports_and_prints(page, base_url, axe, csp_viola
         page.locator(f"#{prefix}-month").fill(m)
         page.locator(f"#{prefix}-year").fill(y)
     page.get_by_label("Locality", exact=True).select_option("North")
-    page.get_by_role("button", name="Show figures").click()
-    expect(page.get_by_text("Showing 1 September 2026 to 31 October 2026, North.")).to_be_visible()
+    page.get_by_role("button", name="Apply filters").click()
+    showing = page.get_by_text("Showing 1 September 2026 to 31 October 2026, North.")
+    expect(showing).to_be_visible()
+    axe(page)
+    # a headline figure leads to its section's page, with the same filters
+    page.get_by_role("link", name="See the figures for referrals received").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Referrals")
+    expect(showing).to_be_visible()
+    expect(page.get_by_label("Locality", exact=True)).to_have_value("North")
     table = page.locator("#table-demand-by-source table")
     expect(table.get_by_role("row", name="GP 1 50.0%")).to_be_visible()
     expect(page.get_by_role("img", name="Chart: Referrals by source")).to_be_visible()
@@ -47,7 +54,7 @@ def test_manager_reads_filters_exports_and_prints(page, base_url, axe, csp_viola
         page.locator("#table-demand-by-source").get_by_role("link", name="CSV").click()
     assert download.value.suggested_filename == "demand-by-source_2026-09-01_2026-10-31_North.csv"
 
-    page.get_by_role("link", name="printable board report").click()
+    page.locator(".moj-sub-navigation").get_by_role("link", name="Board report").click()
     page.get_by_label("Two-month period").select_option("2026-09")
     page.get_by_role("button", name="Show report").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("September to October 2026")
