@@ -45,7 +45,8 @@ READY_LISTS: dict[str, str] = {
     "/equipment/queues/warranties": STORES_OFFICER,
     "/equipment/stores/{store}/stock": STORES_OFFICER,
     "/equipment/stores/{store}/assets": STORES_OFFICER,
-    "/admin/outbox/": ADMIN,
+    # not the outbox: no demo person has an email address, so the demo data sends none (its
+    # pagination is walked on data of its own in tests/integration/foundation/test_admin_lists.py)
     "/audit/": ADMIN,
 }
 
