@@ -127,7 +127,7 @@ def _post_data(action: str, c: DfgCase, token: str) -> dict:
 
 
 def _url(action: str, c: DfgCase) -> str:
-    paths = {"request_ot": "request-ot", "close_paid": "close-paid", "upload": "evidence",
+    paths = {"request_ot": "request-ot", "close_paid": "close-paid", "upload": "evidence/new",
              "withdraw_quote": "withdraw-quote", "dob": "date-of-birth"}
     if action == "choose_quote":
         quote_id = c.quotes[0].id if c.quotes else 999999
