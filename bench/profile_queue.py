@@ -2,6 +2,7 @@
 
     python -m bench.profile_queue [/referrals] [--n 50] [--db bench/work/bench-100000.db] [--sql]
         [--role triage|stores|manager]
+    python -m bench.profile_queue /bench/hello --db postgresql://postgres@127.0.0.1:5432/tecs_bench_100000
 
 Prints the top of a cProfile run (cumulative time) and, with --sql, each SQL statement's time.
 """
@@ -28,7 +29,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     import os
 
-    os.environ["BENCH_APP_DATABASE_URL"] = f"sqlite:///{Path(args.db).resolve()}"
+    url = args.db if "://" in args.db else f"sqlite:///{Path(args.db).resolve()}"
+    os.environ["BENCH_APP_DATABASE_URL"] = url
     from bench.wsgi import app
     from portal.extensions import db
     from tests.conftest import csrf_from
