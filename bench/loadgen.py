@@ -123,6 +123,8 @@ def scenarios(suite: str, search: str):
         return [("GET /", _get("/"), None, 1500, 4000)]
     if suite == "queue":
         return [("queue page", _get("/referrals"), "triage", 200, 600)]
+    if suite == "stack":  # a quick look at the signed-in request's own cost
+        return [("app-stack hello (signed in)", _get("/bench/hello"), "triage", 500, 1500)]
     return [
         ("app-stack hello (signed in)", _get("/bench/hello"), "triage", 500, 1500),
         ("start page", _get("/"), None, 300, 800),
@@ -141,7 +143,7 @@ def scenarios(suite: str, search: str):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True)
-    parser.add_argument("--suite", choices=("app", "ceiling", "queue"), default="app")
+    parser.add_argument("--suite", choices=("app", "ceiling", "queue", "stack"), default="app")
     parser.add_argument("--duration", type=float, default=8.0, help="cap in seconds per measurement")
     parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--search", default="smi")

@@ -81,8 +81,7 @@ def _configure_database(app: Flask) -> None:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    if url.startswith("postgresql"):
-        options.setdefault("pool_pre_ping", True)  # the first request after a restart succeeds
+    if url.startswith("postgresql"):  # closed connections are replaced at checkout (portal.extensions)
         options.setdefault("pool_recycle", 1800)
         options.setdefault("connect_args", {"connect_timeout": 3})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -123,7 +122,6 @@ def _configure_login(app: Flask) -> None:
             begin_write()
             row.last_seen_at = services.utcnow()
             db.session.commit()
-        user.two_factor_required = services.two_factor_required(db.session, user)
         return user
 
 

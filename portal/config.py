@@ -58,6 +58,9 @@ class BaseConfig:
     SESSION_COOKIE_NAME = "__Host-session"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute lifetime (ASVS 7.3.2)
+    # The cookie is re-sent only when the session changes (activity is stamped once a minute), not
+    # signed and sent on every response; both limits are checked on the server.
+    SESSION_REFRESH_EACH_REQUEST = False
     STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "30"))  # ASVS 7.3.1
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session, so a queue left open still works

@@ -1,5 +1,6 @@
 """Extension objects (unbound) and the database rules that must hold on both engines."""
 
+import select
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +30,28 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+_HUNG_UP = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_closed_connection(dbapi_connection, _record, _proxy) -> None:
+    """A pooled PostgreSQL connection the server has closed (a restart, a failover, a terminated
+    backend) is replaced before the request uses it, so the first request afterwards succeeds.
+
+    An idle connection has nothing to read unless the server has hung up (it sends its FATAL
+    message and closes), so this asks the socket, with no round trip; `pool_pre_ping` would send a
+    query on every request. Raising DisconnectionError makes the pool open a new connection.
+    """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    if dbapi_connection.closed:
+        raise DisconnectionError("the connection was closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), _HUNG_UP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection")
+
 
 # SQLite has no row locks and silently drops FOR UPDATE. A deferred transaction that reads and
 # then writes fails at once with "database is locked" when another writer got in first, whatever

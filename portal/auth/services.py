@@ -1,11 +1,12 @@
 """Staff accounts: sign-in, two-factor, passwords, roles. Every change is audited."""
 
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 
 import pyotp
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Text, bindparam, cast, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import actor_label, record
@@ -69,8 +70,13 @@ def sign_out(session, user: User) -> None:
 # Sessions: one row, with its own token, per sign-in ------------------------------------------
 
 SESSION_SEEN_STEP = 60  # seconds: last_seen_at is written at most once a minute
-# built once: the user loader runs on every staff request
-_BY_TOKEN = (select(User, StaffSession).join(StaffSession, StaffSession.user_id == User.id)
+TWO_FACTOR_ROLES = "two_factor_roles"
+# built once: the user loader runs on every staff request. The two-factor roles setting comes in the
+# same query, so a signed-in request reads the database once.
+_BY_TOKEN = (select(User, StaffSession,
+                    select(cast(SecuritySetting.value, Text))  # text: a JSON value cannot be made unique
+                    .where(SecuritySetting.name == TWO_FACTOR_ROLES).scalar_subquery())
+             .join(StaffSession, StaffSession.user_id == User.id)
              .options(joinedload(User.roles))
              .where(StaffSession.token_hash == bindparam("digest"), StaffSession.ended_at.is_(None),
                     User.active.is_(True)))
@@ -110,16 +116,17 @@ def _expired(row: StaffSession, now) -> bool:
 
 def user_for_token(session, token: str | None) -> tuple[User, StaffSession] | None:
     """The active user whose open, unexpired session has this token, and that session (for the
-    Flask-Login user loader). One query."""
+    Flask-Login user loader), with whether they must pass a second factor. One query."""
     if not token:
         return None
     found = session.execute(_BY_TOKEN, {"digest": token_digest(token)}).unique().one_or_none()
     if found is None:
         return None
-    user, row = found
+    user, row, required_roles = found
     if _expired(row, utcnow()):
         return None
     user.session_token, user.current_session_id = token, row.id
+    user.two_factor_required = two_factor_required(session, user, json.loads(required_roles or "[]"))
     return user, row
 
 
@@ -403,8 +410,6 @@ def staff_page(session, *, role: str = "", status: str = "", search: str = "", s
 
 # Who must use two-factor sign-in ------------------------------------------------------------
 
-TWO_FACTOR_ROLES = "two_factor_roles"
-
 
 def two_factor_roles(session) -> list[str]:
     """The roles an administrator requires two-factor sign-in for (the database setting)."""
@@ -412,13 +417,14 @@ def two_factor_roles(session) -> list[str]:
     return [r for r in (row.value if row else []) if r in ROLES]
 
 
-def two_factor_required(session, user: User) -> bool:
+def two_factor_required(session, user: User, required_roles: list[str] | None = None) -> bool:
     """Whether this person must pass a second factor: REQUIRE_MFA (the floor, for everyone), the
-    administrator's roles setting, or because they turned it on themselves."""
+    administrator's roles setting (read here unless the caller already has its value), or because they
+    turned it on themselves."""
     if user.totp_enabled or setting("REQUIRE_MFA"):
         return True
-    required = set(two_factor_roles(session))
-    return bool(required & set(user.role_names))
+    required = two_factor_roles(session) if required_roles is None else required_roles
+    return bool(set(required) & set(user.role_names))
 
 
 def set_two_factor_roles(session, actor, roles: list[str]) -> list[str]:

@@ -64,7 +64,7 @@ def test_connection_killed_during_a_request_gives_503_and_writes_nothing(real_ap
     assert "Sorry, the service is unavailable" in resp.text and "Nothing was saved" in resp.text
     assert LAYOUT_MARK in resp.text and "Traceback" not in resp.text
     assert _state(real_app, rid) == before  # nothing half-written
-    # the very next request works: the dead connection was discarded (pool_pre_ping)
+    # the very next request works: the dead connection was discarded
     assert client.get(f"/referrals/{rid}").status_code == 200
     again = client.post(f"/referrals/{rid}/claim", data={"csrf_token": token, "version": before[2]})
     assert again.status_code == 303
@@ -79,10 +79,10 @@ def test_pooled_connections_killed_between_requests_are_replaced(real_app):
     assert client.get("/referrals").status_code == 200
     with psycopg.connect(_plain_url(real_app), autocommit=True) as other:
         killed = other.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "  # waits until gone
             "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
     assert killed >= 1
-    for _ in range(3):
+    for _ in range(3):  # each pooled connection the server closed is replaced at checkout
         assert client.get("/referrals").status_code == 200
 
 
