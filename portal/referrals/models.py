@@ -91,6 +91,11 @@ class Referral(ReferralState, db.Model):
         # filters, so a filtered page and its count are read from the index alone.
         Index("ix_referral_open", "next_due_at", "id", *OPEN_QUEUE_FILTERS,
               sqlite_where=text("next_due_at IS NOT NULL"), postgresql_where=text("next_due_at IS NOT NULL")),
+        # the queue filtered by locality and priority (migration 0023, which also gives PostgreSQL
+        # statistics on the priority expression): the page in order, its count from one range
+        Index("ix_referral_open_locality_priority", "locality",
+              text("coalesce(priority, suggested_priority, 'routine')"), "next_due_at", "id",
+              sqlite_where=text("next_due_at IS NOT NULL"), postgresql_where=text("next_due_at IS NOT NULL")),
         Index("ix_referral_open_name", "search_name", "next_due_at", "id",
               sqlite_where=text("next_due_at IS NOT NULL"), postgresql_where=text("next_due_at IS NOT NULL")),
         Index("ix_referral_queue", "state", "next_due_at", "id"),

@@ -7,6 +7,10 @@ from alembic.migration import MigrationContext
 from portal.extensions import db
 
 
+# SQLAlchemy cannot reflect an expression index from SQLite (ix_referral_open_locality_priority);
+# on PostgreSQL it is compared like any other.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 
 from portal.auth.models import User
 from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
@@ -19,8 +19,9 @@ from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 
 def effective_priority():
     """The priority a referral's clocks run on (recompute_clocks): the one set at triage, else the
-    suggested one, else routine. SQL, for grouping and filtering."""
-    return func.coalesce(Referral.priority, Referral.suggested_priority, "routine")
+    suggested one, else routine. SQL, for grouping and filtering. 'routine' is written into the SQL,
+    not bound, so the statement matches ix_referral_open_locality_priority's expression exactly."""
+    return func.coalesce(Referral.priority, Referral.suggested_priority, literal_column("'routine'"))
 
 
 def overdue_now(now: datetime):
