@@ -164,3 +164,52 @@ def test_body_carries_the_csrf_header_for_htmx(client):
     html = client.get("/").text
     token = csrf_from(client.get("/sign-in").text)
     assert "hx-headers=" in html and "X-CSRFToken" in html and token in client.get("/").text
+
+
+def _statements_while(app, db_session, call):
+    """The SQL statements (not savepoints) the database receives while `call()` runs."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    bind = db_session.get_bind()
+    event.listen(bind, "before_cursor_execute", capture)
+    try:
+        result = call()
+    finally:
+        event.remove(bind, "before_cursor_execute", capture)
+    return result, seen
+
+
+def test_a_signed_in_request_reads_the_database_once_and_writes_nothing(app, client, staff, db_session,
+                                                                         monkeypatch):
+    """Session, user, roles and the two-factor setting in one query; activity was stamped a moment
+    ago, so nothing is written (rule PERF-01)."""
+    staff.login_as("triage_officer")
+    assert client.get("/staff").status_code == 200  # activity stamped now
+
+    def hello():
+        return "hello"
+
+    hello._access = "staff"
+    monkeypatch.setitem(app.view_functions, "web.privacy", hello)
+    resp, statements = _statements_while(app, db_session, lambda: client.get("/privacy"))
+    assert resp.status_code == 200 and resp.text == "hello"
+    assert len(statements) == 1, statements
+    assert "staff_session" in statements[0] and "security_setting" in statements[0]
+
+
+def test_the_session_cookie_is_sent_only_when_the_session_changes(client, staff):
+    staff.login_as("manager")
+    assert client.get("/staff").status_code == 200  # activity stamped: the cookie changes
+    resp = client.get("/staff")
+    assert resp.status_code == 200
+    assert "Set-Cookie" not in resp.headers  # nothing changed within the minute: nothing re-sent
+    with client.session_transaction() as sess:
+        sess["last_seen"] = int(time.time()) - 61
+    resp = client.get("/staff")
+    assert "session=" in resp.headers.get("Set-Cookie", "")  # stamped again, so the cookie is re-sent
