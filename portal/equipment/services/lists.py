@@ -124,8 +124,11 @@ def _low():
 def store_stock_page(session, store_id: int, *, search: str = "", category: str = "", low_only: bool = False,
                      sort: str | None = "product", descending: bool = False, page: int = 1,
                      page_size: int = PAGE_SIZE) -> Page:
-    """A store's counted stock, one row per product: (level, product name, product code, low?)."""
-    stmt = (select(StockLevel, Product.name, Product.code, _low().label("low"))
+    """A store's counted stock, one row per product: its figures (product_id, on_hand, reserved, free,
+    awaiting_cleaning, reorder_level), the product's name and code, and low (below the reorder level)."""
+    stmt = (select(StockLevel.product_id, StockLevel.on_hand, StockLevel.reserved, _free().label("free"),
+                   StockLevel.awaiting_cleaning, StockLevel.reorder_level, Product.name, Product.code,
+                   _low().label("low"))
             .join(Product, Product.id == StockLevel.product_id).where(StockLevel.store_id == store_id))
     if search:
         like = f"%{search.lower()}%"

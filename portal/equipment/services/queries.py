@@ -199,20 +199,32 @@ def waiting_count(kind: str):
 
 
 def queue_counts(session, today: date, store_id: int | None = None) -> dict:
-    counts = {kind: queue_count(session, kind, today, store_id) for kind in QUEUES}
-    overdue = {
-        "deliveries": select(func.count()).select_from(Order).where(
-            Order.state.in_(OPEN_ORDER_STATES), Order.due_date < today),
-        "collections": select(func.count()).select_from(Order).where(
-            Order.state == "collection_requested", Order.collection_due < today),
-        "inspections": select(func.count()).select_from(Asset).where(
-            Asset.status != "retired", Asset.next_inspection_due < today),
-    }
-    for kind, stmt in overdue.items():
-        if store_id:
-            stmt = stmt.where((Order.store_id if kind != "inspections" else Asset.store_id) == store_id)
-        counts[f"{kind}_overdue"] = session.scalar(stmt)
-    return counts
+    """Every queue's count (the tabs) and the overdue ones, for one store or all: three queries over
+    the orders, the assets and the stock levels (the same rows as each queue's own query, whose joins
+    to store and product never drop a row: both keys are required)."""
+    def at_store(stmt, column):
+        return stmt.where(column == store_id) if store_id else stmt
+
+    open_order = Order.state.in_(OPEN_ORDER_STATES)
+    collecting = Order.state == "collection_requested"
+    orders = session.execute(at_store(select(
+        func.count().filter(open_order), func.count().filter(open_order, Order.due_date < today),
+        func.count().filter(collecting), func.count().filter(collecting, Order.collection_due < today),
+    ).where(Order.state.in_((*OPEN_ORDER_STATES, "collection_requested"))), Order.store_id)).one()
+    in_use = Asset.status != "retired"
+    assets = session.execute(at_store(select(
+        func.count().filter(Asset.status == "awaiting_cleaning"),
+        func.count().filter(Asset.next_inspection_due <= today + timedelta(days=INSPECTION_WARNING_DAYS)),
+        func.count().filter(Asset.next_inspection_due < today),
+        func.count().filter(Asset.warranty_end >= today,
+                            Asset.warranty_end <= today + timedelta(days=WARRANTY_WARNING_DAYS)),
+    ).where(in_use), Asset.store_id)).one()
+    low = session.scalar(at_store(select(func.count()).select_from(StockLevel).where(
+        StockLevel.reorder_level > 0, StockLevel.on_hand - StockLevel.reserved < StockLevel.reorder_level),
+        StockLevel.store_id))
+    return {"deliveries": orders[0], "deliveries_overdue": orders[1], "collections": orders[2],
+            "collections_overdue": orders[3], "cleaning": assets[0], "inspections": assets[1],
+            "inspections_overdue": assets[2], "warranties": assets[3], "low_stock": low}
 
 
 def figures(session, start: date, end: date, locality: str | None = None) -> dict:

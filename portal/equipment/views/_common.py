@@ -2,7 +2,7 @@
 "try the service call, or put its refusal on the form" step."""
 
 
-from flask import flash
+from flask import flash, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from portal.equipment.models import (
 from portal.errors import NotFound, Refusal
 from portal.extensions import db
 from portal.people.access import person_view_for
+from portal.people.models import Person
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect
 
@@ -82,9 +83,19 @@ def _order_people(order_ids) -> dict:
     or what the rule gives others; None: not shown), by order id. One view, audited, per person."""
     pairs = db.session.execute(select(Order.id, Order.person_id).where(Order.id.in_(list(order_ids)),
                                                                        Order.person_id.is_not(None))).all()
+    # The people in one query: person_view_for's session.get then finds each in the identity map.
+    _loaded = db.session.scalars(select(Person).where(Person.id.in_({p for _, p in pairs}))).all()
     views: dict = {}
     for _order_id, person_id in pairs:
         if person_id not in views:
             views[person_id] = person_view_for(db.session, current_user, person_id, "equipment queue")
     db.session.commit()
     return {order_id: views[person_id] for order_id, person_id in pairs}
+
+
+def id_prefix(endpoint: str, key: str) -> str:
+    """A record's URL without its id ("/equipment/orders/"), built once for a list's rows instead of
+    a url_for a row: the row appends its id."""
+    url = url_for(endpoint, **{key: 0})
+    assert url.endswith("/0"), url
+    return url[:-1]

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.equipment import bp, services
 from portal.equipment.models import COLLECTION_REASONS, ORDER_STATES
-from portal.equipment.views._common import READERS, REFERENCE_EDITORS, STORES, _order_people
+from portal.equipment.views._common import READERS, REFERENCE_EDITORS, STORES, _order_people, id_prefix
 from portal.extensions import db
 from portal.timeutil import now, today
 from portal.web.htmx import is_partial, render_page
@@ -94,7 +94,10 @@ def _render(kind: str):
         stores=services.store_names(db.session), store_id=filters.store_id,
         reasons=COLLECTION_REASONS, states=ORDER_STATES, can_pick=has_role(current_user, STORES),
         can_recall=has_role(current_user, services.RECALL_READERS),
-        can_admin=has_role(current_user, REFERENCE_EDITORS))
+        can_admin=has_role(current_user, REFERENCE_EDITORS),
+        hrefs={"order": id_prefix("equipment.order", "order_id"), "asset": id_prefix("equipment.asset", "asset_id"),
+               "store": id_prefix("equipment.store", "store_id"),
+               "product": id_prefix("equipment.product", "product_id")})
 
 
 def _url(endpoint, **values):

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal.equipment import bp, services
 from portal.equipment.models import ASSET_STATUSES, CATEGORIES, Store
-from portal.equipment.views._common import READERS, STOCKTAKE_READERS, STORES, _get
+from portal.equipment.views._common import READERS, STOCKTAKE_READERS, STORES, _get, id_prefix
 from portal.equipment.views.stock import store_sections
 from portal.extensions import db
 from portal.timeutil import now
@@ -56,7 +56,8 @@ def store_stock_list(store_id):
     page = services.store_stock_page(db.session, item.id, search=view.get("q"), category=view.get("category"),
                                      low_only=view.get("low") == "yes", sort=view.sort,
                                      descending=view.descending, page=view.page, page_size=view.spec.page_size)
-    return render_page("equipment/store_stock.html", "list", view=view, page=page, **_context(item, "stock"))
+    return render_page("equipment/store_stock.html", "list", view=view, page=page,
+                       product_href=id_prefix("equipment.product", "product_id"), **_context(item, "stock"))
 
 
 @bp.get("/stores/<int:store_id>/assets")
@@ -71,7 +72,7 @@ def store_assets(store_id):
     moment = now()
     rows = [(a, services.inspection_clock(a.next_inspection_due, moment)) for a in page.items]
     return render_page("equipment/store_assets.html", "list", view=view, page=page, rows=rows,
-                       **_context(item, "assets"))
+                       asset_href=id_prefix("equipment.asset", "asset_id"), **_context(item, "assets"))
 
 
 @bp.get("/stores/<int:store_id>/stocktakes")

@@ -2,10 +2,12 @@
 
 from flask import request
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.people.access import TELECARE, person_view_for, record_refusal
+from portal.people.models import Person
 from portal.telecare import services
 from portal.telecare.models import LINE_TYPES, STEPS, Job
 from portal.telecare.services import COORDINATORS
@@ -23,7 +25,10 @@ def _person(job: Job):
 
 
 def _people(jobs) -> dict:
-    """Each listed job's person as this user may see them: one view (and one audit row) a person."""
+    """Each listed job's person as this user may see them: one view (and one audit row) a person.
+    The people are read in one query first (person_view_for then finds each in the session)."""
+    jobs = list(jobs)
+    _loaded = db.session.scalars(select(Person).where(Person.id.in_({job.person_id for job in jobs}))).all()
     views: dict = {}
     for job in jobs:
         if job.person_id not in views:

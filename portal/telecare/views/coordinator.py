@@ -64,9 +64,11 @@ def jobs():
     people = _people(page.items)
     installer_ids = {j.installer_id for j in page.items if j.installer_id}
     names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(installer_ids))).all())
-    db.session.commit()
-    return render_page("telecare/jobs.html", "list", view=view, page=page, people=people, installer_names=names,
-                       clocks={j.id: services.due_clock(j, now) for j in page.items})
+    resp = render_page("telecare/jobs.html", "list", view=view, page=page, people=people, installer_names=names,
+                       clocks={j.id: services.due_clock(j, now) for j in page.items},
+                       job_href=url_for("telecare.job", job_id=0)[:-1])
+    db.session.commit()  # the views' audit rows; after rendering, so the listed jobs are not read again
+    return resp
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])

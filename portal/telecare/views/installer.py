@@ -66,9 +66,10 @@ def today():
     day = london_today()
     jobs = services.day_jobs(db.session, current_user.id, day)
     cards = [_card(job) for job in jobs]
-    db.session.commit()
-    return render_template("telecare/today.html", cards=cards, day=day, line_types=LINE_TYPES, steps=STEPS,
+    html = render_template("telecare/today.html", cards=cards, day=day, line_types=LINE_TYPES, steps=STEPS,
                            posted=None, partial=False)
+    db.session.commit()  # the views' audit rows; after rendering, so the cards' jobs are not read again
+    return html
 
 
 @bp.post("/jobs/<int:job_id>/steps/arrived")

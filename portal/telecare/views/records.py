@@ -33,10 +33,11 @@ def planner():
     start = start - timedelta(days=start.weekday())
     plan = services.planner(db.session, start)
     people = _people(job for cell in plan["grid"].values() for job in cell)
-    db.session.commit()
-    return render_page("telecare/planner.html", "grid", plan=plan, people=people, start=start,
+    resp = render_page("telecare/planner.html", "grid", plan=plan, people=people, start=start,
                        previous=start - timedelta(days=7), following=start + timedelta(days=7),
                        today=london_today(), slot_names=SLOTS)
+    db.session.commit()  # the views' audit rows; after rendering, so the planned jobs are not read again
+    return resp
 
 
 # ---------------------------------------------------------------- connections, switchover, line register
