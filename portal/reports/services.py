@@ -14,7 +14,7 @@ from portal.reports import queries
 from portal.reports.figures import EQUIPMENT_DAYS
 from portal.reports.queries import Filters
 from portal.reports.sections import Section, Table, display, plain, provider_for, providers
-from portal.timeutil import utcnow
+from portal.timeutil import london_date, to_london, utcnow
 from portal.web.clocks import add_months
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -27,6 +27,16 @@ def default_range(today: date) -> tuple[date, date]:
 
 
 # Dashboard ----------------------------------------------------------------------------------
+
+def as_of_text(as_of: datetime, now: datetime) -> str:
+    """'2:05pm today', '11:30pm yesterday' or '9:00am on 3 December 2026' (London time) for the
+    moment the figures were worked out; both naive UTC."""
+    local = to_london(as_of)
+    clock = f"{local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+    days = (london_date(now) - local.date()).days
+    when = {0: "today", 1: "yesterday"}.get(days, f"on {local.day} {local:%B %Y}")
+    return f"{clock} {when}"
+
 
 def dashboard(session, filters: Filters) -> list[Section]:
     return [provider(session, filters) for provider in providers()]
@@ -93,8 +103,11 @@ def find_table(session, key: str, filters: Filters) -> Table:
 # Exports ------------------------------------------------------------------------------------
 
 def _filter_lines(filters: Filters) -> list[list[str]]:
-    return [["From", filters.start.isoformat()], ["To", filters.end.isoformat()],
-            ["Locality", filters.locality or "All localities"]]
+    lines = [["From", filters.start.isoformat()], ["To", filters.end.isoformat()],
+             ["Locality", filters.locality or "All localities"]]
+    if filters.as_of:
+        lines.append(["Referral figures as of", f"{to_london(filters.as_of):%Y-%m-%d %H:%M} (London time)"])
+    return lines
 
 
 def table_rows(table: Table) -> list[list]:
