@@ -65,12 +65,13 @@ def migrate(url: str) -> None:
     """A reused database gets this build's migrations (new indexes) and fresh planner statistics."""
     from flask_migrate import upgrade
 
-    from bench.seed import make_app
+    from bench.seed import make_app, refresh_figures
     from portal.extensions import db
 
     app = make_app(url)
     with app.app_context():
         upgrade(revision="heads")
+        refresh_figures()  # the dashboard's daily totals, as the scheduled `flask reports refresh` keeps them
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
         db.session.remove()

@@ -1,7 +1,7 @@
 """The dashboard's figures kept as daily totals (issue 13): written from scratch by
 `flask reports refresh` (scheduled), read by the reports pages with the time they are true at.
 The refresh row starts empty (never refreshed): until the first refresh the pages work the figures
-out live, so a fresh install shows figures.
+out live, so a fresh install shows figures. Also two indexes for the DFG end-to-end times.
 
 Revision ID: 0023_dashboard_figures
 Revises: 0022_referral_screens
@@ -65,9 +65,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_refresh")),
     )
     op.bulk_insert(refresh, [{"id": 1, "as_of": None, "seconds": None}])
+    # DFG end-to-end times (REP-06) read the grants finished in a period from these, not the whole table
+    op.create_index("ix_dfg_case_completed_report", "dfg_case", ["completed_date", "locality", "created_at"])
+    op.create_index("ix_dfg_case_paid_report", "dfg_case", ["paid_date", "locality", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dfg_case_paid_report", table_name="dfg_case")
+    op.drop_index("ix_dfg_case_completed_report", table_name="dfg_case")
     op.drop_table("report_refresh")
     op.drop_index("ix_report_assessed_wait_day", table_name="report_assessed_wait")
     op.drop_table("report_assessed_wait")

@@ -18,4 +18,5 @@ def refresh_command():
     with write_intent():
         as_of = aggregates.refresh(db.session)
         db.session.commit()
+        aggregates.tidy(db.session)
     click.echo(f"Referral figures as of {services.as_of_text(as_of, utcnow())}.")

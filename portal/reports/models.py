@@ -14,11 +14,13 @@ from sqlalchemy import Date, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.advice.models import AdviceReport
+from portal.dfg.models import DfgCase
 from portal.extensions import db
 from portal.referrals.models import Referral
 
 _t = Referral.__table__
 _a = AdviceReport.__table__
+_d = DfgCase.__table__
 
 REPORT_INDEXES = (
     # cases finished in a period, by outcome (withdrawn and declined are outcomes too)
@@ -39,6 +41,9 @@ REPORT_INDEXES = (
     Index("ix_referral_advice_report", _t.c.advice_report_id),
     # self-assessments completed in a period and how they ended
     Index("ix_advice_report_completed_outcome", _a.c.status, _a.c.completed_at, _a.c.outcome),
+    # DFG enquiry to completion and to payment, by month (migration 0023): the grants finished in a period
+    Index("ix_dfg_case_completed_report", _d.c.completed_date, _d.c.locality, _d.c.created_at),
+    Index("ix_dfg_case_paid_report", _d.c.paid_date, _d.c.locality, _d.c.created_at),
 )
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import floor
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Date, and_, case, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy.sql.expression import ColumnElement
 
 from portal.advice.models import AdviceReport
 from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralPause
@@ -95,6 +96,23 @@ def bucket(column, starts: list[date]):
 
 
 # Dialect helpers ---------------------------------------------------------------------------
+
+def london_day(session, column) -> ColumnElement:
+    """The London calendar date of a naive UTC time.
+
+    SQLite has no time zones: London is an hour ahead from 01:00 UTC on the last Sunday of March to
+    01:00 UTC on the last Sunday of October (datetime(..., 'start of month', '+1 month', '-7 days',
+    'weekday 0') is the month's last Sunday), and on GMT otherwise."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("Europe/London", func.timezone("UTC", column)), Date)
+    month = func.strftime("%m", column)
+    change = func.datetime(column, "start of month", "+1 month", "-7 days", "weekday 0", "+1 hours")
+    summer = case((month.between("04", "09"), "+1 hours"),
+                  (and_(month == "03", column >= change), "+1 hours"),
+                  (and_(month == "10", column < change), "+1 hours"),
+                  else_="+0 hours")
+    return func.date(column, summer, type_=Date)
+
 
 def _is_pg(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"

@@ -49,7 +49,7 @@ def test_london_day_is_the_date_in_london_on_both_databases(db_session):
         moments += [datetime(year, 6, 30, 23, 0), datetime(year, 6, 30, 22, 59), datetime(year, 12, 31, 23, 59),
                     datetime(year, 1, 1, 0, 0), datetime(year, 8, 31, 23, 30), datetime(year, 2, 28, 23, 0)]
     for moment in moments:
-        found = db_session.scalar(select(aggregates.london_day(db_session, literal(moment, DateTime))))
+        found = db_session.scalar(select(queries.london_day(db_session, literal(moment, DateTime))))
         found = found if isinstance(found, date) else date.fromisoformat(found)
         assert found == london_date(moment), moment
 
