@@ -329,7 +329,7 @@ def waits_of(session, sub) -> list[Waits]:
     else:  # SQLite: only the durations of the filtered set, sorted here (faster than SQLite's sort);
         # thousands of rows, so straight from the connection (Core rows, no ORM result processing)
         values: dict[str, list[float]] = {}
-        for p, w in session.connection().execute(select(sub.c.p, sub.c.w)):
+        for p, w in session.connection().execute(select(sub.c.p, sub.c.w)).all():
             values.setdefault(p, []).append(float(w))
         for ws in values.values():
             ws.sort()

@@ -9,8 +9,8 @@ from portal.audit.services import record
 from portal.errors import NotFound, PortalError
 from portal.referrals.models import PRIORITIES
 from portal.referrals.targets import targets
+from portal.reports import aggregates, queries
 from portal.reports import figures as measures
-from portal.reports import queries
 from portal.reports.figures import EQUIPMENT_DAYS
 from portal.reports.queries import Filters
 from portal.reports.sections import Section, Table, display, plain, provider_for, providers
@@ -272,9 +272,10 @@ class Measure:
 def _headline(session, f: Filters) -> dict:
     from portal.equipment.services import figures as equipment_figures
 
-    timely = queries.timeliness(session, f)
-    waits = {w.priority: w for w in queries.waits_to_assessment(session, f)}
-    sa = queries.self_assessments(session, f)
+    src = aggregates if f.as_of else queries  # the same source as the reports pages (REP-10)
+    timely = src.timeliness(session, f)
+    waits = {w.priority: w for w in src.waits_to_assessment(session, f)}
+    sa = src.self_assessments(session, f)
     closures = dict(queries.closures_by_outcome(session, f))
     eq = equipment_figures(session, f.start, f.end, f.locality)
     within7 = measures.equipment_within_days(session, f)
@@ -287,7 +288,7 @@ def _headline(session, f: Filters) -> dict:
         return round(100 * a / b, 1) if b else None
 
     return {
-        "referrals": queries.referrals_received(session, f),
+        "referrals": src.referrals_received(session, f),
         "self_assessments": sa.completed,
         "self_help_share": sa.self_help_share,
         "contact_share": share(sum(t.contacted_in_time for t in timely), contacts_due),
@@ -360,13 +361,15 @@ class BoardReport:
     overdue_now: int
     open_now: int
     generated_at: datetime
+    as_of: datetime | None = None  # the referral figures' time (REP-10); None: worked out live
 
 
 def board_report(session, period: Period, locality: str | None = None, now: datetime | None = None) -> BoardReport:
     now = now or utcnow()
     previous = period.previous
-    current = _headline(session, Filters(period.start, period.end, locality, now))
-    before = _headline(session, Filters(previous.start, previous.end, locality, now))
+    as_of = aggregates.as_of(session)
+    current = _headline(session, Filters(period.start, period.end, locality, now, as_of))
+    before = _headline(session, Filters(previous.start, previous.end, locality, now, as_of))
     spec = targets()
     words = {stage: ", ".join(f"{PRIORITIES[p].lower()} {spec[p][stage].label}" for p in queries.PRIORITY_ORDER)
              for stage in ("contact", "assessment")}
@@ -374,4 +377,4 @@ def board_report(session, period: Period, locality: str | None = None, now: date
                 for key, name, kind, better, definition in DEFINITIONS]
     overdue = queries.overdue_now(session, Filters(period.start, period.end, locality, now))
     return BoardReport(period, previous, locality, measures, sum(o.overdue for o in overdue),
-                       sum(o.open for o in overdue), now)
+                       sum(o.open for o in overdue), now, as_of)

@@ -13,7 +13,7 @@ from portal.referrals import services
 from portal.reports import aggregates, queries
 from portal.reports import figures as measures
 from portal.reports.queries import Filters
-from portal.reports.services import as_of_text
+from portal.reports.services import Period, as_of_text, board_report
 from portal.timeutil import london_date, utcnow
 from tests.integration.reports.conftest import END, NOW, START
 from tests.integration.reports.test_pages import page_tables
@@ -168,6 +168,19 @@ def test_the_pages_read_the_totals_and_say_when_they_are_true_at(client, staff, 
     assert sum(int(row[1]) for row in by_locality) == 7  # as of the refresh: not the eighth
     export = client.get("/reports/export/demand-by-locality.csv")
     assert "Referral figures as of" in export.get_data(as_text=True)
+
+
+def test_the_board_report_reads_the_same_figures_from_the_totals(casework):
+    s = casework["session"]
+    now = utcnow()
+    period = Period.starting(london_date(now) - timedelta(days=40))  # the casework's months
+    live = board_report(s, period, now=now)
+    assert live.as_of is None
+    aggregates.refresh(s, now)
+    kept = board_report(s, period, now=now)
+    assert kept.as_of == now
+    assert [(m.name, m.now, m.before) for m in kept.measures] == [(m.name, m.now, m.before) for m in live.measures]
+    assert any(m.now for m in kept.measures if m.name == "Referrals received")
 
 
 def test_as_of_reads_in_london_time():
