@@ -98,12 +98,13 @@ def migrate(url: str) -> None:
     no visibility map, so every index-only scan would still read the table."""
     from flask_migrate import upgrade
 
-    from bench.seed import make_app
+    from bench.seed import make_app, refresh_figures
     from portal.extensions import db
 
     app = make_app(url)
     with app.app_context():
         upgrade(revision="heads")
+        refresh_figures()  # the dashboard's daily totals, as the scheduled `flask reports refresh` keeps them
         with db.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE")

@@ -588,6 +588,17 @@ def reset_sequences(conn) -> None:
             "HAVING max(id) IS NOT NULL")
 
 
+def refresh_figures() -> None:
+    """The dashboard's daily totals (portal.reports.aggregates), worked out from the rows just written,
+    as `flask reports refresh` does on a schedule. Inside an app context."""
+    from portal.reports.aggregates import refresh, tidy
+
+    with write_intent():
+        refresh(db.session)
+        db.session.commit()
+        tidy(db.session)
+
+
 def seed(database: str, *, referrals: int, audit: int = 0, assets: int = 0, movements: int = 0,
          orders: int = 0, dfg: int = 0, telecare: int = 0, advice: int = 0, quiet: bool = False) -> dict:
     app = make_app(database)
@@ -614,6 +625,7 @@ def seed(database: str, *, referrals: int, audit: int = 0, assets: int = 0, move
                 reset_sequences(conn)
         with write_intent():
             seed_staff(db.session)
+        refresh_figures()
         with db.engine.begin() as conn:  # begin(): a bare connect() rolled the statistics back
             conn.exec_driver_sql("ANALYZE")
         db.session.remove()

@@ -9,6 +9,8 @@ from portal.reports import views  # noqa: E402,F401
 
 def register(app: Flask) -> None:
     from portal.auth.roles import OVERSIGHT
+    from portal.reports.cli import reports_cli
 
     app.register_blueprint(bp)
+    app.cli.add_command(reports_cli)
     add_navigation(app, "Reports", "reports.dashboard", OVERSIGHT)

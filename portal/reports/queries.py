@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import floor
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Date, and_, case, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy.sql.expression import ColumnElement
 
 from portal.advice.models import AdviceReport
 from portal.referrals.models import OPEN_STATES, Referral, ReferralNeed, ReferralPause
@@ -41,6 +42,9 @@ class Filters:
     end: date
     locality: str | None = None
     now: datetime = field(default_factory=utcnow)  # for "overdue now"; naive UTC
+    # when the daily totals (portal.reports.aggregates) were worked out: the referral figures are read
+    # from them, true at that moment; None: worked out live
+    as_of: datetime | None = None
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -92,6 +96,23 @@ def bucket(column, starts: list[date]):
 
 
 # Dialect helpers ---------------------------------------------------------------------------
+
+def london_day(session, column) -> ColumnElement:
+    """The London calendar date of a naive UTC time.
+
+    SQLite has no time zones: London is an hour ahead from 01:00 UTC on the last Sunday of March to
+    01:00 UTC on the last Sunday of October (datetime(..., 'start of month', '+1 month', '-7 days',
+    'weekday 0') is the month's last Sunday), and on GMT otherwise."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("Europe/London", func.timezone("UTC", column)), Date)
+    month = func.strftime("%m", column)
+    change = func.datetime(column, "start of month", "+1 month", "-7 days", "weekday 0", "+1 hours")
+    summer = case((month.between("04", "09"), "+1 hours"),
+                  (and_(month == "03", column >= change), "+1 hours"),
+                  (and_(month == "10", column < change), "+1 hours"),
+                  else_="+0 hours")
+    return func.date(column, summer, type_=Date)
+
 
 def _is_pg(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
@@ -207,14 +228,20 @@ class SelfAssessments:
 def self_assessments(session, filters: Filters) -> SelfAssessments:
     """Completed online self-assessments in range. They are anonymous, so no locality filter."""
     lo, hi = filters.bounds
-    referred = exists().where(Referral.advice_report_id == AdviceReport.id)
-    row = session.execute(
-        select(func.count(),
-               func.coalesce(func.sum(case((and_(AdviceReport.outcome == "self_help", ~referred), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((AdviceReport.outcome == "asked_for_help", 1), else_=0)), 0))
-        .where(AdviceReport.status == "completed", AdviceReport.completed_at >= lo, AdviceReport.completed_at < hi)
-    ).one()
+    sub = (select(*self_assessment_columns())
+           .where(AdviceReport.status == "completed", AdviceReport.completed_at >= lo, AdviceReport.completed_at < hi)
+           .subquery())
+    row = session.execute(select(func.count(), func.coalesce(func.sum(sub.c.self_help), 0),
+                                 func.coalesce(func.sum(sub.c.asked), 0))).one()
     return SelfAssessments(int(row[0]), int(row[1]), int(row[2]))
+
+
+def self_assessment_columns() -> list:
+    """Per completed self-assessment, 1 or 0: ended in self-help with no referral made from it
+    (self_help); asked for help (asked). The live figures and the daily totals use these columns."""
+    referred = exists().where(Referral.advice_report_id == AdviceReport.id)
+    return [case((and_(AdviceReport.outcome == "self_help", ~referred), 1), else_=0).label("self_help"),
+            case((AdviceReport.outcome == "asked_for_help", 1), else_=0).label("asked")]
 
 
 # Responsiveness ------------------------------------------------------------------------------
@@ -239,21 +266,25 @@ def timeliness(session, filters: Filters) -> list[Timeliness]:
     contacted in time = first contact on or before the contact due time (which already allows for
     paused time). The same for assessment. Referrals closed without contact (withdrawn, signposted)
     and paused cases (no due time) are in neither count."""
-    now = filters.now
+    sub = select(_priority().label("p"), *timeliness_columns(filters.now)).where(*_received_in(filters)).subquery()
+    rows = session.execute(select(sub.c.p, func.sum(sub.c.cd), func.sum(sub.c.cm), func.sum(sub.c.ad),
+                                  func.sum(sub.c.am)).group_by(sub.c.p)).all()
+    found = {p: Timeliness(p, int(cd or 0), int(cm or 0), int(ad or 0), int(am or 0)) for p, cd, cm, ad, am in rows}
+    return [found.get(p, Timeliness(p, 0, 0, 0, 0)) for p in PRIORITY_ORDER]
+
+
+def timeliness_columns(now: datetime) -> list:
+    """Per referral, 1 or 0: contact due (cd), contacted in time (cm), assessment due (ad), assessed
+    in time (am), at the moment `now` (the live figures and the daily totals use these same columns)."""
     open_ = Referral.state.in_(OPEN_STATES)
-    sub = select(
-        _priority().label("p"),
+    return [
         case((or_(Referral.first_contact_at.is_not(None),
                   and_(open_, Referral.contact_due_at < now)), 1), else_=0).label("cd"),
         case((Referral.first_contact_at <= Referral.contact_due_at, 1), else_=0).label("cm"),
         case((or_(Referral.assessed_at.is_not(None),
                   and_(open_, Referral.assessment_due_at < now)), 1), else_=0).label("ad"),
         case((Referral.assessed_at <= Referral.assessment_due_at, 1), else_=0).label("am"),
-    ).where(*_received_in(filters)).subquery()
-    rows = session.execute(select(sub.c.p, func.sum(sub.c.cd), func.sum(sub.c.cm), func.sum(sub.c.ad),
-                                  func.sum(sub.c.am)).group_by(sub.c.p)).all()
-    found = {p: Timeliness(p, int(cd or 0), int(cm or 0), int(ad or 0), int(am or 0)) for p, cd, cm, ad, am in rows}
-    return [found.get(p, Timeliness(p, 0, 0, 0, 0)) for p in PRIORITY_ORDER]
+    ]
 
 
 @dataclass(frozen=True)
@@ -264,7 +295,7 @@ class Waits:
     p90_days: float | None
 
 
-def _wait_seconds(session):
+def wait_seconds(session):
     """Seconds from received to assessed, less paused time inside that interval."""
     r, p = Referral, ReferralPause
     end = _least(session, func.coalesce(p.ended_at, r.assessed_at), r.assessed_at)
@@ -281,7 +312,12 @@ def waits_to_assessment(session, filters: Filters) -> list[Waits]:
     where = [Referral.assessed_at.is_not(None), Referral.assessed_at >= lo, Referral.assessed_at < hi]
     if filters.locality:
         where.append(in_locality(Referral.locality, filters.locality))
-    sub = select(_priority().label("p"), _wait_seconds(session).label("w")).where(*where).subquery()
+    return waits_of(session, select(_priority().label("p"), wait_seconds(session).label("w")).where(*where).subquery())
+
+
+def waits_of(session, sub) -> list[Waits]:
+    """Median and 90th percentile (days) of the waits `w` (seconds) in a subquery, by priority `p` and
+    overall (the live query and the daily totals both end here)."""
     day = 86400.0
     if _is_pg(session):
         med = func.percentile_cont(0.5).within_group(sub.c.w)
@@ -293,7 +329,7 @@ def waits_to_assessment(session, filters: Filters) -> list[Waits]:
     else:  # SQLite: only the durations of the filtered set, sorted here (faster than SQLite's sort);
         # thousands of rows, so straight from the connection (Core rows, no ORM result processing)
         values: dict[str, list[float]] = {}
-        for p, w in session.connection().execute(select(sub.c.p, sub.c.w)):
+        for p, w in session.connection().execute(select(sub.c.p, sub.c.w)).all():
             values.setdefault(p, []).append(float(w))
         for ws in values.values():
             ws.sort()

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, SOURCES
 from portal.referrals.targets import targets
-from portal.reports import charts, queries
+from portal.reports import aggregates, charts, queries
 from portal.reports import figures as measures
 from portal.reports.queries import Filters
 
@@ -114,13 +114,21 @@ def _with_share(rows, labels: dict) -> list[list]:
 
 # Providers ------------------------------------------------------------------------------------
 
+def _referral_figures(f: Filters):
+    """Where the referral figures come from: the daily totals once they have been worked out (as of
+    f.as_of), else the live queries. Both give the same answers (tests/integration/reports/test_aggregates.py)."""
+    return aggregates if f.as_of else queries
+
+
 def demand(session, f: Filters) -> Section:
-    weeks = queries.referrals_by_week(session, f)
-    sa = queries.self_assessments(session, f)
+    src = _referral_figures(f)
+    by_month = (aggregates if f.as_of else measures).referrals_by_month(session, f)
+    weeks = src.referrals_by_week(session, f)
+    sa = src.self_assessments(session, f)
     count_share = [Column("Referrals"), Column("Share of referrals", "percent")]
     return Section("demand", "Demand", [
         Table("demand-by-month", "Referrals received, by month", [Column("Month", "text"), Column("Referrals")],
-              [[measures.month_label(m), n] for m, n in measures.referrals_by_month(session, f)], chart="columns",
+              [[measures.month_label(m), n] for m, n in by_month], chart="columns",
               definition="Referrals for help received in each calendar month (London time), from any source; "
                          "the first and last months may be part months."),
         Table("demand-by-week", "Referrals received and self-assessments completed, by week",
@@ -129,13 +137,13 @@ def demand(session, f: Filters) -> Section:
               note="Weeks run Monday to Sunday; the first and last weeks may be part weeks. "
                    "Self-assessments are anonymous, so they are not filtered by locality."),
         Table("demand-by-source", "Referrals by source", [Column("Source", "text"), *count_share],
-              _with_share(queries.referrals_by_source(session, f), SOURCES), chart="bars"),
+              _with_share(src.referrals_by_source(session, f), SOURCES), chart="bars"),
         Table("demand-by-need", "Referrals by need", [Column("Need", "text"), *count_share],
-              _with_share(queries.referrals_by_need(session, f), NEEDS), chart="bars",
+              _with_share(src.referrals_by_need(session, f), NEEDS), chart="bars",
               note="A referral asking for more than one kind of help is counted under each, "
                    "so the shares add up to more than 100%."),
         Table("demand-by-locality", "Referrals by locality", [Column("Locality", "text"), *count_share],
-              _with_share(queries.referrals_by_locality(session, f), {}), chart="bars"),
+              _with_share(src.referrals_by_locality(session, f), {}), chart="bars"),
         Table("demand-self-assessment", "Online self-assessments completed",
               [Column("Measure", "text"), Column("Number"), Column("Share of completed", "percent")],
               [["Completed", sa.completed, None],
@@ -147,9 +155,10 @@ def demand(session, f: Filters) -> Section:
 
 def responsiveness(session, f: Filters) -> Section:
     spec = targets()
-    timely = queries.timeliness(session, f)
-    waits = queries.waits_to_assessment(session, f)
-    overdue = queries.overdue_now(session, f)
+    src = _referral_figures(f)
+    timely = src.timeliness(session, f)
+    waits = src.waits_to_assessment(session, f)
+    overdue = queries.overdue_now(session, f)  # always live: a snapshot of now
     label = {**PRIORITIES, "all": "All priorities"}
     return Section("responsiveness", "Responsiveness", [
         Table("responsiveness-contact", "First contact within target, by priority",

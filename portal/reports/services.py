@@ -9,12 +9,12 @@ from portal.audit.services import record
 from portal.errors import NotFound, PortalError
 from portal.referrals.models import PRIORITIES
 from portal.referrals.targets import targets
+from portal.reports import aggregates, queries
 from portal.reports import figures as measures
-from portal.reports import queries
 from portal.reports.figures import EQUIPMENT_DAYS
 from portal.reports.queries import Filters
 from portal.reports.sections import Section, Table, display, plain, provider_for, providers
-from portal.timeutil import utcnow
+from portal.timeutil import london_date, to_london, utcnow
 from portal.web.clocks import add_months
 
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -27,6 +27,16 @@ def default_range(today: date) -> tuple[date, date]:
 
 
 # Dashboard ----------------------------------------------------------------------------------
+
+def as_of_text(as_of: datetime, now: datetime) -> str:
+    """'2:05pm today', '11:30pm yesterday' or '9:00am on 3 December 2026' (London time) for the
+    moment the figures were worked out; both naive UTC."""
+    local = to_london(as_of)
+    clock = f"{local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+    days = (london_date(now) - local.date()).days
+    when = {0: "today", 1: "yesterday"}.get(days, f"on {local.day} {local:%B %Y}")
+    return f"{clock} {when}"
+
 
 def dashboard(session, filters: Filters) -> list[Section]:
     return [provider(session, filters) for provider in providers()]
@@ -93,8 +103,11 @@ def find_table(session, key: str, filters: Filters) -> Table:
 # Exports ------------------------------------------------------------------------------------
 
 def _filter_lines(filters: Filters) -> list[list[str]]:
-    return [["From", filters.start.isoformat()], ["To", filters.end.isoformat()],
-            ["Locality", filters.locality or "All localities"]]
+    lines = [["From", filters.start.isoformat()], ["To", filters.end.isoformat()],
+             ["Locality", filters.locality or "All localities"]]
+    if filters.as_of:
+        lines.append(["Referral figures as of", f"{to_london(filters.as_of):%Y-%m-%d %H:%M} (London time)"])
+    return lines
 
 
 def table_rows(table: Table) -> list[list]:
@@ -259,9 +272,10 @@ class Measure:
 def _headline(session, f: Filters) -> dict:
     from portal.equipment.services import figures as equipment_figures
 
-    timely = queries.timeliness(session, f)
-    waits = {w.priority: w for w in queries.waits_to_assessment(session, f)}
-    sa = queries.self_assessments(session, f)
+    src = aggregates if f.as_of else queries  # the same source as the reports pages (REP-10)
+    timely = src.timeliness(session, f)
+    waits = {w.priority: w for w in src.waits_to_assessment(session, f)}
+    sa = src.self_assessments(session, f)
     closures = dict(queries.closures_by_outcome(session, f))
     eq = equipment_figures(session, f.start, f.end, f.locality)
     within7 = measures.equipment_within_days(session, f)
@@ -274,7 +288,7 @@ def _headline(session, f: Filters) -> dict:
         return round(100 * a / b, 1) if b else None
 
     return {
-        "referrals": queries.referrals_received(session, f),
+        "referrals": src.referrals_received(session, f),
         "self_assessments": sa.completed,
         "self_help_share": sa.self_help_share,
         "contact_share": share(sum(t.contacted_in_time for t in timely), contacts_due),
@@ -347,13 +361,15 @@ class BoardReport:
     overdue_now: int
     open_now: int
     generated_at: datetime
+    as_of: datetime | None = None  # the referral figures' time (REP-10); None: worked out live
 
 
 def board_report(session, period: Period, locality: str | None = None, now: datetime | None = None) -> BoardReport:
     now = now or utcnow()
     previous = period.previous
-    current = _headline(session, Filters(period.start, period.end, locality, now))
-    before = _headline(session, Filters(previous.start, previous.end, locality, now))
+    as_of = aggregates.as_of(session)
+    current = _headline(session, Filters(period.start, period.end, locality, now, as_of))
+    before = _headline(session, Filters(previous.start, previous.end, locality, now, as_of))
     spec = targets()
     words = {stage: ", ".join(f"{PRIORITIES[p].lower()} {spec[p][stage].label}" for p in queries.PRIORITY_ORDER)
              for stage in ("contact", "assessment")}
@@ -361,4 +377,4 @@ def board_report(session, period: Period, locality: str | None = None, now: date
                 for key, name, kind, better, definition in DEFINITIONS]
     overdue = queries.overdue_now(session, Filters(period.start, period.end, locality, now))
     return BoardReport(period, previous, locality, measures, sum(o.overdue for o in overdue),
-                       sum(o.open for o in overdue), now)
+                       sum(o.open for o in overdue), now, as_of)

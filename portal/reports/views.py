@@ -9,7 +9,7 @@ from portal import timeutil
 from portal.auth.roles import OVERSIGHT
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.reports import bp, pages, services
+from portal.reports import aggregates, bp, pages, services
 from portal.reports.forms import FilterForm
 from portal.reports.queries import Filters
 from portal.web.htmx import render_page
@@ -30,7 +30,7 @@ def _filters() -> tuple[FilterForm, Filters]:
         if not field.errors and not any(part.strip() for part in (field.raw_data or [])):
             field.raw_data, field.data = None, value
     locality = form.locality.data if not form.locality.errors else None
-    return form, Filters(start, end, locality or None)
+    return form, Filters(start, end, locality or None, as_of=aggregates.as_of(db.session))
 
 
 def _query(filters: Filters) -> dict:
@@ -66,7 +66,8 @@ def _navigation(current: str) -> list[tuple[str, str, bool]]:
 
 
 def _page_context(form: FilterForm, filters: Filters, current: str) -> dict:
-    return {"form": form, "filters": filters, "navigation": _navigation(current),
+    as_of = services.as_of_text(filters.as_of, filters.now) if filters.as_of else None
+    return {"form": form, "filters": filters, "navigation": _navigation(current), "as_of": as_of,
             "export_query": urlencode(_query(filters)), "nav_query": _nav_query()}
 
 
