@@ -1,7 +1,6 @@
 """What the equipment pages and the dashboard read: loans, pick lists, queues, clocks and figures."""
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from flask import url_for
 from sqlalchemy import case, func, select
@@ -251,13 +250,6 @@ def figures(session, start: date, end: date, locality: str | None = None) -> dic
         .where(Order.delivered_at >= lo, Order.delivered_at < hi, OrderLine.asset_id.is_not(None),
                *where_loc)).one()
     store_loc = [Store.locality == locality] if locality else []
-    asset_value = session.scalar(
-        select(func.coalesce(func.sum(Asset.purchase_cost), 0)).join(Store, Store.id == Asset.store_id)
-        .where(Asset.status != "retired", *store_loc))
-    counted_value = session.scalar(
-        select(func.coalesce(func.sum(StockLevel.on_hand * Product.unit_cost), 0))
-        .join(Product, Product.id == StockLevel.product_id).join(Store, Store.id == StockLevel.store_id)
-        .where(*store_loc))
     overdue = session.scalar(
         select(func.count()).select_from(Asset).join(Store, Store.id == Asset.store_id)
         .where(Asset.status != "retired", Asset.next_inspection_due < timeutil.today(), *store_loc))
@@ -276,7 +268,6 @@ def figures(session, start: date, end: date, locality: str | None = None) -> dic
         "reissued_items": int(reissue[1]),
         "serialised_items_delivered": int(reissue[0]),
         "reissue_rate_percent": rate(int(reissue[1]), int(reissue[0])),
-        "stock_value": Decimal(asset_value or 0) + Decimal(counted_value or 0),
         "inspections_overdue": int(overdue or 0),
     }
 
