@@ -182,7 +182,9 @@ def queue(session, user: User, filters: QueueFilters, *, page: int = 1, page_siz
             .outerjoin(User, User.id == Referral.assigned_to_id))
     stmt = _filtered(stmt, filters, user, now)
     stmt = stmt.order_by(*ordered(SORTS, sort, descending, Referral.id.asc()))
-    found = paginate(session, stmt, page, page_size, scalars=False)
+    # counted on the referrals alone: every referral has its person, and the assignee is an outer join
+    found = paginate(session, stmt, page, page_size, scalars=False,
+                     count=_filtered(select(Referral.id), filters, user, now))
     needs: dict[int, list[str]] = {}
     if found.items:
         need_rows = session.execute(select(ReferralNeed.referral_id, ReferralNeed.need)
