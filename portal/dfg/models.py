@@ -44,6 +44,9 @@ STATES = {
 }
 CLOSED_STATES = ("refused", "paid", "withdrawn")
 OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
+# the colour of a case's stage tag: grey once closed, green once the grant is approved, else blue
+STATE_TAG_COLOURS = {**dict.fromkeys(CLOSED_STATES, "grey"),
+                     **dict.fromkeys(("approved", "works", "completed"), "green")}
 
 TENURES = {
     "owner_occupier": "Owner-occupier",
@@ -212,6 +215,10 @@ class DfgCase(db.Model):
     @property
     def state_label(self) -> str:
         return STATES.get(self.state, self.state)
+
+    @property
+    def state_colour(self) -> str:
+        return STATE_TAG_COLOURS.get(self.state, "blue")
 
     @property
     def tenure_label(self) -> str:

@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.auth.roles import MANAGER, OCCUPATIONAL_THERAPIST, TRIAGE_OFFICER, TRUSTED_ASSESSOR
 from portal.errors import NotFound, Refusal
@@ -71,7 +72,7 @@ def _queue_context(view):
     page = services.queue(db.session, current_user, _filters_from(view), page=view.page, sort=view.sort,
                           descending=view.descending, now=now)
     return {
-        "view": view, "page": page, "lines": [_queue_line(r, now) for r in page.items],
+        "view": view, "page": page, "lines": _queue_lines(page.items, now),
         "latest_id": services.latest_id(db.session), "args": view.query(page=None),
     }
 
@@ -116,9 +117,11 @@ ACTION_LINKS = (
 BUTTON_ACTIONS = ("resume", "claim", "first_contact")
 
 
-def _queue_line(r, now):
-    """A queue row with its clock and its inline actions, worked out once in Python."""
-    return r, services.clock_reading(r, now), services.allowed_actions(current_user, r) & ROW_ACTIONS
+def _queue_lines(rows, now) -> list[tuple]:
+    """Each queue row with its clock and its inline actions, worked out once in Python (for the
+    signed-in user itself, not through the `current_user` proxy on every check)."""
+    user = current_user._get_current_object()
+    return [(r, services.clock_reading(r, now), services.allowed_actions(user, r) & ROW_ACTIONS) for r in rows]
 
 
 def _from_queue_row() -> bool:
@@ -127,8 +130,7 @@ def _from_queue_row() -> bool:
 
 def _row(referral, *, message: str | None = None, error: str | None = None, status: int = 200):
     """The queue row alone, after an inline action (or its refusal) from the queue."""
-    r, reading, actions = _queue_line(services.QueueRow.of(referral), utcnow())
-    html = render_template("referrals/_queue_row.html", r=r, reading=reading, actions=actions,
+    html = render_template("referrals/_queue_row.html", lines=_queue_lines([services.QueueRow.of(referral)], utcnow()),
                            flash_message=message, error_message=error)
     return html, status
 
@@ -279,8 +281,7 @@ def caseload():
         need=view.get("need") or None, assigned="me", overdue=view.get("overdue") == "yes", search=view.get("q"))
     page = services.queue(db.session, current_user, filters, page=view.page, sort=view.sort,
                           descending=view.descending, now=now)
-    return render_page("referrals/caseload.html", "list", view=view, page=page,
-                       lines=[_queue_line(r, now) for r in page.items])
+    return render_page("referrals/caseload.html", "list", view=view, page=page, lines=_queue_lines(page.items, now))
 
 @bp.route("/referrals/<int:referral_id>/assessment", methods=["GET", "POST"])
 @staff(*ACTION_ROLES["assessment"])
@@ -323,6 +324,20 @@ def need_label(value: str) -> str:
 def need_labels(needs) -> str:
     """"Equipment, Falls" for a queue row's needs."""
     return ", ".join(NEEDS.get(n, n) for n in needs)
+
+
+PRIORITY_COLOURS = {"urgent": "red", "high": "orange", "routine": "grey"}
+_PRIORITY_TAGS = {value: f'<strong class="govuk-tag govuk-tag--{PRIORITY_COLOURS[value]}">{label}</strong>'
+                  for value, label in PRIORITIES.items()}
+_NO_PRIORITY_TAG = '<strong class="govuk-tag govuk-tag--grey">Not set</strong>'
+
+
+@bp.app_template_filter("priority_tag")
+def priority_tag(value: str | None, suggested: bool = False) -> Markup:
+    """A priority as its GOV.UK tag, with "suggested" under it while triage has not set one. Every
+    priority on every page is drawn by this (the queue's rows, the referral page)."""
+    tag = _PRIORITY_TAGS.get(value or "", _NO_PRIORITY_TAG)
+    return Markup(tag + '<span class="app-hint app-block">suggested</span>' if suggested else tag)
 
 
 @bp.app_template_filter("source_label")

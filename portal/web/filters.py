@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, g, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.timeutil import to_london
 from portal.web.forms import error_summary
@@ -46,7 +46,7 @@ def clock_tag(reading) -> Markup:
     """A clock reading as its GOV.UK tag; every clock on every page is drawn by this."""
     if reading is None:
         return Markup("")
-    return Markup('<strong class="govuk-tag govuk-tag--{}">{}</strong>').format(reading.colour, reading.text)
+    return Markup(f'<strong class="govuk-tag govuk-tag--{escape(reading.colour)}">{escape(reading.text)}</strong>')
 
 
 def actor_name(label: str | None) -> str:

@@ -54,8 +54,11 @@ def queue():
                           sort=view.sort, descending=view.descending)
     people = {c.person_id: person_view_for(db.session, current_user, c.person_id, f"DFG case {c.reference}")
               for c in page.items}
-    db.session.commit()  # the views of the people are audited
-    return render_page("dfg/queue.html", "list", view=view, page=page, people=people)
+    # rendered before the commit that keeps the audit of those views: committing first expired every
+    # case, and the page then read each one (and its works) again, two queries a row
+    response = render_page("dfg/queue.html", "list", view=view, page=page, people=people)
+    db.session.commit()
+    return response
 
 
 @bp.get("/budget")

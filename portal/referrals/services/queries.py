@@ -178,20 +178,19 @@ def queue(session, user: User, filters: QueueFilters, *, page: int = 1, page_siz
     by one of SORTS."""
     now = now or utcnow()
     columns = [getattr(Referral, name) for name in _ROW_COLUMNS]
-    stmt = (select(*columns, Person.given_name, Person.family_name, Person.postcode, User.name)
+    # the row's needs in the same statement: a lookup per row of the page only (after the LIMIT)
+    needs = (select(func.aggregate_strings(ReferralNeed.need, ","))
+             .where(ReferralNeed.referral_id == Referral.id).scalar_subquery())
+    stmt = (select(*columns, Person.given_name, Person.family_name, Person.postcode, User.name, needs)
             .join(Person, Person.id == Referral.person_id)
             .outerjoin(User, User.id == Referral.assigned_to_id))
     stmt = _filtered(stmt, filters, user, now)
     stmt = stmt.order_by(*ordered(SORTS, sort, descending, Referral.id.asc()))
-    found = paginate(session, stmt, page, page_size, scalars=False)
-    needs: dict[int, list[str]] = {}
-    if found.items:
-        need_rows = session.execute(select(ReferralNeed.referral_id, ReferralNeed.need)
-                                    .where(ReferralNeed.referral_id.in_([row[0] for row in found.items]))
-                                    .order_by(ReferralNeed.referral_id, ReferralNeed.need))
-        for referral_id, need in need_rows:
-            needs.setdefault(referral_id, []).append(need)
-    found.items = [QueueRow(*row, needs=tuple(needs.get(row[0], ()))) for row in found.items]
+    # counted on the referrals alone: every referral has its person, and the assignee is an outer join
+    found = paginate(session, stmt, page, page_size, scalars=False,
+                     count=_filtered(select(Referral.id), filters, user, now))
+    found.items = [QueueRow(*row[:-1], needs=tuple(sorted(row[-1].split(","))) if row[-1] else ())
+                   for row in found.items]
     return found
 
 
