@@ -39,7 +39,7 @@ def main(argv=None) -> None:
     page = client.get("/sign-in")
     client.post("/sign-in", data={"email": BENCH_STAFF[args.role][0], "password": BENCH_PASSWORD,
                                   "csrf_token": csrf_from(page.text)})
-    headers = {"HX-Request": "true", "HX-Target": "queue-results"} if args.htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": "list-results"} if args.htmx else {}
     for _ in range(5):
         assert client.get(args.path, headers=headers).status_code == 200
     if args.sql:

@@ -85,7 +85,7 @@ def queue_view(s: Session, tally: Tally) -> None:
 
 def claim(s: Session, tally: Tally, offset: int) -> None:
     status, page = s.request("GET", "/referrals?assigned=unassigned&state=submitted",
-                             headers={"HX-Request": "true", "HX-Target": "queue-results"})
+                             headers={"HX-Request": "true", "HX-Target": "list-results"})
     if not tally.check("GET unassigned", status, (200,)):
         return
     rows = CLAIM.findall(page)

@@ -46,9 +46,16 @@ def render_inherited_block(name: str, block: str, **ctx) -> str:
     return env.concat(context.blocks[block][0](context))
 
 
+# A block inside another, swapped on its own when htmx aims at its element: a list's page links
+# change only its results (templates/web/list_page.html), not its filters.
+INNER_BLOCKS = {("list", "list-results"): "list_results"}
+
+
 def render_page(template: str, block: str | list[str], status: int = 200, **ctx) -> Response:
     """The whole page for a normal request; only the named block(s) for an htmx request."""
     if is_partial():
+        if isinstance(block, str):
+            block = INNER_BLOCKS.get((block, htmx.target), block)
         if isinstance(block, list):
             body = render_blocks(template, block, **ctx)
         elif block in current_app.jinja_env.get_template(template).blocks:

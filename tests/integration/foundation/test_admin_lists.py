@@ -103,6 +103,28 @@ def test_the_audit_list_swaps_only_its_results_for_htmx(client, staff, db_sessio
     assert resp.text.lstrip().startswith('<div id="list"') and "<h1" not in resp.text
 
 
+def test_a_page_link_swaps_only_the_results_not_the_filters(client, staff, db_session, htmx_headers):
+    """The filters do not change from page to page, so a page link asks for the results alone: a
+    smaller fragment and no filter panel rendered again (rule SCR-64)."""
+    staff.login_as("manager")
+    for i in range(60):
+        audit.record(db_session, "test", "thing.counted", "thing", i)
+    db_session.flush()
+    page = client.get("/audit/?action=thing.counted").text
+    next_link = re.search(r'<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next"([^>]*)>', page)
+    href = html.unescape(next_link.group(1))
+    assert f'hx-get="{next_link.group(1)}"' in next_link.group(2) and 'hx-target="#list-results"' in next_link.group(2)
+    sort_link = re.search(r'<a class="govuk-link govuk-link--no-visited-state app-sort-link"[^>]*>', page).group(0)
+    assert 'hx-target="#list"' in sort_link  # a new sort changes the filter form's hidden sort: the whole list
+    resp = client.get(href, headers={**htmx_headers, "HX-Target": "list-results"})
+    assert resp.status_code == 200
+    assert resp.text.lstrip().startswith('<div id="list-results">')
+    assert "moj-filter" not in resp.text and "<h1" not in resp.text
+    assert len(_rows(resp.text)) == 10 and 'aria-current="page">2<' in resp.text
+    whole = client.get(href, headers={**htmx_headers, "HX-Target": "list"}).text
+    assert whole.lstrip().startswith('<div id="list"') and "moj-filter" in whole
+
+
 def test_the_audit_log_is_for_managers_and_administrators(client, staff):
     staff.login_as("dfg_caseworker")
     assert client.get("/audit/?action=thing.counted").status_code == 403
