@@ -148,7 +148,7 @@ def _add_page(person_id: int, form_class, purpose: str, template: str, save, don
     success banner; an invalid answer shows the error summary with every answer kept (422)."""
     person, parts = _person(person_id, purpose=purpose, need=WHOLE)
     form = form_class()
-    if request.method == "POST" and form.validate_on_submit():
+    if form.validate_on_submit():
         save(person, form)
         db.session.commit()
         flash(done, "success")
