@@ -40,8 +40,10 @@ def referral_events(session, person: Person, referrals: list | None = None) -> l
         events.append(Event(completed_at, f"Self-assessment {reference}",
                             url_for("referrals.detail", referral_id=referral_id), "Online self-assessment",
                             "Answers attached to the referral"))
-    assessments = session.scalars(select(Assessment).where(Assessment.referral_id.in_([r.id for r in referrals]))
-                                  .options(joinedload(Assessment.assessor)))
+    # An assessment is made only with its referral's assessed_at (referrals.services.complete_assessment).
+    assessed = [r.id for r in referrals if r.assessed_at is not None]
+    assessments = session.scalars(select(Assessment).where(Assessment.referral_id.in_(assessed))
+                                  .options(joinedload(Assessment.assessor))) if assessed else ()
     for a in assessments:
         tecs = f"TECS considered: yes – {a.tecs_what}" if a.tecs_considered else \
             f"TECS considered: no – {a.tecs_why_not}"
