@@ -66,12 +66,14 @@ def _is_staff(user) -> bool:
     return user is not None and not isinstance(user, str) and getattr(user, "is_authenticated", False)
 
 
-def _referral_access(session, user, person_id: int) -> bool:
+def _referral_access(session, user, person_id: int, referrals: list | None = None) -> bool:
+    """`referrals`: the person's referrals when the caller has read them already (the same rows)."""
     from portal.referrals.models import Referral
     from portal.referrals.services import can_open
 
-    referrals = session.scalars(select(Referral).where(Referral.person_id == person_id))
-    return any(can_open(user, r) for r in referrals)
+    if referrals is None:
+        referrals = session.scalars(select(Referral).where(Referral.person_id == person_id))
+    return any(can_open(user, r) for r in referrals if r.person_id == person_id)
 
 
 def _stores_access(session, person_id: int) -> bool:
@@ -129,14 +131,15 @@ def _ot_dfg_access(session, user, person_id: int) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
-def access_to(session, user, person_id: int | None) -> frozenset[str]:
-    """The parts of this person's record the member of staff may see now (empty: none)."""
+def access_to(session, user, person_id: int | None, *, referrals: list | None = None) -> frozenset[str]:
+    """The parts of this person's record the member of staff may see now (empty: none). A page that
+    has read the person's referrals already passes them (`referrals`), so they are not read twice."""
     if person_id is None or not _is_staff(user):
         return frozenset()
     if user.has_role(MANAGER):
         return ALL_PARTS
     if user.has_role(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST) and (
-            _referral_access(session, user, person_id)
+            _referral_access(session, user, person_id, referrals)
             or (user.has_role(TRIAGE_OFFICER) and _identity_access(session, person_id))
             or (user.has_role(OCCUPATIONAL_THERAPIST) and _ot_dfg_access(session, user, person_id))):
         return ALL_PARTS
@@ -152,12 +155,12 @@ def access_to(session, user, person_id: int | None) -> frozenset[str]:
     return frozenset(parts)
 
 
-def may_order_for(session, user, person_id: int) -> bool:
+def may_order_for(session, user, person_id: int, *, referrals: list | None = None) -> bool:
     """Raising an equipment order for a person needs a referral (and its assessment) that the
     prescriber may open. A label actor (the demo seeder, a command) acts for the service."""
     if user is None or isinstance(user, str):
         return True
-    return _referral_access(session, user, person_id)
+    return _referral_access(session, user, person_id, referrals)
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,11 @@ from portal.web.security import may_follow, may_open, staff
 IDENTITY_READERS = (TRIAGE_OFFICER, OCCUPATIONAL_THERAPIST, MANAGER)
 
 
-def _person(person_id: int, purpose: str = "view", need: str | None = None):
+def _person(person_id: int, purpose: str = "view", need: str | None = None, referrals: list | None = None):
     """The person and the parts of their record this member of staff may see; a 404 (recorded as
-    a security event) when they may see none of it, or not the part `need`."""
-    parts = access_to(db.session, current_user, person_id)
+    a security event) when they may see none of it, or not the part `need`. `referrals`: the
+    person's referrals when the page has loaded them already (the access rule reads them too)."""
+    parts = access_to(db.session, current_user, person_id, referrals=referrals)
     if not parts or (need is not None and need not in parts):
         record_refusal(db.session, current_user, request.endpoint, "person", person_id)
         db.session.commit()
@@ -58,9 +59,9 @@ def _sections(person, parts) -> list[tuple[str, list]]:
             for title, fn in registry().person_sections if WHOLE in parts or SECTION_PARTS.get(title) in parts]
 
 
-def _events(person) -> list:
+def _events(person, **known) -> list:
     return [event if may_follow(current_user, event.href) else replace(event, href=None)
-            for event in timeline(db.session, person)]
+            for event in timeline(db.session, person, **known)]
 
 
 def _back_url() -> str:
@@ -75,36 +76,37 @@ def _back_url() -> str:
     return url_for("referrals.queue") if may_open(current_user, "referrals.queue") else url_for("auth.home")
 
 
-def _render(person, parts, contact_form=None, consent_form=None):
-    from portal.referrals.services import for_person
-
+def _render(person, parts, referrals: list):
+    """The record: each thing it shows is read once (the referrals, consents and identity checks
+    serve both their card and the timeline)."""
     view = person_view(person, parts)
     if WHOLE not in parts:
         return render_template("people/record_part.html", person=view, subject=person, back_url=_back_url(),
                                feature_sections=_sections(person, parts))
-    referrals = for_person(db.session, person.id)
-    sections = _sections(person, parts)
+    consents = services.consents_for(db.session, person)
+    checks = services.identity_checks_for(db.session, person)
     merged_into = db.session.get(Person, person.merged_into_id) if person.merged_into_id else None
+    may_change = current_user.has_role(*ASSESSORS)
     may_order = (current_user.has_role(OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR)
-                 and may_order_for(db.session, current_user, person.id))
+                 and may_order_for(db.session, current_user, person.id, referrals=referrals))
     return render_template("people/record.html", person=view, subject=person, referrals=referrals,
-                           feature_sections=sections,
-                           events=_events(person), merged_into=merged_into, back_url=_back_url(),
-                           identity=identity_panel(person), may_order=may_order,
-                           consents=services.consents_for(db.session, person),
-                           may_change=current_user.has_role(*ASSESSORS),
-                           duplicates=services.possible_duplicates(db.session, person),
-                           contact_form=contact_form or ContactForm(prefix="contact"),
-                           consent_form=consent_form or ConsentForm(prefix="consent"),
-                           page_error=bool((contact_form and contact_form.errors) or
-                                           (consent_form and consent_form.errors)))
+                           feature_sections=_sections(person, parts),
+                           events=_events(person, referrals=referrals, consents=consents, checks=checks),
+                           merged_into=merged_into, back_url=_back_url(),
+                           identity=identity_panel(person, checks=checks), may_order=may_order,
+                           consents=consents, may_change=may_change,
+                           duplicates=services.possible_duplicates(db.session, person))
 
 
 @bp.get("/<int:person_id>")
 @staff(*ASSESSORS, STORES_OFFICER, DFG_CASEWORKER, MANAGER)
 def record(person_id: int):
-    person, parts = _person(person_id)
-    page = _render(person, parts)
+    from portal.referrals.services import for_person
+
+    # Staff who may see the whole record need its referrals for the access rule and the page: read once.
+    referrals = for_person(db.session, person_id) if current_user.has_role(*ASSESSORS, MANAGER) else None
+    person, parts = _person(person_id, referrals=referrals)
+    page = _render(person, parts, referrals or [])
     db.session.commit()
     return page
 
@@ -141,41 +143,49 @@ def details(person_id: int):
     return page
 
 
-@bp.post("/<int:person_id>/contacts")
+def _add_page(person_id: int, form_class, purpose: str, template: str, save, done: str):
+    """One thing on a page (add a contact, record consent): the form, then back to the record with a
+    success banner; an invalid answer shows the error summary with every answer kept (422)."""
+    person, parts = _person(person_id, purpose=purpose, need=WHOLE)
+    form = form_class()
+    if form.validate_on_submit():
+        save(person, form)
+        db.session.commit()
+        flash(done, "success")
+        return redirect(url_for("people.record", person_id=person.id), 303)
+    page = render_template(template, form=form, person=person_view(person, parts),
+                           back_url=url_for("people.record", person_id=person.id),
+                           page_error=bool(form.errors)), 422 if form.errors else 200
+    db.session.commit()
+    return page
+
+
+@bp.route("/<int:person_id>/contacts/new", methods=["GET", "POST"])
 @staff(*ASSESSORS)
 def add_contact(person_id: int):
-    person, parts = _person(person_id, purpose="add contact", need=WHOLE)
-    form = ContactForm(prefix="contact")
-    if not form.validate_on_submit():
-        return _render(person, parts, contact_form=form)
-    services.add_contact(db.session, current_user, person, name=form.name.data, role=form.role.data,
-                         phone=form.phone.data, email=form.email.data or None,
-                         relationship_to_person=form.relationship_to_person.data or None)
-    db.session.commit()
-    flash("Contact added.", "success")
-    return redirect(url_for("people.record", person_id=person.id), 303)
+    return _add_page(person_id, ContactForm, "add contact", "people/add_contact.html", lambda person, form: (
+        services.add_contact(db.session, current_user, person, name=form.name.data, role=form.role.data,
+                             phone=form.phone.data, email=form.email.data or None,
+                             relationship_to_person=form.relationship_to_person.data or None)), "Contact added.")
 
 
-@bp.post("/<int:person_id>/consents")
+@bp.route("/<int:person_id>/consents/new", methods=["GET", "POST"])
 @staff(*ASSESSORS)
 def add_consent(person_id: int):
-    person, parts = _person(person_id, purpose="record consent", need=WHOLE)
-    form = ConsentForm(prefix="consent")
-    if not form.validate_on_submit():
-        return _render(person, parts, consent_form=form)
-    services.record_consent(db.session, current_user, person, what=form.what.data, given_by=form.given_by.data,
-                            capacity_note=form.capacity_note.data or None)
-    db.session.commit()
-    flash("Consent recorded.", "success")
-    return redirect(url_for("people.record", person_id=person.id), 303)
+    return _add_page(person_id, ConsentForm, "record consent", "people/record_consent.html", lambda person, form: (
+        services.record_consent(db.session, current_user, person, what=form.what.data, given_by=form.given_by.data,
+                                capacity_note=form.capacity_note.data or None)), "Consent recorded.")
 
 
 # ---------------------------------------------------------------- the identity check
 
-def identity_panel(person, *, referral_id: int | None = None, forms: dict | None = None) -> dict | None:
+def identity_panel(person, *, referral_id: int | None = None, forms: dict | None = None,
+                   checks: list | None = None) -> dict | None:
     """What the referral page and the person page show while a new record waits on an identity
-    check: both records side by side, and the decision forms the user may use."""
-    check = services.open_identity_check(db.session, person)
+    check: both records side by side, and the decision forms the user may use. `checks`: every check
+    the record was part of, when the page has read them already."""
+    check = (services.open_identity_check(db.session, person) if checks is None
+             else next((c for c in checks if c.person_id == person.id and c.is_open), None))
     if check is None:
         return None
     blank = {"identity_same": IdentitySameForm(None, version=check.version, referral=referral_id or ""),

@@ -95,8 +95,10 @@ def everyone(staff):
 def test_access_follows_the_work(db_session, staff, everyone, work):
     world = make_world(db_session)
     person = _build(db_session, work, everyone["telecare_installer"], world)
+    read_once = referrals.for_person(db_session, person.id)  # what the person record reads, and passes in
     for role, user in everyone.items():
         assert access_to(db_session, user, person.id) == EXPECTED[work].get(role, NONE), (role, work)
+        assert access_to(db_session, user, person.id, referrals=read_once) == EXPECTED[work].get(role, NONE)
     # a second installer, not assigned the job, sees nothing of the person
     assert access_to(db_session, staff.create("telecare_installer"), person.id) == (
         NONE if work.startswith("job") else EXPECTED[work].get("telecare_installer", NONE))
@@ -132,6 +134,41 @@ def test_the_person_record_page_follows_the_rule(client, db_session, staff, role
         assert ("Date of birth" in resp.text) == (access.WHOLE in parts)
         if access.WHOLE not in parts:
             assert ("Key with neighbour" in resp.text) == (access.ACCESS_NOTES in parts)
+
+
+ADD_PAGES = {"contacts/new": ("Add a contact", {"name": "Sam Jones", "role": "carer", "phone": "07700 900123"}),
+             "consents/new": ("Record consent", {"what": "Share with the GP", "given_by": "Iris herself"})}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("work", ["nothing", "referral_ot", "order_open", "job_assigned"])
+@pytest.mark.parametrize("page", ADD_PAGES)
+def test_adding_a_contact_or_consent_needs_the_whole_record(client, db_session, staff, role, work, page):
+    """The add pages apply the same rule as the record: an assessor who may see the whole record; anyone
+    else is refused (403 for a role without the pages, 404 and a security event for a record not theirs)."""
+    from tests.conftest import csrf_from
+
+    world = make_world(db_session)
+    user = staff.login_as(role)
+    person = _build(db_session, work, staff.create("telecare_installer"), world)
+    db_session.commit()
+    parts = access_to(db_session, user, person.id)
+    heading, answers = ADD_PAGES[page]
+    token = csrf_from(client.get("/staff").text)
+    shown = client.get(f"/people/{person.id}/{page}")
+    posted = client.post(f"/people/{person.id}/{page}", data={**answers, "csrf_token": token})
+    db_session.expire_all()
+    saved = db_session.get(Person, person.id)
+    added = len(saved.contacts) + len(saved.consents)
+    if role not in ("triage_officer", "trusted_assessor", "occupational_therapist"):
+        assert shown.status_code == posted.status_code == 403 and added == 0
+    elif access.WHOLE not in parts:
+        assert shown.status_code == posted.status_code == 404 and "Iris" not in shown.text and added == 0
+        assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "security.refused", AuditEvent.entity_id == str(person.id))) == 2
+    else:
+        assert shown.status_code == 200 and f'<h1 class="govuk-heading-l">{heading}</h1>' in shown.text
+        assert posted.status_code == 303 and added == 1
 
 
 def test_a_refused_request_records_the_route_and_id_never_the_data(client, db_session, staff):

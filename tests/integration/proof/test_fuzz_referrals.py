@@ -109,10 +109,9 @@ def test_fuzz_professional_referral(app, client, staff, db_session, team):
 # -- the person record -----------------------------------------------------------------------------
 
 PERSON_FORMS = {
-    "contacts": (ContactForm, "contact-", {"contact-name": "Sara Patel", "contact-role": "next_of_kin",
-                                           "contact-phone": "07700 900111"}, "contact-name"),
-    "consents": (ConsentForm, "consent-", {"consent-what": "Share with the GP", "consent-given_by": "Anil"},
-                 "consent-what"),
+    "contacts/new": (ContactForm, "", {"name": "Sara Patel", "role": "next_of_kin", "phone": "07700 900111"},
+                     "name"),
+    "consents/new": (ConsentForm, "", {"what": "Share with the GP", "given_by": "Anil"}, "what"),
     "details": (DetailsForm, "", {"address_line_1": "2 Low Street", "postcode": "AB1 2AB", "phone": "01632 960123",
                                   "communication_needs": ["interpreter"], "interpreter_language": "Polish"},
                 "address_line_2"),
