@@ -118,6 +118,7 @@ def _configure_login(app: Flask) -> None:
         if found is None:
             return None
         user, row = found
+        g.user_id = user.id  # for the request log
         if services.seen_due(row):
             begin_write()
             row.last_seen_at = services.utcnow()

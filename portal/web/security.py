@@ -120,6 +120,7 @@ LAST_SEEN_STEP = 60
 def stamp_sign_in(_app, user) -> None:
     """Flask-Login's `user_logged_in` signal: the absolute session limit counts from here."""
     session["signed_in_at"] = int(time.time())
+    g.user_id = user.id
 
 
 def _sign_out(message: str):
@@ -219,6 +220,6 @@ def log_request(resp):
         "endpoint": request.endpoint,
         "status": resp.status_code,
         "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-        "user": current_user.id if current_user.is_authenticated else None,
+        "user": g.get("user_id"),  # kept at load: reading current_user after a commit would reload it
     }))
     return resp

@@ -1,3 +1,4 @@
+import json
 import time
 
 from tests.conftest import PASSWORD, csrf_from
@@ -213,3 +214,12 @@ def test_the_session_cookie_is_sent_only_when_the_session_changes(client, staff)
         sess["last_seen"] = int(time.time()) - 61
     resp = client.get("/staff")
     assert "session=" in resp.headers.get("Set-Cookie", "")  # stamped again, so the cookie is re-sent
+
+
+def test_the_request_log_names_the_signed_in_user_without_reading_them_again(client, staff, caplog):
+    caplog.set_level("INFO", logger="portal.request")
+    user = staff.login_as("manager")
+    assert client.get("/staff").status_code == 200
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.request"]
+    assert [(e["path"], e["method"], e["user"]) for e in logged if e["path"] in ("/sign-in", "/staff")][-2:] == [
+        ("/sign-in", "POST", user.id), ("/staff", "GET", user.id)]
