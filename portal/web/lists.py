@@ -182,14 +182,21 @@ def ordered(expressions: Mapping[str, object], sort: str | None, descending: boo
     return [*((e.desc() if descending else e.asc()).nulls_last() for e in chosen), *tiebreak]
 
 
+# A list counts its rows up to here. Past it, "More than 10,000" is all a count can tell anyone, and
+# counting a million closed referrals on every page would make the page grow with the service's history.
+COUNT_LIMIT = 10_000
+
+
 @dataclass
 class Page:
-    """One page of a list. `numbers` are the page links GOV.UK pagination shows (None for "…")."""
+    """One page of a list. `numbers` are the page links GOV.UK pagination shows (None for "…").
+    `more`: there are more rows than `total` (COUNT_LIMIT) and the pages reach the first COUNT_LIMIT."""
 
     items: list
     total: int
     number: int
     size: int
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -219,14 +226,16 @@ def _page_number(page: int, total: int, size: int) -> int:
 
 
 def paginate(session, stmt, page: int = 1, size: int = PAGE_SIZE, scalars: bool = True, count=None) -> Page:
-    """One page of a SELECT, counted in full so the last page can be reached. `count` is a lighter
-    SELECT of the same rows to count instead (the same WHERE, without the joins and columns that only
-    fill a row in: counting through them cost PostgreSQL a hash join over every person)."""
-    counted = (stmt if count is None else count).order_by(None)
+    """One page of a SELECT, counted (up to COUNT_LIMIT) so the last page can be reached. `count` is a
+    lighter SELECT of the same rows to count instead (the same WHERE, without the joins and columns that
+    only fill a row in: counting through them cost PostgreSQL a hash join over every person)."""
+    counted = (stmt if count is None else count).order_by(None).limit(COUNT_LIMIT + 1)
     total = session.scalar(select(func.count()).select_from(counted.subquery()))
+    more = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
     number = _page_number(page, total, size)
     result = session.execute(stmt.limit(size).offset((number - 1) * size))
-    return Page(list(result.scalars() if scalars else result), total, number, size)
+    return Page(list(result.scalars() if scalars else result), total, number, size, more)
 
 
 def paginate_rows(rows: Sequence, page: int = 1, size: int = PAGE_SIZE) -> Page:

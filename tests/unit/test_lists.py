@@ -5,6 +5,7 @@ import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from portal.web.lists import Column, Filter, ListSpec, Page, paginate_rows
 
@@ -94,3 +95,24 @@ def test_every_row_is_on_exactly_one_page_and_a_page_past_the_end_is_the_last(to
 ])
 def test_page_links_show_first_last_and_neighbours(number, pages, shown):
     assert Page([], pages * 10, number, 10).numbers == shown
+
+
+def test_a_list_longer_than_the_count_limit_says_more_than_and_pages_to_the_limit(app, monkeypatch):
+    """Counting stops at COUNT_LIMIT, so a page costs the same however long the service's history."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from portal.web import lists
+
+    monkeypatch.setattr(lists, "COUNT_LIMIT", 120)
+    engine = create_engine("sqlite://")
+    with Session(engine) as session:
+        session.execute(text("CREATE TABLE n (i INTEGER PRIMARY KEY)"))
+        session.execute(text("INSERT INTO n (i) VALUES " + ",".join(f"({i})" for i in range(1, 301))))
+        stmt = select(text("i")).select_from(text("n")).order_by(text("i"))
+        first = lists.paginate(session, stmt, 1, 50)
+        assert (first.total, first.more, first.pages) == (120, True, 3)
+        far = lists.paginate(session, stmt, 99, 50)  # a page past the limit shows the limit's last page
+        assert far.number == 3 and [row for row in far.items][:1] == [101]
+        short = lists.paginate(session, stmt.where(text("i <= 100")), 1, 50)
+        assert (short.total, short.more) == (100, False)

@@ -106,7 +106,7 @@ def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25, *, 
     # sort 7,000 wide rows); the page reads them through person_view_for, from the identity map
     found = paginate(session, stmt.order_by(*order).options(selectinload(DfgCase.person)), page, per_page)
     clocks = {c.id: clock_for(c, now) for c in found.items}
-    return Page(found.items, found.total, found.number, found.size, clocks=clocks)
+    return Page(found.items, found.total, found.number, found.size, found.more, clocks=clocks)
 
 
 # The staff home's cards: the queue's own count for the filter each link opens.

@@ -189,3 +189,18 @@ def test_the_outbox_filters_by_status_and_reaches_the_last_message(client, staff
     assert _count(found)[:2] == ["1", "message"]
     by_to = client.get("/admin/outbox/?q=person&sort=to&order=ascending").text
     assert "person00@example.com" in _rows(by_to)[0]
+
+
+def test_a_list_past_the_count_limit_says_more_than_and_how_to_find_the_rest(client, staff, db_session,
+                                                                           monkeypatch):
+    from portal.web import lists
+
+    monkeypatch.setattr(lists, "COUNT_LIMIT", 100)
+    staff.login_as("manager")
+    for i in range(120):
+        audit.record(db_session, "test", "thing.counted", "thing", i)
+    db_session.flush()
+    pages = _walk(client, "/audit/?action=thing.counted")
+    assert _count(pages[0])[:4] == ["More", "than", "100", "entries"]
+    assert "Filter, search or sort the other way to find the rest" in pages[0]
+    assert len(pages) == 2 and sum(len(_rows(p)) for p in pages) == 100
