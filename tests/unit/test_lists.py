@@ -108,7 +108,7 @@ def test_a_list_longer_than_the_count_limit_says_more_than_and_pages_to_the_limi
     engine = create_engine("sqlite://")
     with Session(engine) as session:
         session.execute(text("CREATE TABLE n (i INTEGER PRIMARY KEY)"))
-        session.execute(text("INSERT INTO n (i) VALUES " + ",".join(f"({i})" for i in range(1, 301))))
+        session.execute(text("INSERT INTO n (i) VALUES (:i)"), [{"i": i} for i in range(1, 301)])
         stmt = select(text("i")).select_from(text("n")).order_by(text("i"))
         first = lists.paginate(session, stmt, 1, 50)
         assert (first.total, first.more, first.pages) == (120, True, 3)
