@@ -23,7 +23,7 @@ view of a person is audited ("person.viewed"); a refused request is a security e
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from portal.audit.services import record
 from portal.auth.roles import (
@@ -224,6 +224,20 @@ def person_view(person: Person, parts: frozenset[str]) -> PersonView:
     )
 
 
+def _people(session, person_ids: list[int]) -> dict[int, Person]:
+    """The people, by id: those the session holds already (a page that read them with its rows), and
+    the rest in one query."""
+    people = {}
+    for person_id in person_ids:
+        held = session.identity_map.get(session.identity_key(Person, person_id))
+        if held is not None and not inspect(held).expired_attributes:
+            people[person_id] = held
+    missing = [p for p in person_ids if p not in people]
+    if missing:
+        people |= {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(missing)))}
+    return people
+
+
 def person_views_for(session, user, person_ids, purpose) -> dict[int, PersonView | None]:
     """`person_view_for` for a page of people at once: each person as this member of staff may see
     them, by id (None: nothing of them), in a query a kind of work and one for the people. Each
@@ -233,10 +247,7 @@ def person_views_for(session, user, person_ids, purpose) -> dict[int, PersonView
     ids = list(dict.fromkeys(p for p in person_ids if p is not None))  # in order: the audit rows follow it
     parts = access_to_each(session, user, ids)
     shown = [p for p in ids if parts[p]]
-    if len(shown) == 1:  # one record: from the session when it holds the person already
-        people = {shown[0]: session.get(Person, shown[0])}
-    else:
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(shown)))} if shown else {}
+    people = _people(session, shown)
     views: dict[int, PersonView | None] = dict.fromkeys(ids)
     for person_id in ids:
         person = people.get(person_id)
