@@ -23,7 +23,7 @@ view of a person is audited ("person.viewed"); a refused request is a security e
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from portal.audit.services import record
 from portal.auth.roles import (
@@ -66,93 +66,112 @@ def _is_staff(user) -> bool:
     return user is not None and not isinstance(user, str) and getattr(user, "is_authenticated", False)
 
 
-def _referral_access(session, user, person_id: int, referrals: list | None = None) -> bool:
-    """`referrals`: the person's referrals when the caller has read them already (the same rows)."""
+def _referral_access(session, user, person_ids: set[int], referrals: list | None = None) -> set[int]:
+    """Of these people, those with a referral this member of staff may open (`referrals.can_open`).
+    `referrals`: the people's referrals when the caller has read them already (the same rows)."""
     from portal.referrals.models import Referral
     from portal.referrals.services import can_open
 
-    if referrals is None:
-        referrals = session.scalars(select(Referral).where(Referral.person_id == person_id))
-    return any(can_open(user, r) for r in referrals if r.person_id == person_id)
+    if referrals is None:  # the columns can_open reads, not whole referrals (and their needs) for a page
+        referrals = session.execute(select(
+            Referral.person_id, Referral.assigned_to_id, Referral.route, Referral.complex, Referral.ta_level_required,
+        ).where(Referral.person_id.in_(person_ids)))
+    return {r.person_id for r in referrals if r.person_id in person_ids and can_open(user, r)}
 
 
-def _stores_access(session, person_id: int) -> bool:
+def _stores_access(session, person_ids: set[int]) -> set[int]:
     from portal.equipment.models import Asset, Order
 
-    if session.scalar(select(Order.id).where(Order.person_id == person_id,
-                                             Order.state.in_(STORES_ORDER_STATES)).limit(1)) is not None:
-        return True
-    return session.scalar(select(Asset.id).where(Asset.person_id == person_id).limit(1)) is not None
+    ordered = select(Order.person_id).where(Order.person_id.in_(person_ids), Order.state.in_(STORES_ORDER_STATES))
+    on_loan = select(Asset.person_id).where(Asset.person_id.in_(person_ids))
+    return set(session.scalars(ordered.union(on_loan)))
 
 
-def _installer_access(session, user, person_id: int) -> bool:
+def _installer_access(session, user, person_ids: set[int]) -> set[int]:
     from portal.telecare.models import OPEN_JOB_STATES, Job
 
     since = utcnow() - timedelta(days=setting("TELECARE_ACCESS_DAYS"))
-    stmt = select(Job.id).where(
-        Job.person_id == person_id, Job.installer_id == user.id,
+    stmt = select(Job.person_id).where(
+        Job.person_id.in_(person_ids), Job.installer_id == user.id,
         Job.state.in_(OPEN_JOB_STATES) | ((Job.state == "completed") & (Job.completed_at >= since)))
-    return session.scalar(stmt.limit(1)) is not None
+    return set(session.scalars(stmt.distinct()))
 
 
-def _coordinator_access(session, person_id: int) -> bool:
+def _coordinator_access(session, person_ids: set[int]) -> set[int]:
     """Telecare coordinators book and cancel open jobs (switchover batches have no referral)."""
     from portal.telecare.models import OPEN_JOB_STATES, Job
 
-    stmt = select(Job.id).where(Job.person_id == person_id, Job.state.in_(OPEN_JOB_STATES))
-    return session.scalar(stmt.limit(1)) is not None
+    stmt = select(Job.person_id).where(Job.person_id.in_(person_ids), Job.state.in_(OPEN_JOB_STATES))
+    return set(session.scalars(stmt.distinct()))
 
 
-def _dfg_access(session, person_id: int) -> bool:
+def _dfg_access(session, person_ids: set[int]) -> set[int]:
     from portal.dfg.models import CLOSED_STATES, DfgCase
 
     since = utcnow() - timedelta(days=setting("DFG_CLOSED_ACCESS_DAYS"))
-    stmt = select(DfgCase.id).where(
-        DfgCase.person_id == person_id,
+    stmt = select(DfgCase.person_id).where(
+        DfgCase.person_id.in_(person_ids),
         DfgCase.state.not_in(CLOSED_STATES) | (DfgCase.state_changed_at >= since))
-    return session.scalar(stmt.limit(1)) is not None
+    return set(session.scalars(stmt.distinct()))
 
 
-def _identity_access(session, person_id: int) -> bool:
+def _identity_access(session, person_ids: set[int]) -> set[int]:
     """An identity check is a triage officer's work on both records it compares."""
     from portal.people.models import IdentityCheck
 
-    stmt = select(IdentityCheck.id).where(
-        (IdentityCheck.person_id == person_id) | (IdentityCheck.existing_person_id == person_id))
-    return session.scalar(stmt.limit(1)) is not None
+    stmt = select(IdentityCheck.person_id, IdentityCheck.existing_person_id).where(
+        IdentityCheck.person_id.in_(person_ids) | IdentityCheck.existing_person_id.in_(person_ids))
+    return {p for pair in session.execute(stmt) for p in pair} & person_ids
 
 
-def _ot_dfg_access(session, user, person_id: int) -> bool:
+def _ot_dfg_access(session, user, person_ids: set[int]) -> set[int]:
     from portal.dfg.models import CLOSED_STATES, DfgCase
 
-    stmt = select(DfgCase.id).where(
-        DfgCase.person_id == person_id, DfgCase.state.not_in(CLOSED_STATES),
+    stmt = select(DfgCase.person_id).where(
+        DfgCase.person_id.in_(person_ids), DfgCase.state.not_in(CLOSED_STATES),
         (DfgCase.ot_user_id == user.id) | (DfgCase.state == "ot_recommendation"))
-    return session.scalar(stmt.limit(1)) is not None
+    return set(session.scalars(stmt.distinct()))
+
+
+def access_to_each(session, user, person_ids, *, referrals: list | None = None) -> dict[int, frozenset[str]]:
+    """`access_to` for a page of people at once, a query a kind of work (not a query a person):
+    the parts of each person's record the member of staff may see now, by id (empty: none)."""
+    ids = {p for p in person_ids if p is not None}
+    if not ids or not _is_staff(user):
+        return dict.fromkeys(ids, frozenset())
+    if user.has_role(MANAGER):
+        return dict.fromkeys(ids, ALL_PARTS)
+    whole: set[int] = set()
+    if user.has_role(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST):
+        whole = _referral_access(session, user, ids, referrals)
+        if user.has_role(TRIAGE_OFFICER) and ids - whole:
+            whole |= _identity_access(session, ids - whole)
+        if user.has_role(OCCUPATIONAL_THERAPIST) and ids - whole:
+            whole |= _ot_dfg_access(session, user, ids - whole)
+    rest = ids - whole
+    parts: dict[int, set[str]] = {p: set() for p in rest}
+
+    def grant(given: frozenset[str], people: set[int]) -> None:
+        for person_id in people:
+            parts[person_id] |= given
+
+    if rest and user.has_role(STORES_OFFICER):
+        grant(STORES_PARTS, _stores_access(session, rest))
+    if rest and user.has_role(TELECARE_INSTALLER):
+        grant(INSTALLER_PARTS, _installer_access(session, user, rest))
+    if rest and user.has_role(TRIAGE_OFFICER, ADMIN):
+        grant(INSTALLER_PARTS, _coordinator_access(session, rest))
+    if rest and user.has_role(DFG_CASEWORKER):
+        grant(DFG_PARTS, _dfg_access(session, rest))
+    return dict.fromkeys(whole, ALL_PARTS) | {p: frozenset(given) for p, given in parts.items()}
 
 
 def access_to(session, user, person_id: int | None, *, referrals: list | None = None) -> frozenset[str]:
     """The parts of this person's record the member of staff may see now (empty: none). A page that
     has read the person's referrals already passes them (`referrals`), so they are not read twice."""
-    if person_id is None or not _is_staff(user):
+    if person_id is None:
         return frozenset()
-    if user.has_role(MANAGER):
-        return ALL_PARTS
-    if user.has_role(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST) and (
-            _referral_access(session, user, person_id, referrals)
-            or (user.has_role(TRIAGE_OFFICER) and _identity_access(session, person_id))
-            or (user.has_role(OCCUPATIONAL_THERAPIST) and _ot_dfg_access(session, user, person_id))):
-        return ALL_PARTS
-    parts: set[str] = set()
-    if user.has_role(STORES_OFFICER) and _stores_access(session, person_id):
-        parts |= STORES_PARTS
-    if user.has_role(TELECARE_INSTALLER) and _installer_access(session, user, person_id):
-        parts |= INSTALLER_PARTS
-    if user.has_role(TRIAGE_OFFICER, ADMIN) and _coordinator_access(session, person_id):
-        parts |= INSTALLER_PARTS
-    if user.has_role(DFG_CASEWORKER) and _dfg_access(session, person_id):
-        parts |= DFG_PARTS
-    return frozenset(parts)
+    return access_to_each(session, user, [person_id], referrals=referrals)[person_id]
 
 
 def may_order_for(session, user, person_id: int, *, referrals: list | None = None) -> bool:
@@ -160,7 +179,7 @@ def may_order_for(session, user, person_id: int, *, referrals: list | None = Non
     prescriber may open. A label actor (the demo seeder, a command) acts for the service."""
     if user is None or isinstance(user, str):
         return True
-    return _referral_access(session, user, person_id, referrals)
+    return person_id in _referral_access(session, user, {person_id}, referrals)
 
 
 @dataclass(frozen=True)
@@ -205,17 +224,49 @@ def person_view(person: Person, parts: frozenset[str]) -> PersonView:
     )
 
 
+def _people(session, person_ids: list[int]) -> dict[int, Person]:
+    """The people, by id: those the session holds already (a page that read them with its rows), and
+    the rest in one query."""
+    people = {}
+    for person_id in person_ids:
+        held = session.identity_map.get(session.identity_key(Person, person_id))
+        if held is not None and not inspect(held).expired_attributes:
+            people[person_id] = held
+    missing = [p for p in person_ids if p not in people]
+    if missing:
+        people |= {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(missing)))}
+    return people
+
+
+def person_views_for(session, user, person_ids, purpose) -> dict[int, PersonView | None]:
+    """`person_view_for` for a page of people at once: each person as this member of staff may see
+    them, by id (None: nothing of them), in a query a kind of work and one for the people. Each
+    person shown is audited once ("person.viewed"), the rows added together. `purpose` is what the
+    views are for ("equipment queue"), or by person: a mapping or a function of the id, for a list
+    whose rows each name their own record ("DFG case R-12")."""
+    ids = list(dict.fromkeys(p for p in person_ids if p is not None))  # in order: the audit rows follow it
+    parts = access_to_each(session, user, ids)
+    shown = [p for p in ids if parts[p]]
+    people = _people(session, shown)
+    views: dict[int, PersonView | None] = dict.fromkeys(ids)
+    for person_id in ids:
+        person = people.get(person_id)
+        if person is not None:
+            why = (purpose if isinstance(purpose, str) else purpose(person_id) if callable(purpose)
+                   else purpose[person_id])
+            record(session, user, "person.viewed", "person", person.id, purpose=why, parts=sorted(parts[person_id]))
+            views[person_id] = person_view(person, parts[person_id])
+    if shown:
+        session.flush()  # the audit rows, written together
+    return views
+
+
 def person_view_for(session, user, person_id: int | None, purpose: str) -> PersonView | None:
     """The part of the person this member of staff may see, audited as a view of the record for
     `purpose` ("order 12"); None when they may see nothing of them (or there is no person)."""
     if person_id is None:
         return None
-    parts = access_to(session, user, person_id)
-    person = session.get(Person, person_id) if parts else None
-    if person is None:
-        return None
-    record(session, user, "person.viewed", "person", person.id, purpose=purpose, parts=sorted(parts))
-    return person_view(person, parts)
+    return person_views_for(session, user, [person_id], purpose)[person_id]
 
 
 def record_refusal(session, user, route: str, entity_type: str, entity_id) -> None:

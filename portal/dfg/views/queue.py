@@ -10,7 +10,7 @@ from portal.dfg import bp, services
 from portal.dfg.models import STATES, TENURES, WORKS_TYPES
 from portal.dfg.views.common import READERS
 from portal.extensions import db
-from portal.people.access import person_view_for
+from portal.people.access import person_views_for
 from portal.timeutil import today as london_today
 from portal.web.htmx import render_page
 from portal.web.lists import Column, Filter, ListSpec
@@ -52,8 +52,9 @@ def queue():
     view = case_list().read(request.args)
     page = services.queue(db.session, _filters(view), page=view.page, per_page=view.spec.page_size,
                           sort=view.sort, descending=view.descending)
-    people = {c.person_id: person_view_for(db.session, current_user, c.person_id, f"DFG case {c.reference}")
-              for c in page.items}
+    # each person's view is audited as a view of their case on the page
+    people = person_views_for(db.session, current_user, [c.person_id for c in page.items],
+                              {c.person_id: f"DFG case {c.reference}" for c in page.items})
     # rendered before the commit that keeps the audit of those views: committing first expired every
     # case, and the page then read each one (and its works) again, two queries a row
     response = render_page("dfg/queue.html", "list", view=view, page=page, people=people)

@@ -21,8 +21,7 @@ from portal.equipment.models import (
 )
 from portal.errors import NotFound, Refusal
 from portal.extensions import db
-from portal.people.access import person_view_for
-from portal.people.models import Person
+from portal.people.access import person_views_for
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect
 
@@ -79,16 +78,11 @@ def _done(message: str, url: str):
 
 
 def _order_people(order_ids) -> dict:
-    """Each order's person as this user may see them (`person_view_for`: the stores team's part,
+    """Each order's person as this user may see them (`person_views_for`: the stores team's part,
     or what the rule gives others; None: not shown), by order id. One view, audited, per person."""
     pairs = db.session.execute(select(Order.id, Order.person_id).where(Order.id.in_(list(order_ids)),
                                                                        Order.person_id.is_not(None))).all()
-    # The people in one query: person_view_for's session.get then finds each in the identity map.
-    _loaded = db.session.scalars(select(Person).where(Person.id.in_({p for _, p in pairs}))).all()
-    views: dict = {}
-    for _order_id, person_id in pairs:
-        if person_id not in views:
-            views[person_id] = person_view_for(db.session, current_user, person_id, "equipment queue")
+    views = person_views_for(db.session, current_user, (person_id for _, person_id in pairs), "equipment queue")
     db.session.commit()
     return {order_id: views[person_id] for order_id, person_id in pairs}
 

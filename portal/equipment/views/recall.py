@@ -11,7 +11,7 @@ from portal.equipment.models import RECALL_ITEM_OPEN, Product, Recall
 from portal.equipment.views._common import _attempt, _done, _get
 from portal.errors import Refusal
 from portal.extensions import db
-from portal.people.access import person_view_for
+from portal.people.access import person_views_for
 from portal.sql import is_submission_key, new_submission_key
 from portal.web.forms import ConfirmForm, refuse
 from portal.web.htmx import render_page
@@ -81,11 +81,7 @@ def recall_new():
 
 def _people(rows) -> dict:
     """Each affected person as this user may see them (None: not shown), one audited view each."""
-    views: dict = {}
-    for row in rows:
-        person_id = row["item"].person_id
-        if person_id is not None and person_id not in views:
-            views[person_id] = person_view_for(db.session, current_user, person_id, "equipment recall")
+    views = person_views_for(db.session, current_user, (row["item"].person_id for row in rows), "equipment recall")
     db.session.commit()
     return views
 

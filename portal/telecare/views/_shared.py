@@ -2,12 +2,10 @@
 
 from flask import request
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal.errors import NotFound
 from portal.extensions import db
-from portal.people.access import TELECARE, person_view_for, record_refusal
-from portal.people.models import Person
+from portal.people.access import TELECARE, person_view_for, person_views_for, record_refusal
 from portal.telecare import services
 from portal.telecare.models import LINE_TYPES, STEPS, Job
 from portal.telecare.services import COORDINATORS
@@ -25,15 +23,12 @@ def _person(job: Job):
 
 
 def _people(jobs) -> dict:
-    """Each listed job's person as this user may see them: one view (and one audit row) a person.
-    The people are read in one query first (person_view_for then finds each in the session)."""
-    jobs = list(jobs)
-    _loaded = db.session.scalars(select(Person).where(Person.id.in_({job.person_id for job in jobs}))).all()
-    views: dict = {}
+    """Each listed job's person as this user may see them: one view (and one audit row) a person,
+    for the first of their jobs listed, worked out for the whole list at once."""
+    purposes: dict = {}
     for job in jobs:
-        if job.person_id not in views:
-            views[job.person_id] = _person(job)
-    return views
+        purposes.setdefault(job.person_id, f"telecare job {job.id}")
+    return person_views_for(db.session, current_user, purposes, purposes)
 
 
 def _refused(person_id: int):
@@ -42,10 +37,11 @@ def _refused(person_id: int):
     return NotFound("There is no one with that id in your work.")
 
 
-def _card(job: Job) -> dict:
-    """The job card with the person as this user may see them; the key safe only with their part."""
+def _card(job: Job, people: dict | None = None) -> dict:
+    """The job card with the person as this user may see them (from `people`, `_people` of a list of
+    cards, or read now); the key safe only with their part."""
     c = services.card(db.session, job, current_user)
-    c["person"] = _person(job)
+    c["person"] = people[job.person_id] if people is not None else _person(job)
     if c["person"] is None or not c["person"].may_see(TELECARE):
         c["key_safe"] = None
     return c

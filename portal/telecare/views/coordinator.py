@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from portal.auth.models import User
 from portal.errors import Refusal
 from portal.extensions import db
-from portal.people.access import access_to, person_view_for
+from portal.people.access import access_to, access_to_each, person_view_for, person_views_for
 from portal.people.models import Person
 from portal.referrals.models import Referral
 from portal.sql import new_submission_key
@@ -117,12 +117,10 @@ def _find_people(q: str, limit: int = 25) -> list:
         func.lower(Person.family_name).like(like), func.lower(Person.given_name).like(like),
         func.lower(Person.postcode).like(like))).order_by(Person.family_name, Person.given_name, Person.id)
         .limit(500))
-    found = []
-    for person_id in ids:
-        if access_to(db.session, current_user, person_id):
-            found.append(person_view_for(db.session, current_user, person_id, "telecare person search"))
-            if len(found) == limit:
-                break
+    ids = list(ids)
+    parts = access_to_each(db.session, current_user, ids)
+    shown = [person_id for person_id in ids if parts[person_id]][:limit]
+    found = list(person_views_for(db.session, current_user, shown, "telecare person search").values())
     db.session.commit()
     return found
 

@@ -17,7 +17,7 @@ from portal.telecare.forms import (
 )
 from portal.telecare.models import LINE_TYPES, STEPS
 from portal.telecare.services import INSTALLERS
-from portal.telecare.views._shared import _card, _card_page
+from portal.telecare.views._shared import _card, _card_page, _people
 from portal.timeutil import today as london_today
 from portal.web.forms import refuse
 from portal.web.htmx import is_partial
@@ -65,7 +65,8 @@ def _step(job_id: int, step: str, form_class=TapForm, details=None):
 def today():
     day = london_today()
     jobs = services.day_jobs(db.session, current_user.id, day)
-    cards = [_card(job) for job in jobs]
+    people = _people(jobs)
+    cards = [_card(job, people) for job in jobs]
     html = render_template("telecare/today.html", cards=cards, day=day, line_types=LINE_TYPES, steps=STEPS,
                            posted=None, partial=False)
     db.session.commit()  # the views' audit rows; after rendering, so the cards' jobs are not read again
