@@ -103,7 +103,7 @@ def queue(session, filters: QueueFilters, page: int = 1, per_page: int = 25, *, 
     order = ordered(SORTS, sort, descending, DfgCase.id) if sort in SORTS else [
         due.is_(None), due, DfgCase.created_at, DfgCase.id]
     # the people of this page only, after the LIMIT (joined to every open case, they made PostgreSQL
-    # sort 7,000 wide rows); the page reads them through person_view_for, from the identity map
+    # sort 7,000 wide rows); the page reads them through person_views_for, from the identity map
     found = paginate(session, stmt.order_by(*order).options(selectinload(DfgCase.person)), page, per_page)
     clocks = {c.id: clock_for(c, now) for c in found.items}
     return Page(found.items, found.total, found.number, found.size, found.more, clocks=clocks)
