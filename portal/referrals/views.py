@@ -130,7 +130,7 @@ def _from_queue_row() -> bool:
 
 def _row(referral, *, message: str | None = None, error: str | None = None, status: int = 200):
     """The queue row alone, after an inline action (or its refusal) from the queue."""
-    html = render_template("referrals/_queue_row.html", lines=_queue_lines([services.QueueRow.of(referral)], utcnow()),
+    html = render_template("referrals/_queue_rows.html", lines=_queue_lines([services.QueueRow.of(referral)], utcnow()),
                            flash_message=message, error_message=error)
     return html, status
 
