@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import config_from_env
 from portal.extensions import csrf, db, limiter, login_manager, migrate
-from portal.web import assets, rate_limits, security  # noqa: F401  (rate_limits registers portaldb://)
+from portal.web import assets, i18n, rate_limits, security  # noqa: F401  (rate_limits registers portaldb://)
 from portal.web.errors import register_error_handlers
 from portal.web.htmx import htmx
 from portal.web.ids import IdConverter
@@ -45,6 +45,7 @@ def create_app(config=None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
     WTFormsHelpers(app)
+    i18n.init_app(app)
     _configure_login(app)
 
     if app.config.get("TRUSTED_PROXY_HOPS"):
