@@ -130,9 +130,9 @@ def _configure_login(app: Flask) -> None:
 def _register_features(app: Flask) -> None:
     """Each feature registers its blueprint, navigation, demo data and person-record section."""
     import portal.models  # noqa: F401  (every table, for the metadata)
-    from portal import advice, audit, auth, dfg, equipment, notify, people, referrals, reports, telecare, web
+    from portal import advice, api, audit, auth, dfg, equipment, notify, people, referrals, reports, telecare, web
 
-    for feature in (web, auth, audit, notify, people, advice, referrals, dfg, equipment, telecare, reports):
+    for feature in (web, auth, audit, notify, people, advice, referrals, dfg, equipment, telecare, reports, api):
         feature.register(app)
 
 

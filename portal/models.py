@@ -1,6 +1,7 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
 from portal.advice.models import AdviceReport  # noqa: F401
+from portal.api.models import ApiClient, ApiRequest  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.auth.models import RecoveryCode, User, UserRole  # noqa: F401
 from portal.dfg.models import DfgCase, DfgEvidence, DfgPayment, DfgQuote, DfgStageHistory, DfgTestOfResources, DfgWorks  # noqa: F401,E501

@@ -217,12 +217,13 @@ def new():
         if existing is not None:
             return redirect(url_for("referrals.detail", referral_id=existing.id), 303)
         try:
-            referral, match = _create_from(form)
+            received = _create_from(form)
         except Refusal as exc:
             refuse(form, exc)
         else:
             db.session.commit()
-            if match.check is not None:
+            referral = received.referral
+            if received.identity_check is not None:
                 flash(f"Referral {referral.reference} created. Its NHS number is on another record with a "
                       "different name or date of birth, so it is on a new record until a triage officer "
                       "checks who it is for.", "warning")
@@ -232,22 +233,21 @@ def new():
     return render_template("referrals/new.html", form=form), 422 if form.errors else 200
 
 
-def _create_from(form):
-    match = people.match_or_create(
-        db.session, current_user, given_name=form.given_name.data, family_name=form.family_name.data,
-        date_of_birth=form.date_of_birth.data, address_line_1=form.address_line_1.data,
-        town=form.town.data, postcode=form.postcode.data, nhs_number=form.nhs_number.data or None,
-        phone=form.phone.data, tenure=form.tenure.data, locality=form.locality.data or None,
-        communication_needs=form.communication_needs.data)
-    referral, _ = services.create_referral(
-        db.session, current_user, person=match.person, source=form.source.data, needs=form.needs.data,
-        help_wanted=form.help_wanted.data, submission_key=form.submission_key.data or services.new_submission_key(),
+def _create_from(form) -> services.Received:
+    return services.receive_referral(
+        db.session, current_user,
+        person=dict(given_name=form.given_name.data, family_name=form.family_name.data,
+                    date_of_birth=form.date_of_birth.data, address_line_1=form.address_line_1.data,
+                    town=form.town.data, postcode=form.postcode.data, nhs_number=form.nhs_number.data or None,
+                    phone=form.phone.data, tenure=form.tenure.data, locality=form.locality.data or None,
+                    communication_needs=form.communication_needs.data),
+        submission_key=form.submission_key.data or services.new_submission_key(),
+        source=form.source.data, needs=form.needs.data, help_wanted=form.help_wanted.data,
         priority=form.priority.data, suggested_priority=form.priority.data,
         discharge_date=form.discharge_date.data, risk_summary=form.risk_summary.data,
         referrer_name=form.referrer_name.data, referrer_organisation=form.referrer_organisation.data,
         referrer_phone=form.referrer_phone.data, consent_given=form.consent.data == "yes",
         consent_note="Made in the person's best interest" if form.consent.data == "best_interest" else None)
-    return referral, match
 
 
 def caseload_list() -> ListSpec:

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from portal.errors import PortalError, VersionClash
 from portal.extensions import db, login_manager, set_write_intent
 from portal.web.htmx import is_partial, render_page, retarget
-from portal.web.registry import registry
+from portal.web.registry import error_renderer_for, registry
 
 log = logging.getLogger("portal.errors")
 
@@ -36,6 +36,9 @@ UNAVAILABLE = "The service could not reach its records. Nothing was saved. Try a
 
 
 def error_page(status: int, message: str | None = None, headers: dict | None = None, **ctx):
+    machine = error_renderer_for(request.path)
+    if machine is not None:
+        return machine(status, TITLES.get(status, TITLES[400]), message, headers or {})
     resp = render_page(
         "errors/error.html",
         "error_body",

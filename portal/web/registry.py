@@ -63,6 +63,9 @@ class Registry:
     person_events: list[Callable] = field(default_factory=list)
     # function(session, entity_type, entity_id) -> the newest audit row, for the clash page
     last_change: Callable | None = None
+    # path prefix -> function(status, title, message, headers) -> response: machine callers (the API)
+    # get errors in their own format, never an HTML page
+    error_renderers: dict[str, Callable] = field(default_factory=dict)
 
 
 def registry(app: Flask | None = None) -> Registry:
@@ -101,3 +104,13 @@ def add_person_events(app: Flask, source: Callable) -> None:
 
 def add_person_section(app: Flask, title: str, section: Callable) -> None:
     registry(app).person_sections.append((title, section))
+
+
+def add_error_renderer(app: Flask, prefix: str, render: Callable) -> None:
+    registry(app).error_renderers[prefix] = render
+
+
+def error_renderer_for(path: str) -> Callable | None:
+    """The renderer of the longest registered prefix of `path`, if any."""
+    found = [p for p in registry().error_renderers if path.startswith(p)]
+    return registry().error_renderers[max(found, key=len)] if found else None

@@ -17,6 +17,7 @@ from portal.web.htmx import full_redirect
 PUBLIC = "public"
 SIGNED_IN = "signed_in"  # password checked; two-factor may still be pending
 STAFF = "staff"  # any member of staff who has completed sign-in
+API = "api"  # a machine client with a key: the API checks the key and its scopes itself
 
 log = logging.getLogger("portal.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -44,6 +45,12 @@ def staff(*roles: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
+def api_client(view: Callable) -> Callable:
+    """An API route: no staff session; `portal.api` authenticates the client's key and scopes."""
+    view._access = API
+    return view
+
+
 def background(view: Callable) -> Callable:
     """A polling route: it does not count as activity for the idle timeout."""
     view._background = True
@@ -66,6 +73,8 @@ def may_open(user, endpoint: str) -> bool:
     rule = access_rule(current_app, endpoint)
     if rule in (PUBLIC, SIGNED_IN):
         return True
+    if rule == API:
+        return False
     if not getattr(user, "is_authenticated", False):
         return False
     return rule == STAFF or (isinstance(rule, frozenset) and has_role(user, rule))
@@ -97,7 +106,7 @@ def enforce_access():
     if rule is None:
         log.error("route %s has no access rule; refused", request.endpoint)
         abort(403)
-    if rule == PUBLIC:
+    if rule in (PUBLIC, API):
         return None
     if not current_user.is_authenticated:
         if request.method == "GET":

@@ -24,10 +24,12 @@ from portal.referrals.services.clocks import (
 )
 from portal.referrals.services.intake import (
     REFERENCE_ALPHABET,
+    Received,
     create_referral,
     find_by_submission_key,
     new_reference,
     new_submission_key,
+    receive_referral,
 )
 from portal.referrals.services.public import NEXT_STEPS, PUBLIC_STATUS, PublicStatus, notify_person, public_status
 from portal.referrals.services.queries import (
@@ -58,8 +60,8 @@ from portal.referrals.services.transitions import (
 
 __all__ = [
     "ACTION_ROLES", "NEXT_STEPS", "NO_RUNNING_CLOCK", "PUBLIC_STATUS", "REFERENCE_ALPHABET",
-    "PublicStatus", "QueueFilters", "QueueRow", "allowed_actions", "assessment_for",
-    "assessment_reading", "assessors", "can_open", "caseload", "claim", "clock_reading", "close",
+    "PublicStatus", "QueueFilters", "QueueRow", "Received", "allowed_actions", "assessment_for",
+    "assessment_reading", "assessors", "can_open", "caseload", "claim", "clock_reading", "close", "receive_referral",
     "complete_assessment", "contact_reading", "create_referral", "decline", "elapsed_wait",
     "escalate_to_ot", "find_by_submission_key", "for_person", "get_for", "latest_id",
     "link_person", "may_assess", "new_reference", "new_submission_key", "newer_than", "notify_person",

@@ -1,6 +1,7 @@
 """A new referral: from the public form, a professional or a self-assessment, once per submission."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -15,8 +16,8 @@ from portal.referrals.services.clocks import recompute_clocks
 from portal.sql import new_submission_key
 from portal.timeutil import utcnow
 
-__all__ = ["REFERENCE_ALPHABET", "create_referral", "find_by_submission_key", "new_reference",
-           "new_submission_key"]
+__all__ = ["REFERENCE_ALPHABET", "Received", "create_referral", "find_by_submission_key", "new_reference",
+           "new_submission_key", "receive_referral"]
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
 
@@ -89,3 +90,32 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
                             consent_note=consent_note, asked_by=referrer_name,
                             at=referral.received_at)
     return referral, True
+
+
+@dataclass(frozen=True)
+class Received:
+    """What `receive_referral` did: `identity_check` is set when the NHS number quoted is on another
+    person's record (a different name or date of birth), so the referral waits on a human to decide."""
+
+    referral: Referral
+    created: bool
+    identity_check: object | None = None
+
+
+def receive_referral(session, actor, *, person: dict, submission_key: str, **referral) -> Received:
+    """A referral from a professional or another system (the staff form, the API, FHIR): the person
+    matched safely by NHS number (`people.match_or_create`), then the referral, once per key.
+
+    `person` holds `match_or_create`'s arguments; `referral` holds `create_referral`'s.
+    """
+    from portal.people import services as people
+
+    existing = find_by_submission_key(session, submission_key)
+    if existing is not None:
+        return Received(existing, created=False)
+    match = people.match_or_create(session, actor, **person)
+    made, created = create_referral(session, actor, person=match.person, submission_key=submission_key, **referral)
+    if not created:
+        people.discard(session, match)  # the same request won a race a moment ago: keep one record
+        return Received(made, created=False)
+    return Received(made, created=True, identity_check=match.check)
