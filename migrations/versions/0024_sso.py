@@ -27,7 +27,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE staff_user SET password_hash = '!' WHERE password_hash IS NULL")  # matches no password
     with op.batch_alter_table("staff_user") as batch:
-        batch.drop_constraint("ck_staff_user_oidc_identity_whole", type_="check")
+        batch.drop_constraint("oidc_identity_whole", type_="check")
         batch.drop_constraint("uq_staff_user_oidc_identity", type_="unique")
         batch.alter_column("password_hash", existing_type=sa.String(200), nullable=False)
         batch.drop_column("oidc_subject")

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.models import AuditEvent
 from portal.auth import services, sso
@@ -265,3 +266,22 @@ def test_oidc_only_without_a_provider_will_not_start(app):
             sso.init_app(app)
     finally:
         app.config["OIDC_ONLY"] = before
+
+
+def test_one_provider_identity_is_one_account_in_the_database(db_session):
+    db_session.add(User(email="one@council.example", name="One", oidc_issuer="https://idp", oidc_subject="s-1"))
+    db_session.flush()
+    for issuer, subject in (("https://idp", "s-1"), ("https://idp", None)):
+        with pytest.raises(IntegrityError), db_session.begin_nested():
+            db_session.add(User(email=f"two-{subject}@council.example", name="Two", oidc_issuer=issuer,
+                                oidc_subject=subject))
+            db_session.flush()
+
+
+def test_an_administrator_sees_that_roles_come_from_the_directory(single_sign_on, client, staff, db_session):
+    single_sign_on.sign_in()
+    person = _user(db_session)
+    client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/staff").text)})
+    staff.login_as("admin")
+    page = client.get(f"/admin/staff/{person.id}")
+    assert "Their council account" in page.text and "to change their roles for good, change their groups" in page.text
