@@ -50,6 +50,8 @@ class Provider:
         self.spoil: dict = {}
         self.sign_with = self.key
         self.deny = False
+        self.forget_codes = False  # the token endpoint refuses every code (invalid_grant)
+        self.send_id_token = True
         self.token_requests: list[dict] = []
 
     # the HTTP side ---------------------------------------------------------------------------------
@@ -87,6 +89,8 @@ class Provider:
         auth = request.authorization
         if auth is None or (auth.username, auth.password) != (CLIENT_ID, CLIENT_SECRET):
             return _json({"error": "invalid_client"}, 401)
+        if self.forget_codes:
+            self.codes.clear()
         grant = self.codes.pop(request.form.get("code", ""), None)
         if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
             return _json({"error": "invalid_grant"}, 400)
@@ -103,8 +107,8 @@ class Provider:
             else:
                 claims[name] = value
         id_token = jwt.encode({"alg": "RS256", "kid": KID}, claims, self.sign_with)
-        return _json({"access_token": secrets.token_urlsafe(24), "token_type": "Bearer", "expires_in": 300,
-                      "id_token": id_token})
+        answer = {"access_token": secrets.token_urlsafe(24), "token_type": "Bearer", "expires_in": 300}
+        return _json({**answer, "id_token": id_token} if self.send_id_token else answer)
 
 
 def _json(data, status=200):

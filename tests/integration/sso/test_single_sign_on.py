@@ -5,6 +5,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -125,6 +126,32 @@ def test_an_error_from_the_provider_is_refused_and_audited(single_sign_on, clien
     assert not _signed_in(client)
     failure = _failures(db_session)[-1]
     assert failure["reason"] == "provider error" and failure["error"] == "access_denied"
+
+
+def test_a_code_the_provider_will_not_exchange_is_refused(single_sign_on, client, db_session, provider):
+    provider.forget_codes = True
+    resp = single_sign_on.sign_in()
+    assert resp.status_code == 401 and not _signed_in(client)
+    failure = _failures(db_session)[-1]
+    assert failure["reason"] == "provider error" and failure["error"] == "invalid_grant"
+
+
+def test_a_token_answer_without_an_id_token_is_refused(single_sign_on, client, db_session, provider):
+    provider.send_id_token = False
+    resp = single_sign_on.sign_in()
+    assert resp.status_code == 401 and not _signed_in(client) and _user(db_session) is None
+    assert _failures(db_session)[-1]["reason"] == "no ID token"
+
+
+def test_the_callback_cannot_be_used_twice(single_sign_on, client, db_session):
+    answer = requests.get(single_sign_on.go_to_provider(), allow_redirects=False, timeout=10)
+    back = urlsplit(answer.headers["Location"])
+    callback = f"{back.path}?{back.query}"
+    assert client.get(callback).status_code == 303
+    client.post("/sign-out", data={"csrf_token": csrf_from(client.get("/staff").text)})
+    replay = client.get(callback)
+    assert replay.status_code == 400 and not _signed_in(client)
+    assert _failures(db_session)[-1]["reason"] == "state missing or wrong"
 
 
 def test_someone_with_no_mapped_group_is_refused(single_sign_on, client, db_session):
