@@ -67,6 +67,25 @@ class BaseConfig:
     WTF_CSRF_SSL_STRICT = True
 
     REQUIRE_MFA = _bool("REQUIRE_MFA", True)
+
+    # Single sign-on with the council's identity provider (OpenID Connect; README "Single sign-on").
+    # On when the issuer, client id and secret are all set. OIDC_ONLY switches off password sign-in
+    # for everyone but administrators (break-glass, with this portal's two-factor sign-in).
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")  # exactly as the provider's ID tokens give it
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    OIDC_ONLY = _bool("OIDC_ONLY", False)
+    # {"<group id>": "<role>"} (JSON); "trusted_assessor:3" or ":4" gives the trusted assessor level too.
+    OIDC_GROUP_ROLES = os.environ.get("OIDC_GROUP_ROLES", "{}")
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+    OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+    # Email domains the provider owns and vouches for (Entra ID sends no email_verified claim).
+    OIDC_TRUSTED_EMAIL_DOMAINS = [
+        s.strip().lower() for s in os.environ.get("OIDC_TRUSTED_EMAIL_DOMAINS", "").split(",") if s.strip()
+    ]
+    # When set (e.g. "mfa"), the ID token's amr (or acr) must carry it, or the sign-in is refused.
+    OIDC_REQUIRE_MFA_CLAIM = os.environ.get("OIDC_REQUIRE_MFA_CLAIM", "")
     HSTS = True
     TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
@@ -190,6 +209,8 @@ class TestConfig(BaseConfig):
     SESSION_COOKIE_NAME = "session"
     HSTS = False
     REQUIRE_MFA = False
+    OIDC_ISSUER = OIDC_CLIENT_ID = OIDC_CLIENT_SECRET = ""  # the SSO tests start their own provider
+    OIDC_ONLY = False
     NOTIFY_DELIVER_INLINE = False
     TELECARE_ACCEPT_FICTIONAL_NUMBERS = True
     TELECARE_WORKS_BANK_HOLIDAYS = True  # tests book visits for today, which may be a bank holiday

@@ -8,9 +8,11 @@ from portal.auth import views  # noqa: E402,F401
 
 
 def register(app: Flask) -> None:
+    from portal.auth import sso
     from portal.auth.roles import ADMIN
 
     app.register_blueprint(bp)
+    sso.init_app(app)
     add_navigation(app, "Home", "auth.home", None, owns=())  # your own account pages belong to no item
     add_navigation(app, "Staff accounts", "auth.staff_list", (ADMIN,),
                    owns=("auth.staff_", "auth.disable_staff", "auth.enable_staff", "auth.reset_two_factor",

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.roles import ROLES
@@ -22,7 +22,11 @@ def token_digest(token: str) -> str:
 
 class User(UserMixin, db.Model):
     """A member of staff. The session cookie carries the token of one `StaffSession`, not the id,
-    so ending that row (sign out, password change, disable) ends that session wherever it is."""
+    so ending that row (sign out, password change, disable) ends that session wherever it is.
+
+    Someone who signs in through the council's identity provider (single sign-on) is known by the
+    provider's issuer and subject (`oidc_issuer`, `oidc_subject`: stable, unlike an email address);
+    an account made by single sign-on has no password (`password_hash` is None)."""
 
     __tablename__ = "staff_user"
     __table_args__ = (
@@ -30,12 +34,14 @@ class User(UserMixin, db.Model):
             "trusted_assessor_level IS NULL OR trusted_assessor_level IN (3, 4)",
             name="ta_level",
         ),
+        CheckConstraint("(oidc_issuer IS NULL) = (oidc_subject IS NULL)", name="oidc_identity_whole"),
+        UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_staff_user_oidc_identity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     trusted_assessor_level: Mapped[int | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
@@ -43,6 +49,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     roles: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -74,6 +82,15 @@ class User(UserMixin, db.Model):
     @property
     def totp_enabled(self) -> bool:
         return self.totp_secret is not None
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account that signs in only through the council's identity provider."""
+        return self.password_hash is not None
+
+    @property
+    def uses_single_sign_on(self) -> bool:
+        return self.oidc_subject is not None
 
 
 class UserRole(db.Model):

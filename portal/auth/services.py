@@ -3,6 +3,7 @@
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pyotp
@@ -40,24 +41,38 @@ def find_by_email(session, email: str) -> User | None:
 
 
 def authenticate(session, email: str, password: str) -> User | None:
-    """The user when the email and password match an active account; otherwise None."""
+    """The user when the email and password match an active account; otherwise None.
+
+    With OIDC_ONLY set, a right password is still refused (a Refusal saying to use the council
+    account) unless the account is a break-glass one (`password_sign_in_allowed`)."""
     user = find_by_email(session, email)
-    if user is None:
-        verify_password(_DUMMY_HASH, password)
-        record(session, "anonymous", "sign_in.failed", "staff_user", "-", reason="unknown email")
+    if user is None or not user.has_password:
+        verify_password(_DUMMY_HASH, password)  # the same time as a wrong password
+        record(session, "anonymous", "sign_in.failed", "staff_user", user.id if user else "-",
+               reason="unknown email" if user is None else "no password (single sign-on)")
         return None
     if not verify_password(user.password_hash, password) or not user.active:
         record(session, "anonymous", "sign_in.failed", "staff_user", user.id,
                reason="disabled" if user.active is False else "wrong password")
         return None
+    if not password_sign_in_allowed(user):
+        record(session, "anonymous", "sign_in.failed", "staff_user", user.id, reason="single sign-on only")
+        raise NotAllowed("Sign in with your council account. Signing in with a password here is switched off.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
-def record_sign_in(session, user: User, second_factor: bool) -> None:
+def password_sign_in_allowed(user: User) -> bool:
+    """Whether this account may sign in with a password here. Always, unless OIDC_ONLY is set; then
+    only administrators (the break-glass accounts, for when the identity provider is down or
+    misconfigured), and they must pass this portal's own two-factor sign-in (`two_factor_required`)."""
+    return not setting("OIDC_ONLY") or user.has_role(ADMIN)
+
+
+def record_sign_in(session, user: User, second_factor: bool | str, method: str = "password") -> None:
     user.last_sign_in_at = utcnow()
-    record(session, user, "sign_in", "staff_user", user.id, second_factor=second_factor)
+    record(session, user, "sign_in", "staff_user", user.id, second_factor=second_factor, method=method)
 
 
 def sign_out(session, user: User) -> None:
@@ -264,6 +279,9 @@ def set_active(session, actor, user: User, active: bool) -> User:
 
 
 def change_password(session, user: User, current: str, new: str) -> None:
+    if not user.has_password:
+        raise IllegalTransition("You sign in with your council account, so you have no password here to "
+                                "change. Change it with your council's IT service.")
     if not verify_password(user.password_hash, current):
         raise Refusal("Your current password is wrong", field="current")
     problems = password_problems(new, email=user.email, name=user.name)
@@ -423,6 +441,8 @@ def two_factor_required(session, user: User, required_roles: list[str] | None = 
     turned it on themselves."""
     if user.totp_enabled or setting("REQUIRE_MFA"):
         return True
+    if setting("OIDC_ONLY") and user.has_role(ADMIN):
+        return True  # a break-glass password sign-in always needs this portal's second factor
     required = two_factor_roles(session) if required_roles is None else required_roles
     return bool(set(required) & set(user.role_names))
 
@@ -456,3 +476,132 @@ def turn_off_two_factor(session, user: User) -> None:
     user.totp_last_counter = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     record(session, user, "staff_user.two_factor_disabled", "staff_user", user.id)
+
+
+# Single sign-on (OpenID Connect) ----------------------------------------------------------
+# The provider's ID token has been checked (signature, issuer, audience, expiry, nonce) by Authlib
+# in portal.auth.sso before anything here runs. Roles come from the provider's groups at every
+# sign-in, so the council's directory is the one place where joiners, movers and leavers are run.
+
+SSO_ACTOR = "single sign-on"
+DISABLED = "Your TECS Portal account is disabled. Ask an administrator."
+NO_ACCESS = ("Your account has no access to the TECS Portal. Ask your manager to ask the council's IT "
+             "service to add you to a TECS Portal group.")
+
+
+@dataclass(frozen=True)
+class ProviderIdentity:
+    """What the portal uses from a validated ID token."""
+
+    issuer: str
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    groups: list[str] = field(default_factory=list)
+    mfa: bool = False
+
+
+def parse_group_roles(raw) -> dict[str, str]:
+    """OIDC_GROUP_ROLES, {group id: role}, checked once at start-up: a role name, or
+    "trusted_assessor:3" / "trusted_assessor:4" (the trusted assessor level comes with the group)."""
+    mapping = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    if not isinstance(mapping, dict):
+        raise ValueError("OIDC_GROUP_ROLES must be a JSON object of group id to role")
+    allowed = (set(ROLES) - {TRUSTED_ASSESSOR}) | {f"{TRUSTED_ASSESSOR}:{level}" for level in (3, 4)}
+    wrong = sorted(str(v) for v in mapping.values() if v not in allowed)
+    if wrong:
+        raise ValueError(f"OIDC_GROUP_ROLES has unknown roles: {', '.join(wrong)} "
+                         f"(use one of {', '.join(sorted(allowed))})")
+    return {str(k): v for k, v in mapping.items()}
+
+
+def roles_from_groups(groups: list[str], mapping: dict[str, str]) -> tuple[list[str], int | None]:
+    """The roles and trusted assessor level the person's groups give (the higher level of two)."""
+    roles, levels = set(), []
+    for group in groups:
+        value = mapping.get(str(group))
+        if value is None:
+            continue
+        role, _, level = value.partition(":")
+        roles.add(role)
+        if level:
+            levels.append(int(level))
+    return sorted(roles), max(levels) if levels else None
+
+
+def _sso_refusal(session, reason: str, message: str, user: User | None = None, **details) -> NotAllowed:
+    record(session, "anonymous", "sign_in.failed", "staff_user", user.id if user else "-",
+           method="single sign-on", reason=reason, **details)
+    return NotAllowed(message)
+
+
+def record_sso_failure(session, reason: str, **details) -> None:
+    """Audit a single sign-on that failed before anyone was known (provider error, bad state, bad
+    token). Never the token or the code: only what went wrong."""
+    record(session, "anonymous", "sign_in.failed", "staff_user", "-", method="single sign-on",
+           reason=reason, **details)
+
+
+def _email_trusted(identity: ProviderIdentity) -> bool:
+    if not identity.email:
+        return False
+    domains = setting("OIDC_TRUSTED_EMAIL_DOMAINS")
+    return identity.email_verified or normalise_email(identity.email).rpartition("@")[2] in domains
+
+
+def sign_in_with_provider(session, identity: ProviderIdentity) -> User:
+    """The staff account for a person the identity provider has signed in, with their roles set
+    from their groups; or NotAllowed (audited) when they may not sign in.
+
+    Found by issuer and subject; otherwise linked to the account with the same email, when the
+    provider vouches for that email (`email_verified`, or a domain in OIDC_TRUSTED_EMAIL_DOMAINS);
+    otherwise made now. Someone whose groups give no role is refused, and an account they already
+    had loses its roles and its open sessions."""
+    roles, level = roles_from_groups(identity.groups, parse_group_roles(setting("OIDC_GROUP_ROLES")))
+    if setting("OIDC_REQUIRE_MFA_CLAIM") and not identity.mfa:
+        raise _sso_refusal(session, "no two-factor claim",
+                           "Your council account did not sign you in with two-factor authentication, "
+                           "which the TECS Portal needs. Sign out of your council account and sign in again, "
+                           "or ask the council's IT service.")
+    user = session.scalar(select(User).where(User.oidc_issuer == identity.issuer,
+                                             User.oidc_subject == identity.subject))
+    if user is None and identity.email:
+        same_email = find_by_email(session, identity.email)
+        if same_email is not None:
+            if not _email_trusted(identity):
+                raise _sso_refusal(session, "email not verified by the provider",
+                                   "There is already a TECS Portal account with your email address, and your "
+                                   "council account could not confirm the address is yours. Ask an "
+                                   "administrator.", same_email)
+            if same_email.oidc_subject is not None:
+                raise _sso_refusal(session, "account linked to another identity",
+                                   "Your TECS Portal account is linked to a different council account. Ask an "
+                                   "administrator.", same_email)
+            if not same_email.active:
+                raise _sso_refusal(session, "disabled", DISABLED, same_email)
+            user = same_email
+            user.oidc_issuer, user.oidc_subject = identity.issuer, identity.subject
+            record(session, SSO_ACTOR, "staff_user.linked_to_provider", "staff_user", user.id,
+                   issuer=identity.issuer)
+    if user is not None and not user.active:
+        raise _sso_refusal(session, "disabled", DISABLED, user)
+    if not roles:
+        if user is not None and user.roles:
+            update_roles(session, SSO_ACTOR, user, [], None)
+            end_sessions(session, user, "no role from the identity provider")
+        raise _sso_refusal(session, "no mapped role", NO_ACCESS, user, groups=len(identity.groups))
+    if user is None:
+        if not _email_trusted(identity):
+            raise _sso_refusal(session, "email not verified by the provider",
+                               "Your council account did not give a confirmed email address, which the TECS "
+                               "Portal needs to make your account. Ask the council's IT service.")
+        user = User(email=normalise_email(identity.email), name=(identity.name or identity.email).strip()[:120],
+                    password_hash=None, oidc_issuer=identity.issuer, oidc_subject=identity.subject)
+        session.add(user)
+        session.flush()
+        record(session, SSO_ACTOR, "staff_user.created", "staff_user", user.id, email=user.email,
+               roles=[], issuer=identity.issuer)
+    if user.role_names != roles or user.trusted_assessor_level != level:
+        update_roles(session, SSO_ACTOR, user, roles, level)
+    return user

@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from portal.auth import bp, services
+from portal.auth import bp, services, sso
 from portal.auth.forms import (
     ChangePasswordForm,
     NewStaffForm,
@@ -24,8 +24,9 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.auth.roles import ADMIN, ROLES
-from portal.errors import NotFound, Refusal
-from portal.extensions import db, limiter
+from portal.errors import NotAllowed, NotFound, Refusal
+from portal.extensions import begin_write, db, limiter
+from portal.web.errors import error_page
 from portal.web.forms import ConfirmForm, refuse
 from portal.web.htmx import render_page
 from portal.web.lists import Column, Filter, ListSpec
@@ -68,10 +69,13 @@ def login():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = services.authenticate(db.session, form.email.data, form.password.data)
+        try:
+            user = services.authenticate(db.session, form.email.data, form.password.data)
+        except NotAllowed as exc:  # OIDC_ONLY: the password was right, but only for single sign-on
+            user, error = None, exc.message
         if user is None:
             db.session.commit()  # keep the audit row of the failed attempt
-            error = "Enter a correct email address and password"
+            error = error or "Enter a correct email address and password"
         else:
             next_url = session.get("next")
             session.clear()  # a new session at sign-in (no fixation)
@@ -86,7 +90,60 @@ def login():
             services.record_sign_in(db.session, user, second_factor=False)
             db.session.commit()
             return redirect(_safe_next(next_url), 303)
-    return render_template("auth/sign_in.html", form=form, error=error)
+    return _sign_in_page(form, error)
+
+
+def _sign_in_page(form: SignInForm, error: str | None = None):
+    return render_template("auth/sign_in.html", form=form, error=error, sso=sso.client() is not None,
+                           sso_form=ConfirmForm(formdata=None), oidc_only=current_app.config["OIDC_ONLY"])
+
+
+@bp.post("/sign-in/sso")
+@public
+def sso_start():
+    """Off to the council's identity provider (the button on the sign-in page)."""
+    if sso.client() is None:
+        abort(404)
+    try:
+        return sso.start(url_for("auth.sso_callback", _external=True))
+    except sso.SignInFailed as exc:
+        return _sso_failed(exc)
+
+
+@bp.get("/sign-in/sso/callback")
+@public
+@limiter.limit(_login_limit, key_func=_client_key, deduct_when=_failed_attempt)
+def sso_callback():
+    """Back from the identity provider: check what it sent, then start the portal's own session, as a
+    password sign-in does. The provider did the second factor (README "Single sign-on")."""
+    if sso.client() is None:
+        abort(404)
+    begin_write()  # the sign-in, or the refusal, is audited
+    try:
+        identity = sso.finish()
+        user = services.sign_in_with_provider(db.session, identity)
+    except sso.SignInFailed as exc:
+        return _sso_failed(exc)
+    except NotAllowed as exc:
+        db.session.commit()  # the audit row, and a leaver's roles taken away
+        return error_page(403, exc.message)
+    next_url = session.get("next")
+    session.clear()  # a new session at sign-in (no fixation); the sign-in's state goes with it
+    services.start_session(db.session, user, request.headers.get("User-Agent"))
+    login_user(user)
+    session.permanent = True
+    session["mfa_ok"] = True
+    services.record_sign_in(db.session, user, second_factor="identity provider" if identity.mfa else False,
+                            method="single sign-on")
+    db.session.commit()
+    return redirect(_safe_next(next_url), 303)
+
+
+def _sso_failed(exc: sso.SignInFailed):
+    begin_write()
+    services.record_sso_failure(db.session, exc.reason, **exc.details)
+    db.session.commit()
+    return error_page(exc.status, exc.message)
 
 
 @bp.route("/sign-in/two-factor", methods=["GET", "POST"])
@@ -181,6 +238,9 @@ def account():
 @bp.route("/account/password", methods=["GET", "POST"])
 @staff()
 def change_password():
+    if not current_user.has_password:
+        flash("You sign in with your council account, so you have no password here to change.", "info")
+        return redirect(url_for("auth.account"), 303)
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:

@@ -21,6 +21,7 @@ log = logging.getLogger("portal.errors")
 
 TITLES = {
     400: "There is a problem with your request",
+    401: "You could not be signed in",
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "There is a problem with your request",
