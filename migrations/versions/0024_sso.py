@@ -3,14 +3,14 @@ the provider's issuer and subject (unique together; both or neither), and an acc
 sign-on has no password.
 
 Revision ID: 0024_sso
-Revises: 0023_dashboard_figures
+Revises: 0024_api_clients
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_sso"
-down_revision = "0023_dashboard_figures"
+down_revision = "0024_api_clients"
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pyotp
 from sqlalchemy import Text, bindparam, cast, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import actor_label, record
@@ -598,8 +599,18 @@ def sign_in_with_provider(session, identity: ProviderIdentity) -> User:
                                "Portal needs to make your account. Ask the council's IT service.")
         user = User(email=normalise_email(identity.email), name=(identity.name or identity.email).strip()[:120],
                     password_hash=None, oidc_issuer=identity.issuer, oidc_subject=identity.subject)
-        session.add(user)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(user)
+                session.flush()
+        except IntegrityError:  # the same person's first sign-in in another tab a moment ago: theirs stands
+            user = session.scalar(select(User).where(User.oidc_issuer == identity.issuer,
+                                                     User.oidc_subject == identity.subject))
+            if user is None:
+                raise _sso_refusal(session, "email already in use",
+                                   "Someone else's TECS Portal account has your email address. Ask an "
+                                   "administrator.") from None
+            return sign_in_with_provider(session, identity)
         record(session, SSO_ACTOR, "staff_user.created", "staff_user", user.id, email=user.email,
                roles=[], issuer=identity.issuer)
     if user.role_names != roles or user.trusted_assessor_level != level:
