@@ -224,6 +224,26 @@ def report_print(reference: str):
                            **_report_context(item))
 
 
+@bp.get("/report/<reference>/large-print")
+@public
+def report_large_print(reference: str):
+    """The whole report in large print (RNIB clear print: 16pt and more, sans serif, left
+    aligned, high contrast), on screen and on paper. The print view's rules: anyone with the link
+    sees the advice; the answers only where the report page would show them."""
+    item = _live_report(reference)
+    return render_template("advice/large_print.html", **_report_context(item))
+
+
+@bp.get("/report/<reference>/easy-read")
+@public
+def report_easy_read(reference: str):
+    """A short Easy Read summary of the report: each piece of advice in one or two short
+    sentences beside a picture, urgent help first, then what to do next and who to call. Never
+    the answers."""
+    item = _live_report(reference)
+    return render_template("advice/easy_read.html", **_report_context(item), words=services.help_words())
+
+
 @bp.post("/report/<reference>/email")
 @public
 @limiter.limit("5 per hour", methods=["POST"])

@@ -150,3 +150,32 @@ def test_an_unfinished_assessment_carries_on_on_another_device(browser, base_url
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(question)
     desktop.close()
+
+
+def test_the_report_in_large_print_and_easy_read(browser, base_url, axe):
+    """Both other formats from the report's links: large print at 16pt or more on screen and on
+    paper, Easy Read with a picture beside each point; axe-clean, one h1."""
+    context = browser.new_context()
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    take_assessment(page, base_url, lambda _page: None)
+    report_url = page.url
+    page.get_by_role("link", name="Large print version of this report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your advice report")
+    expect(page.locator("main h1")).to_have_count(1)
+    axe(page)
+    size = "parseFloat(getComputedStyle(document.querySelector('.app-large-print p')).fontSize)"
+    assert page.evaluate(size) >= 16 * 4 / 3  # 16pt in CSS pixels
+    page.emulate_media(media="print")
+    assert page.evaluate(size) >= 16 * 4 / 3
+    expect(page.get_by_role("link", name="Back to your report")).to_be_hidden()
+    page.emulate_media(media="screen")
+    page.goto(report_url)
+    page.get_by_role("link", name="Easy Read version: a short summary with pictures").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your advice in Easy Read")
+    axe(page)
+    points = page.locator(".app-easy-read__point")
+    assert points.count() >= 4
+    for index in range(points.count()):
+        expect(points.nth(index).locator("svg.app-pictogram")).to_be_visible()
+    context.close()

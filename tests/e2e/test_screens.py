@@ -26,6 +26,7 @@ from tests.e2e.screens import (
     STAFF_SCREENS,
     fill,
 )
+from tests.e2e.test_advice_journey import take_assessment
 from tests.e2e.test_referral_journey import ask_for_help
 
 MENU_CURRENT = 'nav[aria-label="Staff menu"] [aria-current="page"]'
@@ -114,8 +115,8 @@ def test_every_screen_at_both_widths(signed_in, demo_url, artefacts, role):
 
 
 def test_public_pages_at_both_widths(browser, demo_url, artefacts):
-    """Ask for help, page by page to "Request sent", and the self-assessment's interruption page
-    after a danger answer."""
+    """Ask for help, page by page to "Request sent", the self-assessment's interruption page
+    after a danger answer, and a report in large print and Easy Read."""
     context = browser.new_context(viewport=WIDE)
     context.set_default_timeout(8000)
     page = context.new_page()
@@ -139,6 +140,14 @@ def test_public_pages_at_both_widths(browser, demo_url, artefacts):
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Get help now")
     look(page)
+
+    take_assessment(page, demo_url, lambda _page: None)  # the report in its other formats
+    report_url = page.url
+    for link, stem in (("Large print version of this report", "large-print"),
+                       ("Easy Read version: a short summary with pictures", "easy-read")):
+        page.goto(report_url)
+        page.get_by_role("link", name=link).click()
+        problems.extend(look_at(page, artefacts, f"public-advice-report-{stem}", staff=False))
     context.close()
     assert problems == [], "\n".join(problems)
 

@@ -262,7 +262,8 @@ class Recommendation:
     """Something the report can recommend. ``title`` and ``body`` are the wording for one
     audience (the default audience in ``Content.recommendations``; the report's audience in a
     ``ShownRecommendation``). ``body`` is plain text with paragraphs separated by a blank line:
-    use ``paragraphs()`` to get them one by one."""
+    use ``paragraphs()`` to get them one by one. ``easy_read`` is the same advice in one or two
+    very short sentences, for the Easy Read version of the report."""
 
     id: str
     kind: str
@@ -277,6 +278,8 @@ class Recommendation:
     step: str | None = None  # a key of STEPS, or None for advice and services off the ladder
     titles: Mapping[str, str] = field(default_factory=dict, repr=False)
     bodies: Mapping[str, str] = field(default_factory=dict, repr=False)
+    easy_read: str = ""
+    easy_reads: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def title_for(self, audience: str | None) -> str:
         return pick_wording(self.titles, audience) or self.title
@@ -284,14 +287,18 @@ class Recommendation:
     def body_for(self, audience: str | None) -> str:
         return pick_wording(self.bodies, audience) or self.body
 
+    def easy_read_for(self, audience: str | None) -> str:
+        return pick_wording(self.easy_reads, audience) or self.easy_read
+
     def paragraphs(self, audience: str | None = None) -> list[str]:
         """The body as a list of paragraphs (line breaks inside a paragraph removed), for the
         given audience, or for this object's own wording when no audience is given."""
         return _paragraphs(self.body_for(audience) if audience else self.body)
 
     def for_audience(self, audience: str | None) -> Recommendation:
-        """This recommendation with ``title`` and ``body`` worded for the audience."""
-        return replace(self, title=self.title_for(audience), body=self.body_for(audience))
+        """This recommendation with ``title``, ``body`` and ``easy_read`` worded for the audience."""
+        return replace(self, title=self.title_for(audience), body=self.body_for(audience),
+                       easy_read=self.easy_read_for(audience))
 
     def filled(self, values: Mapping[str, str] | None) -> Recommendation:
         """This recommendation with its {placeholders} filled in (unknown names left alone)."""
@@ -301,7 +308,7 @@ class Recommendation:
         def fill(text: str) -> str:
             return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
-        return replace(self, title=fill(self.title), body=fill(self.body))
+        return replace(self, title=fill(self.title), body=fill(self.body), easy_read=fill(self.easy_read))
 
     @property
     def step_label(self) -> str | None:

@@ -390,7 +390,7 @@ def _build_recommendations(
                               "be in a buy_or_try recommendation")
         if item.get("suggests_referral") and not item.get("need"):
             errors.append(f"{where}: suggests_referral needs a need")
-        for wording in (item.get("title"), item.get("body")):
+        for wording in (item.get("title"), item.get("body"), item.get("easy_read")):
             texts = wording.values() if isinstance(wording, dict) else [wording]
             for name in sorted({m for t in texts if isinstance(t, str)
                                 for m in PLACEHOLDER.findall(t)} - set(PLACEHOLDERS)):
@@ -400,6 +400,7 @@ def _build_recommendations(
                       for link in item.get("links") or [] if isinstance(link, dict))
         titles = _wording(item.get("title")) or {}
         bodies = _wording(item.get("body")) or {}
+        easy_reads = _wording(item.get("easy_read")) or {}
         recommendations[ident] = Recommendation(
             id=ident,
             kind=kind,
@@ -407,6 +408,8 @@ def _build_recommendations(
             body=pick_wording(bodies, None) or "",
             titles=titles,
             bodies=bodies,
+            easy_read=pick_wording(easy_reads, None) or "",
+            easy_reads=easy_reads,
             area=area,
             products=products,
             suggests_referral=bool(item.get("suggests_referral", False)),
