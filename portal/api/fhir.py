@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.api.models import ApiClient, ApiRequest
 from portal.audit.services import record
+from portal.people.models import IdentityCheck
 from portal.people.validators import is_valid_nhs_number, is_valid_postcode, normalise_nhs_number
 from portal.referrals.models import NEEDS, Referral
-from portal.referrals.services import Received, receive_referral
+from portal.referrals.services import Received, new_submission_key, receive_referral
 from portal.timeutil import LONDON
 
 SYSTEM_BASE = "https://tecs.ashdown.gov.uk/fhir"  # the council's own systems; FHIR_SYSTEM_BASE overrides it
@@ -502,8 +503,6 @@ def receive(session, client: ApiClient, wanted: Wanted, *, idempotency_key: str 
             return _repeat(session, earlier, body_hash)
         submission_key = hashlib.sha256(f"{client.id}:{stored_key}".encode()).hexdigest()[:32]
     else:
-        from portal.referrals.services import new_submission_key
-
         submission_key = new_submission_key()
     received: Received = receive_referral(session, client.actor, person=wanted.person,
                                           submission_key=submission_key, **wanted.referral)
@@ -515,25 +514,27 @@ def receive(session, client: ApiClient, wanted: Wanted, *, idempotency_key: str 
                                        operation="fhir.ServiceRequest", referral_id=referral.id))
         except IntegrityError:
             pass  # a retry racing this one stored it a moment ago, for this same referral
-    issues = list(wanted.notes)
-    held = received.identity_check is not None
-    if held:
-        issues.insert(0, Issue("business-rule", HELD_TEXT, severity="warning"))
+    held = _held(session, referral)
+    issues = ([Issue("business-rule", HELD_TEXT, severity="warning")] if held else []) + list(wanted.notes)
     if received.created:
+        check = received.identity_check
         record(session, client.actor, "fhir.referral_received", "referral", referral.id,
                reference=referral.reference, identifier=key, nhs_number_verification=wanted.verification,
-               identity_check=received.identity_check.id if held else None)
+               identity_check=check.id if check is not None else None)
     return Outcome(referral, received.created, held, issues)
+
+
+def _held(session, referral: Referral) -> bool:
+    """Whether the referral's person waits on an open identity check (a retry is told so too)."""
+    return session.scalar(select(IdentityCheck.id).where(IdentityCheck.person_id == referral.person_id,
+                                                         IdentityCheck.state == "open")) is not None
 
 
 def _repeat(session, earlier: ApiRequest, body_hash: str) -> Outcome:
     if earlier.request_hash != body_hash or earlier.referral_id is None:
         raise Invalid(409, [Issue("conflict", "This identifier was already used for a different referral")])
     referral = session.get(Referral, earlier.referral_id)
-    from portal.people.models import IdentityCheck
-
-    held = session.scalar(select(IdentityCheck.id).where(IdentityCheck.person_id == referral.person_id,
-                                                         IdentityCheck.state == "open")) is not None
+    held = _held(session, referral)
     return Outcome(referral, False, held, [Issue("business-rule", HELD_TEXT, severity="warning")] if held else [])
 
 

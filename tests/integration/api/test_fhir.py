@@ -343,3 +343,24 @@ def test_a_copy_is_not_changed_by_the_examples_helpers():
     first = example("gp_referral_bundle.json")
     service_request(copy.deepcopy(first))["note"] = []
     assert service_request(first)["note"]
+
+
+def test_over_the_rate_the_answer_is_a_429_operation_outcome(client, db_session):
+    slow = services.register_client(db_session, "test", name="Slow", scopes=["referrals:write"],
+                                    rate_per_minute=1).key
+    assert post(client, slow, example("contained_service_request.json")).status_code == 201
+    resp = post(client, slow, example("contained_service_request.json"))
+    assert resp.status_code == 429 and outcome(resp).issue[0].code == "throttled"
+    assert int(resp.headers["Retry-After"]) >= 1
+
+
+def test_a_fault_is_a_500_operation_outcome_with_nothing_saved(client, db_session, key, monkeypatch):
+    from portal.api import fhir
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fhir, "receive", broken)
+    resp = post(client, key, example("contained_service_request.json"))
+    assert resp.status_code == 500 and outcome(resp).issue[0].code == "exception"
+    assert "a bug" not in resp.text and referral_count(db_session) == 0

@@ -5,6 +5,7 @@ import secrets
 import threading
 from pathlib import Path
 
+import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,8 +112,20 @@ def test_a_valid_example_mutated_anywhere_never_gets_a_500(client, db_session):
     run()
 
 
-def test_concurrent_retries_make_one_referral(tmp_path):
-    """Eight copies of one ServiceRequest at once, against a real (committing) database: one referral."""
+def random_nhs_number() -> str:
+    from portal.people.validators import nhs_check_digit
+
+    while True:
+        first = "".join(secrets.choice("0123456789") for _ in range(9))
+        check = nhs_check_digit(first)
+        if check is not None:
+            return f"{first}{check}"
+
+
+@pytest.mark.parametrize("with_nhs_number", [False, True])
+def test_concurrent_retries_make_one_referral(tmp_path, with_nhs_number):
+    """Eight copies of one ServiceRequest at once, against a real (committing) database: one
+    referral and one person (with an NHS number, the retries also race on its unique index)."""
     from flask_migrate import upgrade
 
     from portal.extensions import db
@@ -130,6 +143,9 @@ def test_concurrent_retries_make_one_referral(tmp_path):
     body = json.loads((EXAMPLES / "contained_service_request.json").read_text())
     body["contained"][0]["name"][0]["family"] = family
     body["identifier"][0]["value"] = family
+    if with_nhs_number:
+        body["contained"][0]["identifier"] = [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+                                               "value": random_nhs_number()}]
     with app.app_context():
         new = services.register_client(db.session, "test", name=f"Racer {family}", scopes=["referrals:write"],
                                        rate_per_minute=6000)
