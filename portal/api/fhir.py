@@ -148,7 +148,10 @@ def parse(body: bytes):
     if not isinstance(data, dict):
         raise Invalid(400, [Issue("structure", "The body is not a FHIR resource (a JSON object)")])
     kind = data.get("resourceType")
-    bad = _bad_text(data, kind if isinstance(kind, str) and kind.isalpha() else "$")
+    try:
+        bad = _bad_text(data, kind if isinstance(kind, str) and kind.isalpha() else "$")
+    except RecursionError:
+        raise Invalid(400, [Issue("structure", "The body is nested too deeply")]) from None
     if bad is not None:
         raise Invalid(400, [Issue("structure", "Text holds a character that cannot be stored (NUL or an unpaired "
                                                "surrogate)", bad)])

@@ -181,3 +181,11 @@ def test_concurrent_retries_make_one_referral(tmp_path, with_nhs_number):
         db.engine.dispose()
     assert errors == [] and count == 1 and people == 1
     assert sorted(statuses) == [200] * 7 + [201] and len(set(references)) == 1
+
+
+def test_deeply_nested_json_is_refused_not_a_500(client, db_session):
+    key = _key(db_session)
+    for depth in (900, 980, 3000, 50000):
+        body = '{"resourceType": "ServiceRequest", "note": ' + "[" * depth + "]" * depth + "}"
+        assert_answered(client.post(URL, data=body, content_type="application/fhir+json",
+                                    headers={"Authorization": f"Bearer {key}"}))
