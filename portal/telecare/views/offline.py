@@ -4,7 +4,7 @@ static/js/telecare.mjs)."""
 
 from pathlib import Path
 
-from flask import current_app, jsonify, send_file
+from flask import Response, current_app, jsonify
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -20,7 +20,8 @@ SERVICE_WORKER = "js/installer-sw.js"
 def service_worker():
     """Served from /telecare/ so its scope is the installer's pages (a script under /static/ could
     only control /static/). It holds nothing personal; the browser checks it for changes itself."""
-    resp = send_file(Path(current_app.static_folder) / SERVICE_WORKER, mimetype="text/javascript", max_age=0)
+    script = (Path(current_app.static_folder) / SERVICE_WORKER).read_text(encoding="utf-8")
+    resp = Response(script, mimetype="text/javascript")
     resp.headers["Service-Worker-Allowed"] = bp.url_prefix + "/"
     return resp
 
