@@ -27,6 +27,20 @@ const say = (elt, text) => {
   target.appendChild(p);
 };
 
+// The words come with the page (marked for translation there); English when a page has none.
+const ENGLISH = {
+  no_connection: "Not saved: there is no connection. Nothing was lost. Tap the button again when you have a signal.",
+  timed_out: "Not saved: the connection timed out. Tap the button again to retry.",
+  not_saved_404: "Not saved: this job is no longer in your list. Tap the button again to retry, or refresh the page.",
+  not_saved_403: "Not saved: you are not allowed to do that. Tap the button again to retry, or refresh the page.",
+  not_saved_other: "Not saved: the service had a problem. Tap the button again to retry, or refresh the page.",
+};
+const words = (key) => {
+  const element = document.getElementById("installer-offline");
+  const text = element ? JSON.parse(element.dataset.settings).text : ENGLISH;
+  return text[key] || ENGLISH[key];
+};
+
 document.body.addEventListener("htmx:beforeRequest", (event) => {
   const target = region(event.detail && event.detail.elt);
   if (target) target.replaceChildren();
@@ -38,16 +52,14 @@ document.body.addEventListener("htmx:sendError", (event) => {
     offline.keep(form);
     return;
   }
-  say(elt, "Not saved: there is no connection. Nothing was lost. Tap the button again when you have a signal.");
+  say(elt, words("no_connection"));
 });
 document.body.addEventListener("htmx:timeout", (event) => {
-  say(event.detail && event.detail.elt, "Not saved: the connection timed out. Tap the button again to retry.");
+  say(event.detail && event.detail.elt, words("timed_out"));
 });
 document.body.addEventListener("htmx:responseError", (event) => {
   const status = event.detail.xhr ? event.detail.xhr.status : 0;
-  const why = status === 404 ? "this job is no longer in your list" : status === 403 ? "you are not allowed to do that"
-    : "the service had a problem";
-  say(event.detail && event.detail.elt, `Not saved: ${why}. Tap the button again to retry, or refresh the page.`);
+  say(event.detail && event.detail.elt, words(`not_saved_${status}`) || words("not_saved_other"));
 });
 
 // The queue on the phone ------------------------------------------------------------------------
@@ -102,7 +114,7 @@ function looksLikeCode(text, codes) {
 }
 
 function startOffline(element) {
-  const config = JSON.parse(element.textContent);
+  const config = JSON.parse(element.dataset.settings);
   const text = config.text;
   const user = element.dataset.user;
   const tokenUrl = element.dataset.tokenUrl;
@@ -318,7 +330,7 @@ function startOffline(element) {
       note = waiting().length ? "" : text.all_sent;
     } finally {
       sending = false;
-      if (sent) fetch(window.location.pathname, { credentials: "same-origin" }).catch(() => {});  // the copy kept
+      if (sent) fetch(element.dataset.dayUrl, { credentials: "same-origin" }).catch(() => {});  // the copy kept
       paint();
     }
   }

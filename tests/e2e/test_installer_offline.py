@@ -69,7 +69,7 @@ def _open_day_and_keep_it(page, base_url):
     """Sign in, open the day, and wait until the service worker controls it and has kept it whole."""
     sign_in(page, base_url, INSTALLER)
     page.goto(f"{base_url}/telecare/today")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.reload()  # now through the worker, which keeps this copy and the files it uses
     page.wait_for_function(ALL_ASSETS_KEPT)
 
@@ -87,7 +87,7 @@ def _step(live_app, job_id: int) -> dict:
 
 def test_a_visit_recorded_with_no_signal_reaches_the_server_once_when_back_online(
         page, context, base_url, live_app, axe, csp_violations):
-    ids = _job(live_app, "am")
+    ids = _job(live_app, "pm")
     _open_day_and_keep_it(page, base_url)
     kept = page.evaluate(KEPT_DAY)
     assert "Edna Brookes" in kept and "Side door" in kept
@@ -147,7 +147,7 @@ def test_a_visit_recorded_with_no_signal_reaches_the_server_once_when_back_onlin
 def test_a_step_refused_when_sent_is_shown_and_kept_until_dismissed(page, context, base_url, live_app, axe):
     from portal.auth.services import create_user
 
-    ids = _job(live_app, "pm")
+    ids = _job(live_app, "eve")
     _open_day_and_keep_it(page, base_url)
     context.set_offline(True)
     card = page.locator(f"#job-{ids['job']}")
@@ -159,7 +159,7 @@ def test_a_step_refused_when_sent_is_shown_and_kept_until_dismissed(page, contex
         other = create_user(db.session, "e2e", email=f"other-{ids['job']}@test.council.example", name="Other Fitter",
                             password="correct horse battery staple", roles=["telecare_installer"])
         db.session.flush()
-        services.schedule_job(db.session, "e2e", ids["job"], on=today(), slot="pm", installer_id=other.id)
+        services.schedule_job(db.session, "e2e", ids["job"], on=today(), slot="eve", installer_id=other.id)
         db.session.commit()
         db.session.remove()
 

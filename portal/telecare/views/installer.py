@@ -68,7 +68,7 @@ def today():
     people = _people(jobs)
     cards = [_card(job, people) for job in jobs]
     html = render_template("telecare/today.html", cards=cards, day=day, line_types=LINE_TYPES, steps=STEPS,
-                           posted=None, partial=False, code_patterns=services.code_patterns())
+                           posted=None, partial=False)
     db.session.commit()  # the views' audit rows; after rendering, so the cards' jobs are not read again
     return html
 

@@ -41,3 +41,9 @@ def no_key_safe_codes(text):
     kept on the phone for offline use, and a code must never be (codes are refused when typed, and
     were redacted from older records, so this only guards against one slipping in another way)."""
     return services.redact_key_safe_codes(text)
+
+
+@bp.app_template_global("key_safe_code_patterns")
+def key_safe_code_patterns() -> dict:
+    """The key safe code detector's patterns, for the phone to refuse to keep a code typed offline."""
+    return services.code_patterns()
