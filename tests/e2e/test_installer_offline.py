@@ -144,7 +144,8 @@ def test_a_visit_recorded_with_no_signal_reaches_the_server_once_when_back_onlin
     assert csp_violations == []
 
 
-def test_a_step_refused_when_sent_is_shown_and_kept_until_dismissed(page, context, base_url, live_app, axe):
+def test_a_step_refused_when_sent_is_shown_and_kept_until_dismissed_and_signing_out_drops_the_day(
+        page, context, base_url, live_app, axe):
     from portal.auth.services import create_user
 
     ids = _job(live_app, "eve")
@@ -176,3 +177,7 @@ def test_a_step_refused_when_sent_is_shown_and_kept_until_dismissed(page, contex
     expect(banner).to_be_hidden()
     assert page.evaluate(QUEUED) == 0
     assert _step(live_app, ids["job"]) == {"devices": 0, "state": "scheduled"}
+
+    page.get_by_role("button", name="Sign out").click()  # the day kept on the phone goes with the session
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    assert page.evaluate("caches.has('installer-day')") is False
