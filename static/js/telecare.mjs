@@ -344,6 +344,9 @@ function startOffline(element) {
     keep(form);
   }, true);
   sendButton.addEventListener("click", () => send());
+  setInterval(() => {  // a signal that came back without an "online" event (the phone thought it had one)
+    if (navigator.onLine && waiting().length) send();
+  }, 30000);
   window.addEventListener("online", () => {
     note = text.online;
     paint();
