@@ -34,7 +34,6 @@ def token():
     return jsonify(csrf_token=generate_csrf(), user=current_user.id)
 
 
-
 @bp.app_template_filter("no_key_safe_codes")
 def no_key_safe_codes(text):
     """Free text on a job card with anything like a key safe code taken out: the installer's day is
