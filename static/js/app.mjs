@@ -34,3 +34,18 @@ if (window.htmx) {
     }
   });
 }
+
+// The installer's day kept on the phone for offline use (static/js/installer-sw.js) belongs to one
+// signed-in session: it is deleted on signing out, and on any page seen signed out (a session that
+// timed out). Steps waiting to send are kept: they are the installer's, sent when they sign in again.
+if ("caches" in window) {
+  const dropDay = () => caches.delete("installer-day").catch(() => false);
+  if (!document.querySelector(".app-account-bar")) dropDay();
+  const signOut = document.querySelector('.app-account-bar form[action$="/sign-out"]');
+  if (signOut) {
+    signOut.addEventListener("submit", (event) => {
+      event.preventDefault();
+      dropDay().finally(() => signOut.submit());
+    }, { once: true });
+  }
+}

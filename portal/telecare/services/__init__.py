@@ -43,6 +43,7 @@ from portal.telecare.services.access import (
 from portal.telecare.services.checks import (
     KEY_SAFE_MESSAGE,
     clean_text,
+    code_patterns,
     looks_like_key_safe_code,
     parse_uk_phone,
     redact_key_safe_codes,
@@ -87,7 +88,8 @@ from portal.telecare.services.steps import fail_job, no_access, reachable, recor
 from portal.telecare.services.switchover import analogue_by_locality, create_switchover_batch, switchover_progress
 
 __all__ = [
-    "KEY_SAFE_MESSAGE", "SLOT_TIMES", "BookingClash", "DuplicateJob", "clean_text", "looks_like_key_safe_code",
+    "KEY_SAFE_MESSAGE", "SLOT_TIMES", "BookingClash", "DuplicateJob", "clean_text", "code_patterns",
+    "looks_like_key_safe_code",
     "open_job_of_type", "parse_uk_phone", "reachable", "redact_key_safe_codes", "reopen_devices", "slot_of",
     "uk_phone", "visit_span", "works_on",
     "person_events", "JOB_SORTS", "VISITS", "JobFilters", "job_history",

@@ -56,6 +56,12 @@ def looks_like_key_safe_code(text: str | None) -> bool:
     return False
 
 
+def code_patterns() -> dict:
+    """The detector's patterns for the installer's phone, which refuses to keep a code it was given
+    offline: the same rule as here, written once."""
+    return {"words": _WORDS.pattern, "digits": _DIGITS.pattern, "near": NEAR}
+
+
 def redact_key_safe_codes(text: str | None) -> str | None:
     """The text with every code-like run of digits near a code word replaced; unchanged otherwise."""
     if not looks_like_key_safe_code(text):

@@ -10,4 +10,4 @@ with its own role rule. A refusal comes back on the same card or page, on the fi
 every answer kept; only a real version clash says "changed by someone else".
 """
 
-from portal.telecare.views import coordinator, installer, records  # noqa: F401
+from portal.telecare.views import coordinator, installer, offline, records  # noqa: F401
