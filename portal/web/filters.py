@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -113,7 +114,7 @@ def register(app: Flask) -> None:
         return {
             "cspNonce": g.get("csp_nonce", ""),
             "council_name": app.config["COUNCIL_NAME"],
-            "service_name": app.config["SERVICE_NAME"],
+            "service_name": gettext(app.config["SERVICE_NAME"]),  # portal.web.i18n.SERVICE_NAME
             "staff_navigation": navigation(),
             "has_endpoint": lambda name: name in app.view_functions,
         }
