@@ -145,7 +145,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
         limit = app.config["MAX_UPLOAD_MB"]
-        return error_page(413, _("The selected file must be smaller than %(limit)s MB. Nothing was saved.", limit=limit),
+        return error_page(413, _("The selected file must be smaller than %(limit)s MB. Nothing was saved.",
+                                 limit=limit),
                           back=_back())
 
     @app.errorhandler(HTTPException)
