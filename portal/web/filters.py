@@ -151,6 +151,7 @@ def register(app: Flask) -> None:
     def layout_context():
         return {
             "cspNonce": g.get("csp_nonce", ""),
+            "theme_colour": "#0b0c0c",  # the browser's theme colour (not text, so not in the template)
             "council_name": app.config["COUNCIL_NAME"],
             "service_name": gettext(app.config["SERVICE_NAME"]),  # portal.web.i18n.SERVICE_NAME
             "staff_navigation": navigation(),

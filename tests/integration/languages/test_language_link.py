@@ -12,7 +12,7 @@ def _switcher(html: str) -> str:
 def test_every_page_has_the_language_link_with_english_current(client):
     for url in ("/", "/accessibility", "/privacy", "/sign-in", "/no-such-page"):
         html = client.get(url).text
-        assert '<html lang="en"' in html
+        assert '<html lang="en"' in html and '<meta name="theme-color" content="#0b0c0c">' in html
         nav = _switcher(html)
         assert '<span class="app-language-select__current" aria-current="true">English</span>' in nav
         link = re.search(r'<a [^>]*>Cymraeg</a>', nav).group(0)
