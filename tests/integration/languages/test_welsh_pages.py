@@ -192,3 +192,22 @@ def test_every_public_string_has_a_welsh_translation():
     untranslated = [m.id for m in po if m.id and not m.string
                     and any(path.startswith(public) for path, _ in m.locations)]
     assert untranslated == []
+
+
+def test_the_welsh_catalogue_has_every_marked_string():
+    """A string marked in a template or in Python but missing from the .po (run the extract and
+    update steps in the README) fails here, before a Welsh page shows it in English."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    root = CATALOGUE.parents[3]
+    with open(root / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
+    marked = set()
+    for _name, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options_map, keywords=keywords):
+        marked.add(message if isinstance(message, str) else message[0])
+    with open(CATALOGUE / "messages.po", "rb") as f:
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f, locale="cy") if m.id}
+    assert len(marked) > 400 and sorted(marked - known) == []
