@@ -2,6 +2,8 @@
 a page, checked by the engine), so only the report's forms (email it, protect and see the
 answers) and the resume form have fields."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import DateField, StringField
@@ -10,9 +12,10 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from portal.advice.privacy import CODE_LENGTH, normalise_check_code
 from portal.advice.services import normalise_code
 from portal.people.validators import DateOfBirth
+from portal.web.i18n import N_
 from portal.web.widgets import DateInput
 
-EXPIRED = "This page had expired, so nothing was saved. Try again."
+EXPIRED = N_("This page had expired, so nothing was saved. Try again.")
 
 
 class PublicForm(FlaskForm):
@@ -24,7 +27,7 @@ class PublicForm(FlaskForm):
             return True
         if self.csrf_token.errors:
             self.csrf_token.errors = []
-            self.form_errors.append(EXPIRED)
+            self.form_errors.append(_(EXPIRED))
         return False
 
 
@@ -34,55 +37,55 @@ class StepForm(PublicForm):
 
 class EmailForm(PublicForm):
     email = StringField(
-        "Email me a link to this report",
+        _l("Email me a link to this report"),
         widget=GovTextInput(),
-        description="We only use your email address to send this link and, if you ask later, a code to "
-                    "see your answers. We do not keep the address with your report.",
-        validators=[InputRequired("Enter an email address"),
-                    Length(max=254, message="Email address must be 254 characters or fewer")],
+        description=_l("We only use your email address to send this link and, if you ask later, a code to "
+                    "see your answers. We do not keep the address with your report."),
+        validators=[InputRequired(_l("Enter an email address")),
+                    Length(max=254, message=_l("Email address must be 254 characters or fewer"))],
     )
 
 
 class ResumeForm(PublicForm):
     code = StringField(
-        "Your reference",
+        _l("Your reference"),
         widget=GovTextInput(),
-        description="It is 10 letters and numbers, like HKT4M-9QX2B. We showed it on each page of the questions.",
-        validators=[InputRequired("Enter your reference"),
-                    Length(max=40, message="Enter your reference, like HKT4M-9QX2B")],
+        description=_l("It is 10 letters and numbers, like HKT4M-9QX2B. We showed it on each page of the questions."),
+        validators=[InputRequired(_l("Enter your reference")),
+                    Length(max=40, message=_l("Enter your reference, like HKT4M-9QX2B"))],
     )
 
     def validate_code(self, field):
         if normalise_code(field.data) is None:
-            raise ValidationError("Enter your reference in the right format, like HKT4M-9QX2B")
+            raise ValidationError(_l("Enter your reference in the right format, like HKT4M-9QX2B"))
 
 
 class DobForm(PublicForm):
     """The date of birth that protects the answers, or that is checked to see them."""
 
-    date_of_birth = DateField("Date of birth", widget=DateInput(), format="%d %m %Y",
-                              validators=[InputRequired("Enter a date of birth, like 27 3 1948"), DateOfBirth()])
+    date_of_birth = DateField(_l("Date of birth"), widget=DateInput(), format="%d %m %Y",
+                              validators=[InputRequired(_l("Enter a date of birth, like 27 3 1948")), DateOfBirth()])
 
 
 class CodeRequestForm(PublicForm):
     email = StringField(
-        "Email address",
+        _l("Email address"),
         widget=GovTextInput(),
-        description="The email address you sent the report to.",
-        validators=[InputRequired("Enter the email address you sent the report to"),
-                    Length(max=254, message="Email address must be 254 characters or fewer")],
+        description=_l("The email address you sent the report to."),
+        validators=[InputRequired(_l("Enter the email address you sent the report to")),
+                    Length(max=254, message=_l("Email address must be 254 characters or fewer"))],
     )
 
 
 class CodeForm(PublicForm):
     code = StringField(
-        "Code",
+        _l("Code"),
         widget=GovTextInput(),
-        description=f"The {CODE_LENGTH}-digit code in the email we sent you, like 472019.",
-        validators=[InputRequired("Enter the code from the email"),
-                    Length(max=20, message=f"Enter the {CODE_LENGTH}-digit code from the email")],
+        description=_l("The %(length)d-digit code in the email we sent you, like 472019.", length=CODE_LENGTH),
+        validators=[InputRequired(_l("Enter the code from the email")),
+                    Length(max=20, message=_l("Enter the %(length)d-digit code from the email", length=CODE_LENGTH))],
     )
 
     def validate_code(self, field):
         if normalise_check_code(field.data) is None:
-            raise ValidationError(f"Enter the {CODE_LENGTH}-digit code from the email, like 472019")
+            raise ValidationError(_("Enter the %(length)d-digit code from the email, like 472019", length=CODE_LENGTH))

@@ -16,6 +16,7 @@ class AdviceReport(db.Model):
 
     __tablename__ = "advice_report"
     __table_args__ = (
+        CheckConstraint("language IN ('en', 'cy')", name="language"),
         CheckConstraint("status IN ('in_progress', 'completed')", name="status"),
         CheckConstraint("outcome IN ('self_help', 'asked_for_help')", name="outcome"),
         Index("ix_advice_report_completed", "status", "completed_at"),
@@ -31,6 +32,8 @@ class AdviceReport(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     resume_code: Mapped[str | None] = mapped_column(String(10), unique=True)
+    # The language the person used (portal.web.i18n): messages about this go out in it.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     status: Mapped[str] = mapped_column(String(12), default="in_progress")
     content_version: Mapped[str] = mapped_column(String(20))
     audience: Mapped[str | None] = mapped_column(String(20))

@@ -57,13 +57,14 @@ def link_expired(report: AdviceReport, at: datetime | None = None) -> bool:
     return expires is not None and (at or utcnow()) >= expires
 
 
-def expiry_words(report: AdviceReport) -> str:
-    """The last day the link works, as a letter says it: "5 March 2027"."""
+def expiry_words(report: AdviceReport, language: str | None = None) -> str:
+    """The last day the link works, as a letter says it: "5 March 2027" ("5 Mawrth 2027")."""
+    from portal.web.filters import format_date
+
     expires = link_expires_at(report)
     if expires is None:
         return ""
-    last = to_london(expires - timedelta(seconds=1))
-    return f"{last.day} {last:%B %Y}"
+    return format_date(to_london(expires - timedelta(seconds=1)), language)
 
 
 # ------------------------------------------------------------------ the browser's list
@@ -160,8 +161,9 @@ class CheckResult:
     def locked_words(self) -> str:
         if self.locked_until is None:
             return ""
-        local = to_london(self.locked_until)
-        return f"{local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+        from portal.web.filters import format_time
+
+        return format_time(self.locked_until)
 
 
 def _reserve_try(session, report: AdviceReport) -> CheckResult | None:
@@ -226,7 +228,8 @@ def send_code(session, report: AdviceReport, address: str) -> bool:
     minutes = setting("ADVICE_CODE_MINUTES")
     report.check_code_hash = _code_key(report.id, code)
     report.check_code_expires_at = utcnow() + timedelta(minutes=minutes)
-    send(session, "advice_answers_code", address.strip(), {"code": code, "minutes": minutes})
+    send(session, "advice_answers_code", address.strip(), {"code": code, "minutes": minutes},
+         language=report.language)
     record(session, "public", "advice.answers_code_sent", "advice_report", report.id)
     return True
 

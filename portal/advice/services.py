@@ -2,24 +2,45 @@
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
+from flask import has_request_context
+from flask_babel import force_locale, gettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.advice.engine import Content, Report, default_content, evaluate
+from portal.advice.engine.content import MESSAGES
+from portal.advice.engine.translation import TRANSLATED_LOCALES, load_translated
 from portal.advice.models import AdviceReport
 from portal.audit.services import record
 from portal.config import setting
 from portal.errors import NotFound, Refusal
 from portal.timeutil import now, utcnow
 from portal.web.bank_holidays import bank_holidays
+from portal.web.i18n import DEFAULT_LANGUAGE, current_language
 
 
-def content() -> Content:
-    """The validated questions, rules and catalogue (loaded once; a content error stops start-up)."""
-    return default_content()
+def content(language: str | None = None) -> Content:
+    """The advice content in the person's language: the request's (English unless they chose
+    Welsh), or the one given."""
+    if language is None:
+        language = current_language() if has_request_context() else DEFAULT_LANGUAGE
+    if language not in TRANSLATED_LOCALES:
+        return default_content()
+    return _translated(language)
+
+
+@cache
+def _translated(language: str) -> Content:
+    """The content with its translation laid over it, and the engine's own words from the
+    catalogue, once per process and language."""
+    with force_locale(language):
+        messages = {key: gettext(text) for key, text in MESSAGES.items()}
+    return replace(load_translated(default_content(), language), messages=messages)
 
 
 # A resume code: 10 characters from 30 that cannot be misread for each other (no I, L, O, U, 0
@@ -58,8 +79,10 @@ def resume(session, typed: str | None) -> AdviceReport | None:
         AdviceReport.updated_at >= utcnow() - timedelta(days=RESUME_DAYS)))
 
 
-def start(session, completed_by=None) -> AdviceReport:
+def start(session, completed_by=None, language: str = DEFAULT_LANGUAGE) -> AdviceReport:
+    """A new self-assessment, in the language the person uses (for the emails about it)."""
     report = AdviceReport(reference=secrets.token_urlsafe(18), content_version=str(content().version),
+                          language=language,
                           resume_code=new_resume_code(),
                           completed_by_id=completed_by.id if completed_by else None)
     session.add(report)
@@ -131,11 +154,13 @@ def help_words(at=None) -> dict[str, str]:
     council, out_of_hours = setting("SUPPORT_PHONE"), setting("OUT_OF_HOURS_PHONE")
     closes = _clock(setting("SUPPORT_HOURS")[1])
     if office_open(at):
-        phone_now = (f"{council} (open now, until {closes} today; at night, at weekends and on "
-                     f"bank holidays phone our out-of-hours team on {out_of_hours})")
+        phone_now = _("%(council)s (open now, until %(closes)s today; at night, at weekends and on "
+                      "bank holidays phone our out-of-hours team on %(out_of_hours)s)",
+                      council=council, closes=closes, out_of_hours=out_of_hours)
     else:
-        phone_now = (f"{out_of_hours}, our out-of-hours team, which answers at night, at weekends "
-                     f"and on bank holidays (on weekdays in office hours phone {council})")
+        phone_now = _("%(out_of_hours)s, our out-of-hours team, which answers at night, at weekends "
+                      "and on bank holidays (on weekdays in office hours phone %(council)s)",
+                      council=council, out_of_hours=out_of_hours)
     return {"phone_now": phone_now, "council_phone": council, "out_of_hours_phone": out_of_hours}
 
 
@@ -144,11 +169,11 @@ def lead_button(result: Report) -> str:
     leading = {item.id for item in result.lead}
     professional = result.audience == "professional"
     if "discharge_priority" in leading:
-        return "Refer as a hospital discharge" if professional else "Ask for help before leaving hospital"
+        return _("Refer as a hospital discharge") if professional else _("Ask for help before leaving hospital")
     if leading & {"ot_assessment", "childrens_ot"}:
-        return ("Refer for an occupational therapy assessment" if professional
-                else "Ask for an occupational therapy assessment")
-    return "Ask the council for help"
+        return (_("Refer for an occupational therapy assessment") if professional
+                else _("Ask for an occupational therapy assessment"))
+    return _("Ask the council for help")
 
 
 def urgent_help(report: AdviceReport) -> list:
@@ -200,10 +225,11 @@ def email_report(session, report: AdviceReport, email: str, report_url: str, rem
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise Refusal("Enter an email address in the correct format, like name@example.com",
+        raise Refusal(_("Enter an email address in the correct format, like name@example.com"),
                       field="email") from exc
     send(session, "advice_report", email, {"report_url": report_url, "reference": shown_reference(report),
-                                            "expires": expiry_words(report)})
+                                            "expires": expiry_words(report, report.language)},
+         language=report.language)
     if remember:
         remember_email(session, report, email)
 
@@ -305,7 +331,7 @@ def seed_demo(session, count: int = 450, seed: int = 7) -> int:
     rng = random.Random(seed)
     c = content()
     now = utcnow()
-    for _ in range(count):
+    for _number in range(count):
         answers = random_journey(c, rng)
         when = now - timedelta(days=rng.randint(0, 548), minutes=rng.randint(0, 1440))
         result = evaluate(c, answers)

@@ -6,6 +6,8 @@ sends them to the step they still need.
 """
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.advice import bp, privacy, services
@@ -14,10 +16,11 @@ from portal.auth.roles import ADMIN, ASSESSORS, MANAGER
 from portal.errors import Refusal
 from portal.extensions import db, limiter
 from portal.web.forms import refuse
+from portal.web.i18n import current_language
 from portal.web.security import public, staff
 
 SESSION_KEY = "advice_ref"
-EXPIRED_ANSWER = "This page had expired, so your answer was not saved. Check it and select Continue again."
+EXPIRED_ANSWER = _l("This page had expired, so your answer was not saved. Check it and select Continue again.")
 
 
 def _current():
@@ -52,7 +55,7 @@ def begin():
     if not form.validate_on_submit():
         return _start_page(form, status=422)
     helper = current_user._get_current_object() if current_user.is_authenticated else None
-    report = services.start(db.session, completed_by=helper)
+    report = services.start(db.session, completed_by=helper, language=current_language())
     db.session.commit()
     session[SESSION_KEY] = report.reference
     return redirect(_to_step(services.content().journey({})[0]), 303)
@@ -157,8 +160,9 @@ def resume():
         if report is not None:
             session[SESSION_KEY] = report.reference
             return redirect(_to_step(services.content().next_question(report.answers or {})), 303)
-        form.code.errors.append("We could not find an unfinished self-assessment with that reference. "
-                                f"Check it and try again. We keep unfinished answers for {services.RESUME_DAYS} days")
+        form.code.errors.append(_("We could not find an unfinished self-assessment with that reference. "
+                                  "Check it and try again. We keep unfinished answers for %(days)d days",
+                                  days=services.RESUME_DAYS))
     return render_template("advice/resume.html", form=form), 422 if form.errors else 200
 
 
@@ -167,10 +171,10 @@ def resume():
 # (portal/advice/privacy.py). Every page here is `Cache-Control: no-store` (portal.web.security).
 
 CHECK_LIMIT = "10 per 5 minutes;30 per hour"
-WRONG = {"date_of_birth": "The date of birth does not match. Check it and try again",
-         "code": "The code is not right. Check it, or ask for a new code"}
-CODE_SENT = ("If that is the email address the report was sent to, we have sent a code to it. "
-             "It may take a few minutes to arrive.")
+WRONG = {"date_of_birth": _l("The date of birth does not match. Check it and try again"),
+         "code": _l("The code is not right. Check it, or ask for a new code")}
+CODE_SENT = _l("If that is the email address the report was sent to, we have sent a code to it. "
+               "It may take a few minutes to arrive.")
 
 
 def _report_or_404(reference: str):
@@ -259,7 +263,7 @@ def email(reference: str):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("We have emailed a link to your report. It may take a few minutes to arrive.", "success")
+            flash(_("We have emailed a link to your report. It may take a few minutes to arrive."), "success")
             return redirect(url_for("advice.report", reference=item.reference), 303)
     return _report_page(item, form)
 
@@ -276,7 +280,7 @@ def protect(reference: str):
     if form.validate_on_submit():
         privacy.protect_with_dob(db.session, item, form.date_of_birth.data)
         db.session.commit()
-        flash("Your answers are now protected with the date of birth.", "success")
+        flash(_("Your answers are now protected with the date of birth."), "success")
         return redirect(_answers_url(item), 303)
     return render_template("advice/protect.html", report=item, form=form), 422 if form.errors else 200
 
@@ -287,10 +291,10 @@ def _checked(item, result: privacy.CheckResult, field):
         privacy.grant(session, item.id)
         return redirect(_answers_url(item), 303)
     if result.outcome is privacy.Outcome.LOCKED:
-        field.errors.append(f"You have tried too many times. Try again after {result.locked_words()}, "
-                            "or start a new self-assessment")
+        field.errors.append(_("You have tried too many times. Try again after %(time)s, or start a new "
+                              "self-assessment", time=result.locked_words()))
     elif result.outcome is privacy.Outcome.EXPIRED:
-        field.errors.append("That code has expired. Ask for a new code")
+        field.errors.append(_("That code has expired. Ask for a new code"))
     else:
         field.errors.append(WRONG[field.name])
     return None
@@ -325,7 +329,7 @@ def answers_email(reference: str):
     if form.validate_on_submit():
         privacy.send_code(db.session, item, form.email.data)
         db.session.commit()
-        flash(CODE_SENT, "success")
+        flash(str(CODE_SENT), "success")
         return redirect(url_for("advice.answers_code", reference=item.reference), 303)
     return render_template("advice/answers_email.html", report=item, form=form), 422 if form.errors else 200
 

@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -63,74 +64,94 @@ def _past(form, field) -> None:
 
 # Public enquiry ----------------------------------------------------------------------------
 
+# The words the public enquiry shows (translated); the staff pages use DIFFICULTIES and TENURES.
+DIFFICULTY_WORDS = {
+    "stairs": _l("Getting up and down stairs"),
+    "bathing": _l("Getting in and out of the bath or shower"),
+    "toilet": _l("Using the toilet"),
+    "getting_in_out": _l("Getting in and out of the home"),
+    "kitchen": _l("Using the kitchen"),
+    "moving_around": _l("Moving around the home, or using a wheelchair indoors"),
+    "bedroom": _l("Getting to or using a bedroom"),
+    "heating_controls": _l("Using heating or lighting controls"),
+    "other": _l("Something else"),
+}
+TENURE_WORDS = {
+    "owner_occupier": _l("Owner-occupier"),
+    "private_tenant": _l("Private tenant"),
+    "council_tenant": _l("Council tenant"),
+    "housing_association_tenant": _l("Housing association tenant"),
+}
+assert set(DIFFICULTY_WORDS) == set(DIFFICULTIES) and set(TENURE_WORDS) == set(TENURES)
+
 class WhoForm(FlaskForm):
-    who = RadioField("Who is the grant for?", widget=GovRadioInput(),
-                     choices=[("adult", "An adult (18 or over)"),
-                              ("child", "A disabled child or young person (under 18)")],
-                     validators=[InputRequired("Select who the grant is for")])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    who = RadioField(_l("Who is the grant for?"), widget=GovRadioInput(),
+                     choices=[("adult", _l("An adult (18 or over)")),
+                              ("child", _l("A disabled child or young person (under 18)"))],
+                     validators=[InputRequired(_l("Select who the grant is for"))])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class TenureForm(FlaskForm):
-    tenure = RadioField("Who owns the home?", widget=GovRadioInput(), choices=list(TENURES.items()),
-                        description="Tenants can apply, but the landlord must agree to the changes.",
-                        validators=[InputRequired("Select who owns the home")])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    tenure = RadioField(_l("Who owns the home?"), widget=GovRadioInput(), choices=list(TENURE_WORDS.items()),
+                        description=_l("Tenants can apply, but the landlord must agree to the changes."),
+                        validators=[InputRequired(_l("Select who owns the home"))])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class DifficultiesForm(FlaskForm):
-    difficulties = SelectMultipleField("What is hard to do at home?", widget=GovCheckboxesInput(),
-                                       choices=list(DIFFICULTIES.items()), description="Select all that apply.",
-                                       validators=[InputRequired("Select what is hard to do at home")])
-    details = TextAreaField("Tell us more (optional)", widget=GovTextArea(),
+    difficulties = SelectMultipleField(_l("What is hard to do at home?"), widget=GovCheckboxesInput(),
+                                       choices=list(DIFFICULTY_WORDS.items()), description=_l("Select all that apply."),
+                                       validators=[InputRequired(_l("Select what is hard to do at home"))])
+    details = TextAreaField(_l("Tell us more (optional)"), widget=GovTextArea(),
                             validators=[Optional(),
-                                        Length(max=1000, message="Details must be 1000 characters or fewer")])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+                                        Length(max=1000, message=_l("Details must be 1000 characters or fewer"))])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class NameForm(FlaskForm):
-    given_name = StringField("First name", widget=GovTextInput(),
-                             validators=[InputRequired("Enter the first name"), Length(max=100)])
-    family_name = StringField("Last name", widget=GovTextInput(),
-                              validators=[InputRequired("Enter the last name"), Length(max=100)])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    given_name = StringField(_l("First name"), widget=GovTextInput(),
+                             validators=[InputRequired(_l("Enter the first name")), Length(max=100)])
+    family_name = StringField(_l("Last name"), widget=GovTextInput(),
+                              validators=[InputRequired(_l("Enter the last name")), Length(max=100)])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class DateOfBirthForm(FlaskForm):
-    date_of_birth = GovDateField("What is their date of birth?", called="Date of birth",
-                                 description="For example, 27 3 1950",
-                                 validators=[date_needed("Enter the date of birth"), date_of_birth_rules])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    date_of_birth = GovDateField(_l("What is their date of birth?"), called=_l("Date of birth"),
+                                 description=_l("For example, 27 3 1950"),
+                                 validators=[date_needed(_l("Enter the date of birth")), date_of_birth_rules])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class AddressForm(FlaskForm):
-    address_line_1 = StringField("Address line 1", widget=GovTextInput(),
-                                 validators=[InputRequired("Enter address line 1"), Length(max=200)])
-    address_line_2 = StringField("Address line 2 (optional)", widget=GovTextInput(),
+    address_line_1 = StringField(_l("Address line 1"), widget=GovTextInput(),
+                                 validators=[InputRequired(_l("Enter address line 1")), Length(max=200)])
+    address_line_2 = StringField(_l("Address line 2 (optional)"), widget=GovTextInput(),
                                  validators=[Optional(), Length(max=200)])
-    town = StringField("Town or city", widget=GovTextInput(),
-                       validators=[InputRequired("Enter the town or city"), Length(max=100)])
-    postcode = StringField("Postcode", widget=GovTextInput(),
-                           validators=[InputRequired("Enter the postcode"), Postcode()])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    town = StringField(_l("Town or city"), widget=GovTextInput(),
+                       validators=[InputRequired(_l("Enter the town or city")), Length(max=100)])
+    postcode = StringField(_l("Postcode"), widget=GovTextInput(),
+                           validators=[InputRequired(_l("Enter the postcode")), Postcode()])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class ContactForm(FlaskForm):
-    phone = StringField("Phone number (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=40)])
-    email = StringField("Email address (optional)", widget=GovTextInput(), validators=[
-        Optional(), Email("Enter an email address in the correct format, like name@example.com"), Length(max=254)])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    phone = StringField(_l("Phone number (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=40)])
+    email = StringField(_l("Email address (optional)"), widget=GovTextInput(), validators=[
+        Optional(), Email(_l("Enter an email address in the correct format, like name@example.com")), Length(max=254)])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
     def validate_phone(self, field):
         if not (field.data or "").strip() and not (self.email.data or "").strip():
-            raise ValidationError("Enter a phone number or an email address")
+            raise ValidationError(_l("Enter a phone number or an email address"))
         if field.data and not re.fullmatch(r"[0-9 +()-]{7,40}", field.data.strip()):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982")
+            raise ValidationError(_l("Enter a phone number, like 01632 960 001 or 07700 900 982"))
 
 
 class SubmitEnquiryForm(FlaskForm):
     submission_key = HiddenField()
-    submit = SubmitField("Send enquiry", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send enquiry"), widget=GovSubmitInput())
 
 
 ENQUIRY_STEPS = {

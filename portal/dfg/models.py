@@ -110,6 +110,7 @@ INSTALMENT_BASE = ("CASE WHEN work_done_value IS NOT NULL AND work_done_value < 
 class DfgCase(db.Model):
     __tablename__ = "dfg_case"
     __table_args__ = (
+        CheckConstraint("language IN ('en', 'cy')", name="language"),
         CheckConstraint(_in("state", STATES), name="state"),
         CheckConstraint(_in("tenure", TENURES), name="tenure"),
         CheckConstraint("approved_amount IS NULL OR approved_amount >= 0", name="approved_not_negative"),
@@ -145,6 +146,8 @@ class DfgCase(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The language the person used (portal.web.i18n): messages about this go out in it.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     reference: Mapped[str] = mapped_column(String(12), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     is_child: Mapped[bool] = mapped_column(default=False)

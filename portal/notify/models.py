@@ -15,6 +15,7 @@ class Notification(db.Model):
 
     __tablename__ = "notification"
     __table_args__ = (
+        CheckConstraint("language IN ('en', 'cy')", name="language"),
         CheckConstraint("status IN ('outbox', 'pending', 'sent', 'failed')", name="status"),
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         Index("ix_notification_due", "status", "next_attempt_at"),
@@ -25,6 +26,8 @@ class Notification(db.Model):
     template: Mapped[str] = mapped_column(String(60))
     channel: Mapped[str] = mapped_column(String(10))
     to: Mapped[str] = mapped_column(String(254))
+    # The language the person used (portal.web.i18n): messages about this go out in it.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     personalisation: Mapped[dict] = mapped_column(JSON, default=dict)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

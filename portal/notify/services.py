@@ -10,25 +10,33 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, or_, select
 
 from portal.notify.models import Notification
 from portal.notify.templates import TEMPLATES, render
 from portal.timeutil import utcnow
+from portal.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from portal.web.lists import PAGE_SIZE, Page, ordered, paginate
 
 log = logging.getLogger("portal.notify")
 
 
 def send(session, template: str, to: str, personalisation: dict | None = None,
-         channel: str = "email") -> Notification:
+         channel: str = "email", language: str | None = None) -> Notification:
+    """Write a message to the outbox, in ``language`` (the language the person used; English
+    when not known): the template's words and any translated words in ``personalisation``."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown notification template {template!r}")
-    data = {"service_name": current_app.config["SERVICE_NAME"], **(personalisation or {})}
-    subject, body = render(template, data)
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    with force_locale(language):
+        data = {"service_name": gettext(current_app.config["SERVICE_NAME"]), **(personalisation or {})}
+        data = {key: value if isinstance(value, int | float | bool | None) else str(value)
+                for key, value in data.items()}  # translated words (lazy strings) as text, for the JSON column
+    subject, body = render(template, data, language)
     has_provider = bool(current_app.config.get("NOTIFY_API_KEY"))
     note = Notification(
-        template=template, channel=channel, to=to.strip(), personalisation=data,
+        template=template, channel=channel, to=to.strip(), personalisation=data, language=language,
         subject=subject, body=body, status="pending" if has_provider else "outbox",
         next_attempt_at=utcnow() if has_provider else None,
     )
@@ -58,7 +66,8 @@ class NotifyBackend:
         self.template_ids = template_ids
 
     def deliver(self, note: Notification) -> str:
-        template_id = self.template_ids[note.template]
+        template_id = (self.template_ids.get(f"{note.template}_{note.language}")
+                       or self.template_ids[note.template])  # a Welsh template under "<name>_cy"
         if note.channel == "sms":
             resp = self.client.send_sms_notification(
                 phone_number=note.to, template_id=template_id,

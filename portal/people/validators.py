@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from portal.timeutil import LONDON
@@ -75,7 +76,7 @@ def _is_empty(value) -> bool:
 class NHSNumber:
     """WTForms validator: a valid NHS number, or nothing."""
 
-    def __init__(self, message: str = "Enter a valid NHS number, like 485 777 3457") -> None:
+    def __init__(self, message: str = _l("Enter a valid NHS number, like 485 777 3457")) -> None:
         self.message = message
 
     def __call__(self, form, field) -> None:
@@ -86,7 +87,7 @@ class NHSNumber:
 class Postcode:
     """WTForms validator: a UK postcode, or nothing."""
 
-    def __init__(self, message: str = "Enter a real postcode, like AA1 1AA") -> None:
+    def __init__(self, message: str = _l("Enter a real postcode, like AA1 1AA")) -> None:
         self.message = message
 
     def __call__(self, form, field) -> None:
@@ -101,8 +102,8 @@ def _london_today() -> date:
 class DateOfBirth:
     """WTForms validator for a DateField: in the past and not before 1900, or nothing."""
 
-    def __init__(self, future_message: str = "Date of birth must be in the past",
-                 real_message: str = "Enter a real date of birth",
+    def __init__(self, future_message: str = _l("Date of birth must be in the past"),
+                 real_message: str = _l("Enter a real date of birth"),
                  today: Callable[[], date] = _london_today) -> None:
         self.future_message = future_message
         self.real_message = real_message

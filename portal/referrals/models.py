@@ -81,6 +81,7 @@ class ReferralState:
 class Referral(ReferralState, db.Model):
     __tablename__ = "referral"
     __table_args__ = (
+        CheckConstraint("language IN ('en', 'cy')", name="language"),
         CheckConstraint(_in("state", STATES), name="state"),
         CheckConstraint(_in("source", SOURCES), name="source"),
         CheckConstraint("priority IS NULL OR " + _in("priority", PRIORITIES), name="priority"),
@@ -105,6 +106,8 @@ class Referral(ReferralState, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The language the person used (portal.web.i18n): messages about this go out in it.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     state: Mapped[str] = mapped_column(String(30), default="submitted")

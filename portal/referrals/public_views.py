@@ -4,14 +4,16 @@ import copy
 from datetime import date
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.extensions import db, limiter
 from portal.people import services as people
-from portal.people.models import COMMUNICATION_NEEDS
 from portal.referrals import bp, services
 from portal.referrals.models import NEEDS
 from portal.referrals.public_forms import (
+    COMMUNICATION_NEED_WORDS,
     NEED_WORDS,
     AddressForm,
     CarerForm,
@@ -32,6 +34,8 @@ from portal.referrals.public_forms import (
     suggested_priority,
 )
 from portal.sql import is_submission_key
+from portal.web.filters import format_date
+from portal.web.i18n import current_language
 from portal.web.security import public
 
 # One question a page, in this order: who needs help, then the person who needs help (their
@@ -73,26 +77,28 @@ def _first_missing(journey: dict) -> str | None:
 
 
 def titles(someone: bool) -> dict[str, str]:
-    their = "their" if someone else "your"
+    """Each page's question, worded for the person asking for themselves or for someone else
+    (whole sentences, so that each language words them its own way)."""
     return {
-        "who": "Who needs help?",
-        "name": "What is their name?" if someone else "What is your name?",
-        "date-of-birth": f"What is {their} date of birth?",
-        "address": f"What is {their} address?",
-        "nhs-number": f"What is {their} NHS number?",
-        "your-name": "What is your name?",
-        "consent": "Do they know you are asking for help, and agree?",
-        "contact": "How can we contact you?",
-        "formats": ("Do they need information in another format, or an interpreter?" if someone
-                    else "Do you need information in another format, or an interpreter?"),
-        "needs": "What would help?",
-        "what-is-hard": ("What is hard for them at the moment?" if someone else "What is hard for you at the moment?"),
-        "hospital": ("Are they in hospital and waiting to come home?" if someone
-                     else "Are you in hospital and waiting to come home?"),
-        "falls": ("Have they had a fall in the last 3 months?" if someone
-                  else "Have you had a fall in the last 3 months?"),
-        "carer": ("Is someone who looks after them finding it very hard to keep going?" if someone
-                  else "Is someone who looks after you finding it very hard to keep going?"),
+        "who": _("Who needs help?"),
+        "name": _("What is their name?") if someone else _("What is your name?"),
+        "date-of-birth": _("What is their date of birth?") if someone else _("What is your date of birth?"),
+        "address": _("What is their address?") if someone else _("What is your address?"),
+        "nhs-number": _("What is their NHS number?") if someone else _("What is your NHS number?"),
+        "your-name": _("What is your name?"),
+        "consent": _("Do they know you are asking for help, and agree?"),
+        "contact": _("How can we contact you?"),
+        "formats": (_("Do they need information in another format, or an interpreter?") if someone
+                    else _("Do you need information in another format, or an interpreter?")),
+        "needs": _("What would help?"),
+        "what-is-hard": (_("What is hard for them at the moment?") if someone
+                         else _("What is hard for you at the moment?")),
+        "hospital": (_("Are they in hospital and waiting to come home?") if someone
+                     else _("Are you in hospital and waiting to come home?")),
+        "falls": (_("Have they had a fall in the last 3 months?") if someone
+                  else _("Have you had a fall in the last 3 months?")),
+        "carer": (_("Is someone who looks after them finding it very hard to keep going?") if someone
+                  else _("Is someone who looks after you finding it very hard to keep going?")),
     }
 
 
@@ -203,7 +209,7 @@ def public_step(step: str):
 # the answers with it). Every box is bounded; this catches text that escapes to far more than its
 # length (emoji, say) before it is stored, and asks for fewer words instead.
 SESSION_BUDGET = 3600
-TOO_LONG = "Your answer is too long to save. Use fewer words: you can tell us more when we contact you"
+TOO_LONG = _l("Your answer is too long to save. Use fewer words: you can tell us more when we contact you")
 
 
 def _fits(journey: dict, step: str, form) -> bool:
@@ -232,50 +238,50 @@ def _go(step: str | None, changing: bool):
 def _day(iso: str | None) -> str:
     if not iso:
         return ""
-    d = date.fromisoformat(iso)
-    return f"{d.day} {d:%B %Y}"
+    return format_date(date.fromisoformat(iso))
 
 
 def summary(journey: dict) -> list[dict]:
     """Check your answers: sections of rows, each row with the page that changes it."""
     a = _answers(journey)
     someone = _someone(journey)
-    formats = [COMMUNICATION_NEEDS.get(n, n) for n in a.get("communication_needs") or []]
+    formats = [str(COMMUNICATION_NEED_WORDS.get(n, n)) for n in a.get("communication_needs") or []]
     if a.get("interpreter_language") and "interpreter" in (a.get("communication_needs") or []):
-        formats = [f"{n} ({a['interpreter_language']})" if n == COMMUNICATION_NEEDS["interpreter"] else n
+        formats = [f"{n} ({a['interpreter_language']})" if n == str(COMMUNICATION_NEED_WORDS["interpreter"]) else n
                    for n in formats]
-    sections = [{"title": "Who needs help", "rows": [
-        {"key": "Who needs help", "value": "Someone else" if someone else "Me", "step": "who"}] + ([
-        {"key": "Your relationship to them", "value": a.get("relationship"), "step": "who"}] if someone else [])}]
-    sections.append({"title": "Their details" if someone else "Your details", "rows": [
-        {"key": "Name", "value": f"{a.get('given_name', '')} {a.get('family_name', '')}", "step": "name"},
-        {"key": "Date of birth", "value": _day(a.get("date_of_birth")), "step": "date-of-birth"},
-        {"key": "Address", "value": ", ".join(p for p in (a.get("address_line_1"), a.get("address_line_2"),
+    yes_no = {"yes": _("Yes"), "no": _("No")}
+    sections = [{"title": _("Who needs help"), "rows": [
+        {"key": _("Who needs help"), "value": _("Someone else") if someone else _("Me"), "step": "who"}] + ([
+        {"key": _("Your relationship to them"), "value": a.get("relationship"), "step": "who"}] if someone else [])}]
+    sections.append({"title": _("Their details") if someone else _("Your details"), "rows": [
+        {"key": _("Name"), "value": f"{a.get('given_name', '')} {a.get('family_name', '')}", "step": "name"},
+        {"key": _("Date of birth"), "value": _day(a.get("date_of_birth")), "step": "date-of-birth"},
+        {"key": _("Address"), "value": ", ".join(p for p in (a.get("address_line_1"), a.get("address_line_2"),
                                                            a.get("town"), a.get("postcode")) if p), "step": "address"},
-        {"key": "NHS number", "value": a.get("nhs_number") or "Not given", "step": "nhs-number"}]})
+        {"key": _("NHS number"), "value": a.get("nhs_number") or _("Not given"), "step": "nhs-number"}]})
     if someone:
-        sections.append({"title": "About you", "rows": [
-            {"key": "Your name", "value": a.get("your_name"), "step": "your-name"},
-            {"key": "They agree", "value": "Yes" if a.get("consent") == "yes"
-             else "They cannot decide: it is in their best interest", "step": "consent"}]})
-    hospital = [{"key": "In hospital", "value": (a.get("hospital") or "").capitalize(), "step": "hospital"}]
+        sections.append({"title": _("About you"), "rows": [
+            {"key": _("Your name"), "value": a.get("your_name"), "step": "your-name"},
+            {"key": _("They agree"), "value": _("Yes") if a.get("consent") == "yes"
+             else _("They cannot decide: it is in their best interest"), "step": "consent"}]})
+    hospital = [{"key": _("In hospital"), "value": yes_no.get(a.get("hospital"), ""), "step": "hospital"}]
     if a.get("hospital") == "yes":
-        hospital.append({"key": "Due to come home", "value": _day(a.get("discharge_date")) or "No date given",
+        hospital.append({"key": _("Due to come home"), "value": _day(a.get("discharge_date")) or _("No date given"),
                          "step": "hospital"})
     sections += [
-        {"title": "How we contact you", "rows": [
-            {"key": "Phone", "value": a.get("phone") or "Not given", "step": "contact"},
-            {"key": "Email", "value": a.get("email") or "Not given", "step": "contact"},
-            {"key": "Other formats", "value": ", ".join(formats) or "None", "step": "formats"}]},
-        {"title": "The help you need", "rows": [
-            {"key": "What would help", "value": "; ".join(NEED_WORDS[n][0] for n in a.get("needs") or []
+        {"title": _("How we contact you"), "rows": [
+            {"key": _("Phone"), "value": a.get("phone") or _("Not given"), "step": "contact"},
+            {"key": _("Email"), "value": a.get("email") or _("Not given"), "step": "contact"},
+            {"key": _("Other formats"), "value": ", ".join(formats) or _("None"), "step": "formats"}]},
+        {"title": _("The help you need"), "rows": [
+            {"key": _("What would help"), "value": "; ".join(_(NEED_WORDS[n][0]) for n in a.get("needs") or []
                                                           if n in NEED_WORDS), "step": "needs"},
-            {"key": "What is hard", "value": a.get("help_wanted"), "step": "what-is-hard"},
+            {"key": _("What is hard"), "value": a.get("help_wanted"), "step": "what-is-hard"},
             *hospital,
-            {"key": "Fallen in the last 3 months", "value": (a.get("fallen_recently") or "").capitalize(),
+            {"key": _("Fallen in the last 3 months"), "value": yes_no.get(a.get("fallen_recently"), ""),
              "step": "falls"},
-            {"key": "Someone who looks after them is finding it very hard",
-             "value": {"yes": "Yes", "no": "No", "no_carer": "Nobody looks after them"}.get(
+            {"key": _("Someone who looks after them is finding it very hard"),
+             "value": {"yes": _("Yes"), "no": _("No"), "no_carer": _("Nobody looks after them")}.get(
                  a.get("carer_struggling"), ""), "step": "carer"}]}]
     return sections
 
@@ -354,7 +360,7 @@ def _submit(journey: dict, submission_key: str):
         consent_given=not on_behalf or a.get("consent") == "yes",
         consent_note="Asked for in the person's best interest"
         if on_behalf and a.get("consent") == "cannot" else None,
-        advice_report_id=report_id, completed_by=helper)
+        advice_report_id=report_id, completed_by=helper, language=current_language())
     if not created:
         people.discard(db.session, match)  # the same form won a race a moment ago: keep one record
         return referral

@@ -2,11 +2,25 @@
 
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import ValidationError
 
 from portal.timeutil import today
 from portal.web.widgets import DateInput
+
+# Whole sentences, so that each language can order its words ("Date of birth must include a month").
+_MISSING_ONE = {
+    "day": _l("%(name)s must include a day"),
+    "month": _l("%(name)s must include a month"),
+    "year": _l("%(name)s must include a year"),
+}
+_MISSING_TWO = {
+    ("day", "month"): _l("%(name)s must include a day and month"),
+    ("day", "year"): _l("%(name)s must include a day and year"),
+    ("month", "year"): _l("%(name)s must include a month and year"),
+}
 
 
 class GovDateField(Field):
@@ -19,7 +33,7 @@ class GovDateField(Field):
 
     widget = DateInput()
 
-    def __init__(self, label=None, validators=None, called: str = "Date", **kwargs):
+    def __init__(self, label=None, validators=None, called: str = _l("Date"), **kwargs):
         super().__init__(label, validators, **kwargs)
         self.date_name = called
 
@@ -34,19 +48,19 @@ class GovDateField(Field):
             return
         day, month, year = parts
         name = self.date_name
-        missing = [label for label, value in (("day", day), ("month", month), ("year", year)) if not value]
+        missing = [part for part, value in (("day", day), ("month", month), ("year", year)) if not value]
         if len(missing) == 1:
-            raise ValueError(f"{name} must include a {missing[0]}")
+            raise ValueError(str(_MISSING_ONE[missing[0]]) % {"name": name})
         if len(missing) == 2:
-            raise ValueError(f"{name} must include a {missing[0]} and {missing[1]}")
+            raise ValueError(str(_MISSING_TWO[tuple(missing)]) % {"name": name})
         if not (day.isdigit() and month.isdigit() and year.isdigit()) or max(len(day), len(month)) > 2:
-            raise ValueError(f"{name} must be a real date")
+            raise ValueError(_("%(name)s must be a real date", name=name))
         if len(year) != 4:
-            raise ValueError("Year must include 4 numbers")
+            raise ValueError(_("Year must include 4 numbers"))
         try:
             self.data = date(int(year), int(month), int(day))
         except ValueError:
-            raise ValueError(f"{name} must be a real date") from None
+            raise ValueError(_("%(name)s must be a real date", name=name)) from None
 
 
 def date_needed(message: str):
@@ -63,6 +77,6 @@ def date_of_birth_rules(form, field) -> None:
     if field.data is None:
         return
     if field.data >= today():
-        raise ValidationError("Date of birth must be in the past")
+        raise ValidationError(_("Date of birth must be in the past"))
     if field.data.year < 1900:
-        raise ValidationError("Date of birth must be the same as or after 1 January 1900")
+        raise ValidationError(_("Date of birth must be the same as or after 1 January 1900"))

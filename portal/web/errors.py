@@ -7,6 +7,8 @@ handlers is a missing page, a refused permission, a version clash, a lost databa
 import logging
 
 from flask import Flask, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, PendingRollbackError
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,20 +22,20 @@ from portal.web.registry import error_renderer_for, registry
 log = logging.getLogger("portal.errors")
 
 TITLES = {
-    400: "There is a problem with your request",
-    401: "You could not be signed in",
-    403: "You do not have permission to see this page",
-    404: "Page not found",
-    405: "There is a problem with your request",
-    409: "This was changed by someone else",
-    413: "The file is too large",
-    422: "This cannot be done",
-    429: "Too many attempts",
-    500: "Sorry, there is a problem with the service",
-    503: "Sorry, the service is unavailable",
+    400: _l("There is a problem with your request"),
+    401: _l("You could not be signed in"),
+    403: _l("You do not have permission to see this page"),
+    404: _l("Page not found"),
+    405: _l("There is a problem with your request"),
+    409: _l("This was changed by someone else"),
+    413: _l("The file is too large"),
+    422: _l("This cannot be done"),
+    429: _l("Too many attempts"),
+    500: _l("Sorry, there is a problem with the service"),
+    503: _l("Sorry, the service is unavailable"),
 }
 
-UNAVAILABLE = "The service could not reach its records. Nothing was saved. Try again in a minute."
+UNAVAILABLE = _l("The service could not reach its records. Nothing was saved. Try again in a minute.")
 
 
 def error_page(status: int, message: str | None = None, headers: dict | None = None, **ctx):
@@ -97,8 +99,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         log.warning("CSRF failure: %s", exc.description)
-        return error_page(400, "Your form expired or was sent from another page. Go back, "
-                               "refresh the page and try again. Nothing was saved.")
+        return error_page(400, _("Your form expired or was sent from another page. Go back, "
+                                 "refresh the page and try again. Nothing was saved."))
 
     @app.errorhandler(VersionClash)
     def version_clash(exc: VersionClash):
@@ -109,7 +111,7 @@ def register_error_handlers(app: Flask) -> None:
     def stale_row(exc):
         """The ORM's version column caught a save over someone else's: a clash, never a 500."""
         _rollback_quietly()
-        return error_page(409, "Someone else saved this record at the same moment. Your change was not saved.",
+        return error_page(409, _("Someone else saved this record at the same moment. Your change was not saved."),
                           back=_back())
 
     @app.errorhandler(PortalError)
@@ -147,7 +149,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):
         limit = app.config["MAX_UPLOAD_MB"]
-        return error_page(413, f"The selected file must be smaller than {limit} MB. Nothing was saved.",
+        return error_page(413, _("The selected file must be smaller than %(limit)s MB. Nothing was saved.",
+                                 limit=limit),
                           back=_back())
 
     @app.errorhandler(HTTPException)

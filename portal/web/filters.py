@@ -2,7 +2,10 @@
 
 from datetime import date, datetime
 
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import Flask, current_app, g, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -12,34 +15,69 @@ from portal.web.registry import registry
 from portal.web.security import PUBLIC, access_rule, may_open
 
 
-def format_datetime(value: datetime | None) -> str:
+def _language() -> str:
+    """The request's language; English outside a request (a CLI command, a background job)."""
+    from flask import has_request_context
+
+    from portal.web.i18n import DEFAULT_LANGUAGE, current_language
+
+    return current_language() if has_request_context() else DEFAULT_LANGUAGE
+
+
+def format_time(value: datetime, language: str | None = None) -> str:
+    """GOV.UK style "2:05pm"; in Welsh "2:05yp" (yb before noon)."""
+    local = to_london(value)
+    clock = f"{local:%-I:%M}"
+    if (language or _language()) == "cy":
+        return clock + ("yb" if local.hour < 12 else "yp")
+    return clock + ("am" if local.hour < 12 else "pm")
+
+
+def format_datetime(value: datetime | None, language: str | None = None) -> str:
     if value is None:
         return ""
+    language = language or _language()
     local = to_london(value)
-    return f"{local.day} {local:%B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+    joiner = "am" if language == "cy" else "at"
+    return f"{format_date(local, language)} {joiner} {format_time(local, language)}"
 
 
-def format_date(value: date | datetime | None) -> str:
+def format_date(value: date | datetime | None, language: str | None = None) -> str:
+    """GOV.UK style "5 December 2026"; in Welsh "5 Rhagfyr 2026" (Babel's month names)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = to_london(value)
+    language = language or _language()
+    if language != "en":
+        return babel_dates.format_date(value, "d MMMM y", locale=language)
     return f"{value.day} {value:%B %Y}"
 
 
-def format_short_date(value: date | datetime | None) -> str:
+def format_short_date(value: date | datetime | None, language: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = to_london(value)
+    language = language or _language()
+    if language != "en":
+        return babel_dates.format_date(value, "d MMM y", locale=language)
     return f"{value.day} {value:%b %Y}"
 
 
 def format_money(value) -> str:
+    """Pounds as "£1,250" or "£12.50" (the same in English and Welsh)."""
     if value is None:
         return ""
     pounds = float(value)
     return f"£{pounds:,.0f}" if pounds == int(pounds) else f"£{pounds:,.2f}"
+
+
+def format_number(value, language: str | None = None) -> str:
+    """A number with the locale's grouping ("12,345")."""
+    if value is None:
+        return ""
+    return babel_numbers.format_decimal(value, locale=language or _language())
 
 
 def clock_tag(reading) -> Markup:
@@ -102,6 +140,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_short_date, "short_date")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_number, "number")
     app.add_template_filter(clock_tag, "clock_tag")
     app.add_template_filter(actor_name, "actor_name")
     app.add_template_filter(audit_action, "audit_action")
@@ -112,8 +151,9 @@ def register(app: Flask) -> None:
     def layout_context():
         return {
             "cspNonce": g.get("csp_nonce", ""),
+            "theme_colour": "#0b0c0c",  # the browser's theme colour (not text, so not in the template)
             "council_name": app.config["COUNCIL_NAME"],
-            "service_name": app.config["SERVICE_NAME"],
+            "service_name": gettext(app.config["SERVICE_NAME"]),  # portal.web.i18n.SERVICE_NAME
             "staff_navigation": navigation(),
             "has_endpoint": lambda name: name in app.view_functions,
         }

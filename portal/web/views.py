@@ -1,10 +1,11 @@
 """Public pages that belong to no one feature: start, accessibility, privacy, health check."""
 
-from flask import jsonify, render_template
+from flask import abort, jsonify, redirect, render_template, request
 from sqlalchemy import text
 
 from portal.extensions import db
 from portal.web import bp
+from portal.web.i18n import LANGUAGES, remember_language, safe_return
 from portal.web.security import public
 
 
@@ -24,6 +25,16 @@ def accessibility():
 @public
 def privacy():
     return render_template("web/privacy.html")
+
+
+@bp.get("/language/<code>")
+@public
+def language(code: str):
+    """The language link at the top of every page: remember the choice for a year and go back
+    to the same page (a link, so no JavaScript is needed)."""
+    if code not in LANGUAGES:
+        abort(404)
+    return remember_language(redirect(safe_return(request.args.get("next")), 303), code)
 
 
 @bp.get("/healthz")

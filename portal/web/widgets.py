@@ -1,5 +1,6 @@
 """Small fixes to govuk-frontend-wtf widgets."""
 
+from flask_babel import gettext as _
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 
 
@@ -12,6 +13,10 @@ class DateInput(GovDateInput):
         if raw is not None and len(raw) != 3:
             field.raw_data = (list(raw) + ["", "", ""])[:3]
         try:
-            return super().map_gov_params(field, **kwargs)
+            params = super().map_gov_params(field, **kwargs)
         finally:
             field.raw_data = raw
+        for item, label in zip(params.get("items") or [], (_("Day"), _("Month"), _("Year")), strict=False):
+            if item.get("label") in ("Day", "Month", "Year"):
+                item["label"] = label
+        return params

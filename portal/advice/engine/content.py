@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from portal.web.i18n import N_
+
 AUDIENCES = ("myself", "someone", "professional")
 DEFAULT_AUDIENCE = "myself"
 AUDIENCE_QUESTION = "who"
@@ -37,6 +39,20 @@ PLACEHOLDERS = ("phone_now", "council_phone", "out_of_hours_phone")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 Answers = Mapping[str, Any]
+
+# The engine's own words (error messages for a question without its own, the first questions'
+# caption), in English. Content.messages holds them in the content's language: the web layer
+# gives the translated content the catalogue's words (portal.advice.services).
+MESSAGES = {
+    "select_one": N_("Select one option"),
+    "select_some": N_("Select at least one option"),
+    "select_some_or_none": N_("Select the options that apply, or select {label}"),
+    "alone_one": N_("Select {label} or select the options that apply, not both"),
+    "alone_many": N_("Select {labels} on its own, or select the options that apply"),
+    "or": N_(" or "),
+    "none_of_these": N_("None of these"),
+    "start": N_("Getting started"),
+}
 
 
 class ContentError(Exception):
@@ -216,17 +232,17 @@ class Question:
         """Options that stand alone, such as "None of these" and "Prefer not to say"."""
         return [option for option in self.options if option.exclusive]
 
-    def error_message(self, audience: str | None = None) -> str:
+    def error_message(self, audience: str | None = None, messages: Mapping[str, str] = MESSAGES) -> str:
         """The GOV.UK error message shown when nothing (or something invalid) is selected."""
         custom = pick_wording(self.errors, audience)
         if custom:
             return custom
         if self.type == "radios":
-            return "Select one option"
+            return messages["select_one"]
         none = self.exclusive_option
         if none:
-            return f"Select the options that apply, or select \u201c{none.label(audience)}\u201d"
-        return "Select at least one option"
+            return messages["select_some_or_none"].format(label=f"\u201c{none.label(audience)}\u201d")
+        return messages["select_some"]
 
     def parse(self, raw: Any) -> tuple[Any, str | None]:
         """(value, problem): problem is None, "missing", "unknown" or "exclusive"."""
@@ -396,6 +412,7 @@ class Content:
     rules: list[Rule]
     catalogue: dict[str, Product]
     fallback: tuple[str, ...] = ()
+    messages: Mapping[str, str] = field(default_factory=lambda: dict(MESSAGES))
 
     # -- lookups
 
@@ -406,7 +423,8 @@ class Content:
             if area.id == area_id:
                 return area
         if area_id == START:
-            return START_AREA
+            return START_AREA if self.messages["start"] == MESSAGES["start"] else Area.from_wording(
+                START, dict.fromkeys(AUDIENCES, self.messages["start"]))
         raise KeyError(area_id)
 
     def question(self, question_id: str) -> Question:
@@ -494,13 +512,13 @@ class Content:
         if problem is None:
             return value, None
         if problem == "exclusive":
+            words = self.messages
             labels = [f"\u201c{o.label(audience)}\u201d" for o in question.exclusive_options]
             if len(labels) > 1:
-                return None, (f"Select {' or '.join(labels)} on its own, or select the options "
-                              "that apply")
-            label = labels[0] if labels else "\u201cNone of these\u201d"
-            return None, f"Select {label} or select the options that apply, not both"
-        return None, question.error_message(audience)
+                return None, words["alone_many"].format(labels=words["or"].join(labels))
+            label = labels[0] if labels else f"\u201c{words['none_of_these']}\u201d"
+            return None, words["alone_one"].format(label=label)
+        return None, question.error_message(audience, self.messages)
 
     def summary(self, answers: Answers) -> list[tuple[Question, list[str]]]:
         """The answered questions with the labels of their answers, for a "Check your answers"

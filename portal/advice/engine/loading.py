@@ -517,15 +517,19 @@ def check_content(
 ) -> list[str]:
     """Every problem in the content and catalogue; [] when they are valid. Valid content is
     then checked further: every rule can be reached by some answers, every recommendation can be
-    shown, and every scenario in scenarios.yaml plays as its occupational therapist expects."""
+    shown, every scenario in scenarios.yaml plays as its occupational therapist expects, and
+    each translation (``content/cy/``) is complete and keeps the English shape and placeholders."""
     from portal.advice.engine.coverage import coverage_problems
     from portal.advice.engine.scenarios import scenario_problems
+    from portal.advice.engine.translation import TRANSLATED_LOCALES, translation_problems
 
     content, errors = _load(Path(directory) if directory else None,
                             Path(catalogue_path) if catalogue_path else None)
     if errors or content is None:
         return errors
-    return coverage_problems(content) + scenario_problems(content, directory)
+    translations = [problem for locale in TRANSLATED_LOCALES
+                    for problem in translation_problems(content, locale, directory, catalogue_path)]
+    return coverage_problems(content) + scenario_problems(content, directory) + translations
 
 
 def load_content(

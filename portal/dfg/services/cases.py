@@ -44,7 +44,7 @@ def create_enquiry(session, actor, *, submission_key: str, tenure: str,
                    difficulties: list[str], difficulty_details: str | None, given_name: str, family_name: str,
                    date_of_birth: date, address_line_1: str, address_line_2: str | None, town: str | None,
                    postcode: str, phone: str | None, email: str | None,
-                   locality: str | None = None) -> tuple[DfgCase, bool]:
+                   locality: str | None = None, language: str = "en") -> tuple[DfgCase, bool]:
     """A public enquiry: the person (through the people feature's matching, so a known person is never
     filed on silently) and a case in `enquiry`. The same submission_key twice → one case. Whether it is
     a child's case comes from the date of birth on the day of the enquiry (re-decided at the full
@@ -63,7 +63,7 @@ def create_enquiry(session, actor, *, submission_key: str, tenure: str,
                 session, actor, given_name=given_name, family_name=family_name, date_of_birth=date_of_birth,
                 address_line_1=address_line_1, address_line_2=address_line_2, town=town, postcode=postcode,
                 tenure=PERSON_TENURE[tenure], phone=phone, email=email, locality=locality).person
-            c = DfgCase(reference=new_reference(), person=person, is_child=for_child, tenure=tenure,
+            c = DfgCase(reference=new_reference(), person=person, is_child=for_child, tenure=tenure, language=language,
                         applicants=f"{given_name} {family_name}" if not for_child else None,
                         property_address=address, property_postcode=postcode, difficulties=list(difficulties),
                         difficulty_details=difficulty_details or None, contact_phone=phone or None,

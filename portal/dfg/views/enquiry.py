@@ -3,12 +3,14 @@
 from datetime import date
 
 from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from portal.dfg import bp, forms, services
-from portal.dfg.models import TENURES
 from portal.extensions import db, limiter
 from portal.people.validators import normalise_postcode
 from portal.sql import is_submission_key, new_submission_key
+from portal.web.filters import format_date
+from portal.web.i18n import current_language
 from portal.web.security import public
 
 STEP_ORDER = list(forms.ENQUIRY_STEPS)
@@ -78,19 +80,23 @@ def enquiry_step(step: str):
 
 def _summary(answers: dict) -> list[dict]:
     dob = date.fromisoformat(answers["date_of_birth"]) if answers.get("date_of_birth") else None
+    difficulties = "; ".join(str(forms.DIFFICULTY_WORDS.get(d, d)) for d in answers.get("difficulties", []))
     return [
-        {"key": "Who the grant is for", "value": "A disabled child or young person" if answers.get("who") == "child"
-         else "An adult", "step": "who"},
-        {"key": "Who owns the home", "value": TENURES.get(answers.get("tenure"), ""), "step": "tenure"},
-        {"key": "What is hard at home",
-         "value": "; ".join(forms.DIFFICULTIES.get(d, d) for d in answers.get("difficulties", [])) +
-                  (f". {answers['details']}" if answers.get("details") else ""), "step": "difficulties"},
-        {"key": "Name", "value": f"{answers.get('given_name', '')} {answers.get('family_name', '')}", "step": "name"},
-        {"key": "Date of birth", "value": f"{dob.day} {dob:%B %Y}" if dob else "", "step": "date-of-birth"},
-        {"key": "Address", "value": ", ".join(p for p in (answers.get("address_line_1"), answers.get("address_line_2"),
-                                                          answers.get("town"), answers.get("postcode")) if p),
+        {"key": _("Who the grant is for"), "value": _("A disabled child or young person")
+         if answers.get("who") == "child" else _("An adult"), "step": "who"},
+        {"key": _("Who owns the home"), "value": str(forms.TENURE_WORDS.get(answers.get("tenure"), "")),
+         "step": "tenure"},
+        {"key": _("What is hard at home"),
+         "value": difficulties + (f". {answers['details']}" if answers.get("details") else ""),
+         "step": "difficulties"},
+        {"key": _("Name"), "value": f"{answers.get('given_name', '')} {answers.get('family_name', '')}",
+         "step": "name"},
+        {"key": _("Date of birth"), "value": format_date(dob), "step": "date-of-birth"},
+        {"key": _("Address"), "value": ", ".join(p for p in (answers.get("address_line_1"),
+                                                             answers.get("address_line_2"),
+                                                             answers.get("town"), answers.get("postcode")) if p),
          "step": "address"},
-        {"key": "Contact", "value": " / ".join(p for p in (answers.get("phone"), answers.get("email")) if p),
+        {"key": _("Contact"), "value": " / ".join(p for p in (answers.get("phone"), answers.get("email")) if p),
          "step": "contact"},
     ]
 
@@ -110,17 +116,17 @@ def enquiry_check():
         if key and key != answers.get("submission_key") and services.find_by_submission_key(db.session, key):
             return redirect(url_for("dfg.enquiry_done"), 303)  # this enquiry was already sent
         if key != answers.get("submission_key"):
-            form.form_errors.append("This page was out of date. Check your answers, then send the enquiry.")
+            form.form_errors.append(_("This page was out of date. Check your answers, then send the enquiry."))
             status = 422
         else:
-            c, _created = services.create_enquiry(
+            c, _new = services.create_enquiry(
                 db.session, "public", submission_key=key, tenure=answers["tenure"],
                 difficulties=answers.get("difficulties", []),
                 difficulty_details=answers.get("details"), given_name=answers["given_name"],
                 family_name=answers["family_name"], date_of_birth=date.fromisoformat(answers["date_of_birth"]),
                 address_line_1=answers["address_line_1"], address_line_2=answers.get("address_line_2"),
                 town=answers.get("town"), postcode=answers["postcode"], phone=answers.get("phone"),
-                email=answers.get("email"))
+                email=answers.get("email"), language=current_language())
             db.session.commit()
             session["dfg_done"] = c.reference
             return redirect(url_for("dfg.enquiry_done"), 303)

@@ -47,8 +47,9 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
                     referrer_phone: str | None = None, referrer_email: str | None = None,
                     referrer_relationship: str | None = None, consent_given: bool = False,
                     consent_note: str | None = None, advice_report_id: int | None = None,
-                    completed_by: User | None = None) -> tuple[Referral, bool]:
-    """Create a referral once per submission key. Returns (referral, created)."""
+                    completed_by: User | None = None, language: str = "en") -> tuple[Referral, bool]:
+    """Create a referral once per submission key. Returns (referral, created). ``language``: the
+    one the person asked in, for the emails about it."""
     existing = find_by_submission_key(session, submission_key)
     if existing is not None:
         return existing, False
@@ -58,7 +59,7 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
         if value is not None and value not in PRIORITIES:
             raise Refusal("Select a priority", field="priority")
     referral = Referral(
-        reference=new_reference(), person=person, state="submitted", source=source,
+        reference=new_reference(), person=person, state="submitted", source=source, language=language,
         priority=priority, suggested_priority=suggested_priority,
         received_at=received_at or utcnow(), help_wanted=help_wanted.strip(),
         discharge_date=discharge_date, risk_summary=risk_summary,

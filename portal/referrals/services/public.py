@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.people.models import Person
@@ -10,24 +11,24 @@ from portal.referrals.models import Referral
 from portal.timeutil import london_date
 
 NEXT_STEPS = {
-    "submitted": "We have your request. Someone from our team will look at it and contact you.",
-    "screened": "We have looked at your request and will contact you to talk about what help you need.",
-    "awaiting_assessment": "Your request is waiting for an assessment. We will contact you to arrange it.",
-    "assessed": "You have had an assessment. We are arranging what was agreed with you.",
-    "closed": "Your request is complete. If you need more help, you can ask again.",
-    "withdrawn": "This request was withdrawn. If you still need help, you can ask again.",
-    "declined": "We could not help with this request. We will have written to explain why and "
-                "where else you can get help.",
+    "submitted": _l("We have your request. Someone from our team will look at it and contact you."),
+    "screened": _l("We have looked at your request and will contact you to talk about what help you need."),
+    "awaiting_assessment": _l("Your request is waiting for an assessment. We will contact you to arrange it."),
+    "assessed": _l("You have had an assessment. We are arranging what was agreed with you."),
+    "closed": _l("Your request is complete. If you need more help, you can ask again."),
+    "withdrawn": _l("This request was withdrawn. If you still need help, you can ask again."),
+    "declined": _l("We could not help with this request. We will have written to explain why and "
+                "where else you can get help."),
 }
 
 PUBLIC_STATUS = {
-    "submitted": "Received",
-    "screened": "Being looked at",
-    "awaiting_assessment": "Waiting for an assessment",
-    "assessed": "Assessed",
-    "closed": "Complete",
-    "withdrawn": "Withdrawn",
-    "declined": "Closed",
+    "submitted": _l("Received"),
+    "screened": _l("Being looked at"),
+    "awaiting_assessment": _l("Waiting for an assessment"),
+    "assessed": _l("Assessed"),
+    "closed": _l("Complete"),
+    "withdrawn": _l("Withdrawn"),
+    "declined": _l("Closed"),
 }
 
 
@@ -67,7 +68,7 @@ def notify_person(session, referral: Referral, template: str = "referral_update"
     email = referral.referrer_email or referral.person.email
     if not email:
         return
-    send(session, template, email, {
+    send(session, template, email, language=referral.language, personalisation={
         "reference": referral.reference,
         "status": PUBLIC_STATUS[referral.state],
         "next_step": NEXT_STEPS[referral.state],

@@ -126,7 +126,7 @@ def return_to_referrer(session, actor: User, referral: Referral, question: str,
     _pause(session, actor, referral, f"Waiting for the referrer: {question.strip()}", None, "")
     send(session, "referral_more_information", to,
          {"reference": referral.reference, "question": question.strip(),
-          "support_phone": setting("SUPPORT_PHONE")}, channel=channel)
+          "support_phone": setting("SUPPORT_PHONE")}, channel=channel, language=referral.language)
     return referral
 
 
