@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from portal.web.security import PUBLIC, SIGNED_IN, STAFF, access_rule
+from portal.web.security import API, PUBLIC, SIGNED_IN, STAFF, access_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,7 +15,7 @@ def test_every_route_declares_an_access_rule(app):
         if declared is None:
             missing.append(f"{rule.rule} ({rule.endpoint})")
         else:
-            assert declared in (PUBLIC, SIGNED_IN, STAFF) or isinstance(declared, frozenset)
+            assert declared in (PUBLIC, SIGNED_IN, STAFF, API) or isinstance(declared, frozenset)
     assert missing == [], "routes without an access rule: " + ", ".join(missing)
 
 

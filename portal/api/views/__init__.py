@@ -1,0 +1,1 @@
+from portal.api.views import openapi, people, referrals  # noqa: F401
