@@ -174,6 +174,8 @@ def _encode(changed_at: datetime, referral_id: int) -> str:
 def _decode(cursor: str) -> tuple[datetime, int]:
     try:
         at, _, ident = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        if not 0 <= int(ident) <= LAST:
+            raise ValueError(ident)
         return datetime.fromisoformat(at), int(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Refusal("The cursor is not one this API gave out. Send `next_cursor` as it came.",
@@ -192,7 +194,7 @@ class Changes:
     settled_until: datetime
 
 
-LAST = 2**62  # a cursor at the settled time with this id: every change up to that time was served
+LAST = 2**31 - 1  # a cursor at the settled time with this id: every change up to that time was served
 
 
 def changes(session, client: ApiClient, *, since: datetime | None, cursor: str | None, limit: int,
