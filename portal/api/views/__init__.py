@@ -1,1 +1,1 @@
-from portal.api.views import openapi, people, referrals  # noqa: F401
+from portal.api.views import admin, openapi, people, referrals  # noqa: F401
