@@ -222,6 +222,15 @@ def test_equipment_and_telecare_by_nhs_number_least_data_and_audited(client, mak
                                                               (api_client.actor, ["telecare"])]
 
 
+def test_the_request_log_never_holds_the_nhs_number(client, make_key, person_with_kit, caplog):
+    caplog.set_level("INFO", logger="portal.request")
+    key, _ = make_key("people:read")
+    assert client.get(f"/api/v1/people/{NHS_NUMBER}/equipment", headers=bearer(key)).status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name == "portal.request"]
+    assert any("/api/v1/people/<nhs_number>/equipment" in m for m in logged)
+    assert not any(NHS_NUMBER in m for m in logged)
+
+
 def test_a_person_without_a_connection_has_none(client, make_key, db_session):
     db_session.add(Person(given_name="A", family_name="B", date_of_birth=date(1950, 1, 1), address_line_1="1 Road",
                           postcode="AB1 2DE", nhs_number="4857773457", communication_needs=[], tenure="owner"))
