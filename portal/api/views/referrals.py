@@ -5,7 +5,7 @@ from flask import g, jsonify, request, url_for
 from portal.api import bp
 from portal.api import referrals as service
 from portal.api.schemas import ChangesOut, ChangesQuery, IdempotencyHeaders, ReferralIn, ReferralOut
-from portal.api.spec import answers, spec
+from portal.api.spec import InvalidRequest, answers, spec
 from portal.api.views._calls import api_call
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -29,6 +29,9 @@ def create_referral():
     or date of birth puts the referral on a new record, `identity_check: "held for triage"`.
     404: the referral an earlier request with this key made has since been removed.
     """
+    if request.context.json is None:  # a form post: spectree validates JSON bodies only
+        raise InvalidRequest([{"field": "body", "message": "Send the referral as JSON (Content-Type: "
+                                                           "application/json)"}])
     key = request.context.headers.idempotency_key
     made = service.create_referral(db.session, g.api_client, key, request.context.json.model_dump())
     resp = _json(ReferralOut, service.describe(db.session, made.referral))

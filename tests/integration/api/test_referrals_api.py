@@ -114,6 +114,11 @@ def test_a_body_that_is_not_a_referral_is_422_not_500(client, writer, raw):
     assert resp.status_code == 422 and resp.json["errors"]
 
 
+def test_a_form_post_is_422_not_500(client, writer):
+    resp = client.post(REFERRALS, data={"source": "gp"}, headers={**bearer(writer[0]), "Idempotency-Key": "k"})
+    assert resp.status_code == 422 and resp.json["errors"][0]["field"] == "body"
+
+
 def test_a_best_interest_referral_records_why(client, writer, db_session):
     resp = send(client, writer[0], referral_body(consent="best_interest", source="gp", discharge_date=None))
     assert resp.status_code == 201
