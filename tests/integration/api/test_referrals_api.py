@@ -5,6 +5,8 @@ audited, and problem details (never a 500) for bad input."""
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from portal.api import referrals as api_referrals
@@ -323,3 +325,25 @@ def test_changes_hold_only_what_the_client_may_read(client, writer, make_key, db
 def test_a_bad_changes_query_is_422(client, writer, query):
     resp = client.get(f"{REFERRALS}/changes?{query}", headers=bearer(writer[0]))
     assert resp.status_code == 422 and resp.json["errors"]
+
+
+# ---------------------------------------------------------------- never a 500
+
+_ANY = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+                    max_leaves=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["person", "source", "needs", "help_wanted", "priority", "discharge_date", "consent",
+                              "referrer", "risk_summary", "given_name", "date_of_birth", "nhs_number", "postcode"]),
+       value=_ANY)
+def test_any_value_in_any_field_is_a_referral_or_a_422_never_a_500(client, writer, field, value):
+    body = referral_body()
+    if field in body:
+        body[field] = value
+    else:
+        body["person"][field] = value
+    resp = send(client, writer[0], body, idem=f"fuzz-{field}-{value!r}"[:100])
+    assert resp.status_code in (200, 201, 422), resp.get_data(as_text=True)[:300]  # 200: a repeated example
