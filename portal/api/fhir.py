@@ -11,7 +11,7 @@ Each problem is an `Issue` naming the element (a FHIRPath-ish `expression`), so 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -508,7 +508,8 @@ def receive(session, client: ApiClient, wanted: Wanted, *, idempotency_key: str 
     else:
         submission_key = new_submission_key()
     received: Received = receive_referral(session, client.actor, person=wanted.person,
-                                          submission_key=submission_key, **wanted.referral)
+                                          submission_key=submission_key, api_client_id=client.id,
+                                          **wanted.referral)
     referral = received.referral
     if stored_key is not None:
         try:
@@ -556,3 +557,33 @@ def received_outcome(outcome: Outcome) -> dict:
     said = "Referral received" if outcome.created else "Referral already received"
     return operation_outcome([Issue("informational", f"{said}: {outcome.referral.reference}",
                                     severity="information"), *outcome.issues])
+
+
+# ---------------------------------------------------------------- reading a referral back
+
+# the portal's referral state -> ServiceRequest.status; the portal's priority -> FHIR's
+STATUS_MAP = {"submitted": "active", "screened": "active", "awaiting_assessment": "active", "assessed": "active",
+              "closed": "completed", "withdrawn": "revoked", "declined": "revoked"}
+FHIR_PRIORITY = {"routine": "routine", "high": "urgent", "urgent": "asap"}
+
+
+def service_request_for(referral: Referral, *, base: str = SYSTEM_BASE) -> dict:
+    """A referral as the ServiceRequest a FHIR client can read back (the `Location` of a create):
+    its status, priority and needs now; the person only by NHS number, which the sender holds."""
+    from fhir.resources.R4B.servicerequest import ServiceRequest
+
+    nhs = referral.person.nhs_number
+    priority = referral.priority or referral.suggested_priority or "routine"
+    resource = {
+        "resourceType": "ServiceRequest", "id": referral.reference,
+        "identifier": [{"system": system_url(base, "/referral"), "value": referral.reference}],
+        "status": STATUS_MAP[referral.state], "intent": "order", "priority": FHIR_PRIORITY[priority],
+        "subject": ({"identifier": {"system": NHS_NUMBER_SYSTEM, "value": nhs}} if nhs
+                    else {"display": "The person referred (no NHS number was given)"}),
+        "authoredOn": referral.received_at.replace(tzinfo=UTC).isoformat(),
+    }
+    if referral.need_names:
+        resource["code"] = {"coding": [{"system": system_url(base, NEED_SYSTEM_PATH), "code": need}
+                                       for need in referral.need_names]}
+    ServiceRequest.model_validate(resource)  # what we answer is valid R4 by the same models we accept with
+    return resource

@@ -15,7 +15,9 @@ from portal.timeutil import utcnow
 
 SCOPES = {
     "referrals:write": "Send referrals (professional, hospital discharge, FHIR ServiceRequest)",
-    "referrals:read": "Read the status and clocks of referrals, and what changed since a time",
+    "referrals:read": "Read the status and clocks of the referrals this client sent, and what changed since a time",
+    "referrals:read-all": "With referrals:read, read every referral, not only this client's own (the council's "
+                          "own case-management system)",
     "people:read": "Read equipment on loan and telecare connection for a person, by NHS number",
 }
 KEY_PREFIX = "tecs"
@@ -40,6 +42,8 @@ def _check_scopes(scopes) -> list[str]:
         raise Refusal(f"Unknown scope: {', '.join(unknown)}", field="scopes")
     if not wanted:
         raise Refusal("Select at least one scope", field="scopes")
+    if "referrals:read-all" in wanted and "referrals:read" not in wanted:
+        raise Refusal("Reading every referral (referrals:read-all) needs referrals:read too", field="scopes")
     return wanted
 
 

@@ -22,7 +22,8 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.people.models import COMMUNICATION_NEEDS, TENURES
 from portal.people.validators import DateOfBirth, NHSNumber, Postcode, normalise_postcode
-from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, ROUTES, SOURCES
+from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, PROFESSIONAL_SOURCES, ROUTES
+from portal.referrals.services import DISCHARGE_DATE_NEEDED, discharge_date_missing
 from portal.web.forms import needed
 from portal.web.widgets import DateInput
 
@@ -95,8 +96,7 @@ class ReassignForm(VersionedForm):
 
 class ProfessionalReferralForm(FlaskForm):
     submission_key = HiddenField()
-    source = SelectField("Where is the referral from", choices=[("", "Select")] + [
-        (k, v) for k, v in SOURCES.items() if k not in ("self_assessment", "self", "carer")],
+    source = SelectField("Where is the referral from", choices=[("", "Select")] + list(PROFESSIONAL_SOURCES.items()),
         widget=GovSelect(), validators=[InputRequired("Select where the referral is from")])
     referrer_name = StringField("Referrer's name", widget=GovTextInput(),
                                 validators=[InputRequired("Enter the referrer's name"), Length(max=160)])
@@ -143,8 +143,8 @@ class ProfessionalReferralForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        return needed((self.source.data == "hospital_discharge" and not self.discharge_date.data,
-                       self.discharge_date, "Enter the planned discharge date")) and valid
+        return needed((discharge_date_missing(self.source.data, self.discharge_date.data),
+                       self.discharge_date, DISCHARGE_DATE_NEEDED)) and valid
 
 
 RECOMMENDATIONS = {

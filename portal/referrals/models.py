@@ -31,6 +31,10 @@ SOURCES = {
     "other": "Other",
 }
 
+# The public form's sources: a professional (the staff form, the API) sends any of the others.
+PUBLIC_SOURCES = ("self_assessment", "self", "carer")
+PROFESSIONAL_SOURCES = {k: v for k, v in SOURCES.items() if k not in PUBLIC_SOURCES}
+
 NEEDS = {
     "telecare": "Telecare",
     "equipment": "Equipment",
@@ -103,6 +107,9 @@ class Referral(ReferralState, db.Model):
         Index("ix_referral_assignee_queue", "assigned_to_id", "state", "next_due_at"),
         Index("ix_referral_received", "received_at"),
         Index("ix_referral_search_name", "search_name"),
+        # the API's changes feed, keyset-paginated on (changed_at, id): all referrals, or one client's
+        Index("ix_referral_changed", "changed_at", "id"),
+        Index("ix_referral_api_client_changed", "api_client_id", "changed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +152,9 @@ class Referral(ReferralState, db.Model):
     locality: Mapped[str | None] = mapped_column(String(40), index=True)
     search_name: Mapped[str] = mapped_column(String(210))
     submission_key: Mapped[str] = mapped_column(String(36), unique=True)
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_client.id"))  # the system that sent it
+    # set on every insert and update of the row (state, clocks, priority, assignment): the API's changes feed
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)

@@ -41,7 +41,7 @@ UNAVAILABLE = _l("The service could not reach its records. Nothing was saved. Tr
 def error_page(status: int, message: str | None = None, headers: dict | None = None, **ctx):
     machine = error_renderer_for(request.path)
     if machine is not None:
-        return machine(status, TITLES.get(status, TITLES[400]), message, headers or {})
+        return machine(status, str(TITLES.get(status, TITLES[400])), str(message) if message else None, headers or {})
     resp = render_page(
         "errors/error.html",
         "error_body",

@@ -218,6 +218,16 @@ def security_headers(resp):
     return resp
 
 
+PERSONAL_PATH_PARTS = ("nhs_number",)  # route variables that are personal data (the API's people routes)
+
+
+def _loggable_path() -> str:
+    """The path, or the route's pattern when a part of the path is personal data (an NHS number)."""
+    if request.url_rule is not None and set(request.view_args or {}) & set(PERSONAL_PATH_PARTS):
+        return request.url_rule.rule
+    return request.path
+
+
 def log_request(resp):
     if request.endpoint == "static":
         return resp
@@ -225,7 +235,7 @@ def log_request(resp):
     log.info(json.dumps({
         "request_id": g.get("request_id"),
         "method": request.method,
-        "path": request.path,  # never the query string: it can carry search terms
+        "path": _loggable_path(),  # never the query string: it can carry search terms
         "endpoint": request.endpoint,
         "status": resp.status_code,
         "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,

@@ -46,7 +46,15 @@ def _presented_key() -> str | None:
 def _audit(client, status: int, **details) -> None:
     begin_write()
     record(db.session, client.actor if client else "API (no valid key)", "api.called", "api_client",
-           client.id if client else "-", method=request.method, path=request.path, status=status, **details)
+           client.id if client else "-", method=request.method, path=_path(), status=status, **details)
+
+
+def _path() -> str:
+    """The path called, but never an NHS number: for a person's route, the route's pattern (the
+    person.viewed row names the record)."""
+    if request.url_rule is not None and "nhs_number" in (request.view_args or {}):
+        return request.url_rule.rule
+    return request.path
 
 
 def _over_rate(client) -> int | None:
@@ -90,7 +98,8 @@ def api_call(*scopes: str) -> Callable:
                 _audit(client, exc.status, refused=exc.message)
                 services.touch(db.session, client)
                 db.session.commit()
-                errors = [{"field": exc.field, "message": exc.message}] if getattr(exc, "field", None) else []
+                errors = getattr(exc, "errors", None) or (
+                    [{"field": exc.field, "message": exc.message}] if getattr(exc, "field", None) else [])
                 return problem(exc.status, exc.message, **({"errors": errors} if errors else {}))
             status = resp[1] if isinstance(resp, tuple) else getattr(resp, "status_code", 200)
             _audit(client, status)

@@ -10,6 +10,7 @@ from functools import wraps
 from flask import current_app, g, make_response, request
 
 from portal.api import bp, fhir
+from portal.api.referrals import referral_for
 from portal.api.views._calls import api_call
 from portal.extensions import begin_write, db
 from portal.web.registry import add_error_renderer
@@ -83,3 +84,13 @@ def fhir_service_request():
             else fhir.response_resource(outcome, wanted.service_request, base=base))
     return fhir_response(body, 201 if outcome.created else 200,
                          {"Location": f"{request.url_root}api/v1/fhir/ServiceRequest/{reference}"})
+
+
+@bp.get("/fhir/ServiceRequest/<reference>")
+@as_operation_outcome
+@api_call("referrals:read")
+def fhir_service_request_read(reference: str):
+    """A referral this client may read (the ones it sent, or all with referrals:read-all), as a ServiceRequest."""
+    referral = referral_for(db.session, g.api_client, reference)
+    base = current_app.config.get("FHIR_SYSTEM_BASE") or fhir.SYSTEM_BASE
+    return fhir_response(fhir.service_request_for(referral, base=base), 200)

@@ -23,9 +23,11 @@ from portal.referrals.services.clocks import (
     recompute_clocks,
 )
 from portal.referrals.services.intake import (
+    DISCHARGE_DATE_NEEDED,
     REFERENCE_ALPHABET,
     Received,
     create_referral,
+    discharge_date_missing,
     find_by_submission_key,
     new_reference,
     new_submission_key,
@@ -59,7 +61,8 @@ from portal.referrals.services.transitions import (
 )
 
 __all__ = [
-    "ACTION_ROLES", "NEXT_STEPS", "NO_RUNNING_CLOCK", "PUBLIC_STATUS", "REFERENCE_ALPHABET",
+    "ACTION_ROLES", "DISCHARGE_DATE_NEEDED", "NEXT_STEPS", "NO_RUNNING_CLOCK", "PUBLIC_STATUS", "REFERENCE_ALPHABET",
+    "discharge_date_missing",
     "PublicStatus", "QueueFilters", "QueueRow", "Received", "allowed_actions", "assessment_for",
     "assessment_reading", "assessors", "can_open", "caseload", "claim", "clock_reading", "close", "receive_referral",
     "complete_assessment", "contact_reading", "create_referral", "decline", "elapsed_wait",

@@ -16,10 +16,18 @@ from portal.referrals.services.clocks import recompute_clocks
 from portal.sql import new_submission_key
 from portal.timeutil import utcnow
 
-__all__ = ["REFERENCE_ALPHABET", "Received", "create_referral", "find_by_submission_key", "new_reference",
-           "new_submission_key", "receive_referral"]
+__all__ = ["DISCHARGE_DATE_NEEDED", "REFERENCE_ALPHABET", "Received", "create_referral", "discharge_date_missing",
+           "find_by_submission_key", "new_reference", "new_submission_key", "receive_referral"]
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I
+
+
+DISCHARGE_DATE_NEEDED = "Enter the planned discharge date"
+
+
+def discharge_date_missing(source: str | None, discharge_date: date | None) -> bool:
+    """A hospital discharge referral needs its planned discharge date (the staff form and the API)."""
+    return source == "hospital_discharge" and not discharge_date
 
 
 def new_reference() -> str:
@@ -47,9 +55,10 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
                     referrer_phone: str | None = None, referrer_email: str | None = None,
                     referrer_relationship: str | None = None, consent_given: bool = False,
                     consent_note: str | None = None, advice_report_id: int | None = None,
-                    completed_by: User | None = None, language: str = "en") -> tuple[Referral, bool]:
+                    completed_by: User | None = None, language: str = "en",
+                    api_client_id: int | None = None) -> tuple[Referral, bool]:
     """Create a referral once per submission key. Returns (referral, created). ``language``: the
-    one the person asked in, for the emails about it."""
+    one the person asked in, for the emails about it; ``api_client_id``: the system that sent it."""
     existing = find_by_submission_key(session, submission_key)
     if existing is not None:
         return existing, False
@@ -69,7 +78,7 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
         consent_note=consent_note, advice_report_id=advice_report_id,
         completed_by_id=completed_by.id if completed_by else None,
         locality=person.locality, search_name=f"{person.family_name} {person.given_name}".lower(),
-        submission_key=submission_key,
+        submission_key=submission_key, api_client_id=api_client_id,
         needs=[ReferralNeed(need=n) for n in _clean_needs(needs)],
     )
     recompute_clocks(referral)

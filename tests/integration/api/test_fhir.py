@@ -364,3 +364,27 @@ def test_a_fault_is_a_500_operation_outcome_with_nothing_saved(client, db_sessio
     resp = post(client, key, example("contained_service_request.json"))
     assert resp.status_code == 500 and outcome(resp).issue[0].code == "exception"
     assert "a bug" not in resp.text and referral_count(db_session) == 0
+
+
+def test_the_location_reads_back_as_a_service_request_for_the_client_that_sent_it(client, db_session):
+    sender = services.register_client(db_session, "test", name="Discharge system (reads back)",
+                                      scopes=["referrals:write", "referrals:read"]).key
+    other = services.register_client(db_session, "test", name="Another system",
+                                     scopes=["referrals:write", "referrals:read"]).key
+    resp = post(client, sender, example("hospital_discharge_bundle.json"))
+    location = resp.headers["Location"].replace("http://localhost", "")
+    read = client.get(location, headers={"Authorization": f"Bearer {sender}"})
+    assert read.status_code == 200 and read.mimetype == FHIR
+    back = ServiceRequest.model_validate(read.get_json())
+    referral = referral_for(db_session, resp)
+    assert (back.id, back.status, back.intent, back.priority) == (referral.reference, "active", "order", "asap")
+    assert back.subject.identifier.value == "9434765919"
+    assert sorted(c.code for c in back.code.coding) == ["equipment", "ot_assessment", "telecare"]
+    not_theirs = client.get(location, headers={"Authorization": f"Bearer {other}"})
+    assert not_theirs.status_code == 404 and outcome(not_theirs).issue[0].severity == "error"
+    no_scope = client.get(location, headers={"Authorization": f"Bearer {key_without_read(db_session)}"})
+    assert no_scope.status_code == 403 and outcome(no_scope)
+
+
+def key_without_read(db_session) -> str:
+    return services.register_client(db_session, "test", name="Write only", scopes=["referrals:write"]).key
