@@ -26,7 +26,8 @@ def today() -> date:
 
 
 def to_london(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC).astimezone(LONDON)
+    """A stored (naive UTC) time, or an aware one, as London's clock shows it."""
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(LONDON)
 
 
 def london_date(value: datetime) -> date:
