@@ -2,6 +2,8 @@
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -58,79 +60,79 @@ class Money:
 
 def _past(form, field) -> None:
     if field.data and field.data > today():
-        raise ValidationError(f"{field.label.text} must be today or in the past")
+        raise ValidationError(_("%(label)s must be today or in the past", label=field.label.text))
 
 
 # Public enquiry ----------------------------------------------------------------------------
 
 class WhoForm(FlaskForm):
-    who = RadioField("Who is the grant for?", widget=GovRadioInput(),
-                     choices=[("adult", "An adult (18 or over)"),
-                              ("child", "A disabled child or young person (under 18)")],
-                     validators=[InputRequired("Select who the grant is for")])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    who = RadioField(_l("Who is the grant for?"), widget=GovRadioInput(),
+                     choices=[("adult", _l("An adult (18 or over)")),
+                              ("child", _l("A disabled child or young person (under 18)"))],
+                     validators=[InputRequired(_l("Select who the grant is for"))])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class TenureForm(FlaskForm):
-    tenure = RadioField("Who owns the home?", widget=GovRadioInput(), choices=list(TENURES.items()),
-                        description="Tenants can apply, but the landlord must agree to the changes.",
-                        validators=[InputRequired("Select who owns the home")])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    tenure = RadioField(_l("Who owns the home?"), widget=GovRadioInput(), choices=list(TENURES.items()),
+                        description=_l("Tenants can apply, but the landlord must agree to the changes."),
+                        validators=[InputRequired(_l("Select who owns the home"))])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class DifficultiesForm(FlaskForm):
-    difficulties = SelectMultipleField("What is hard to do at home?", widget=GovCheckboxesInput(),
-                                       choices=list(DIFFICULTIES.items()), description="Select all that apply.",
-                                       validators=[InputRequired("Select what is hard to do at home")])
-    details = TextAreaField("Tell us more (optional)", widget=GovTextArea(),
+    difficulties = SelectMultipleField(_l("What is hard to do at home?"), widget=GovCheckboxesInput(),
+                                       choices=list(DIFFICULTIES.items()), description=_l("Select all that apply."),
+                                       validators=[InputRequired(_l("Select what is hard to do at home"))])
+    details = TextAreaField(_l("Tell us more (optional)"), widget=GovTextArea(),
                             validators=[Optional(),
-                                        Length(max=1000, message="Details must be 1000 characters or fewer")])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+                                        Length(max=1000, message=_l("Details must be 1000 characters or fewer"))])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class NameForm(FlaskForm):
-    given_name = StringField("First name", widget=GovTextInput(),
-                             validators=[InputRequired("Enter the first name"), Length(max=100)])
-    family_name = StringField("Last name", widget=GovTextInput(),
-                              validators=[InputRequired("Enter the last name"), Length(max=100)])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    given_name = StringField(_l("First name"), widget=GovTextInput(),
+                             validators=[InputRequired(_l("Enter the first name")), Length(max=100)])
+    family_name = StringField(_l("Last name"), widget=GovTextInput(),
+                              validators=[InputRequired(_l("Enter the last name")), Length(max=100)])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class DateOfBirthForm(FlaskForm):
-    date_of_birth = GovDateField("What is their date of birth?", called="Date of birth",
-                                 description="For example, 27 3 1950",
+    date_of_birth = GovDateField(_l("What is their date of birth?"), called="Date of birth",
+                                 description=_l("For example, 27 3 1950"),
                                  validators=[date_needed("Enter the date of birth"), date_of_birth_rules])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class AddressForm(FlaskForm):
-    address_line_1 = StringField("Address line 1", widget=GovTextInput(),
-                                 validators=[InputRequired("Enter address line 1"), Length(max=200)])
-    address_line_2 = StringField("Address line 2 (optional)", widget=GovTextInput(),
+    address_line_1 = StringField(_l("Address line 1"), widget=GovTextInput(),
+                                 validators=[InputRequired(_l("Enter address line 1")), Length(max=200)])
+    address_line_2 = StringField(_l("Address line 2 (optional)"), widget=GovTextInput(),
                                  validators=[Optional(), Length(max=200)])
-    town = StringField("Town or city", widget=GovTextInput(),
-                       validators=[InputRequired("Enter the town or city"), Length(max=100)])
-    postcode = StringField("Postcode", widget=GovTextInput(),
-                           validators=[InputRequired("Enter the postcode"), Postcode()])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    town = StringField(_l("Town or city"), widget=GovTextInput(),
+                       validators=[InputRequired(_l("Enter the town or city")), Length(max=100)])
+    postcode = StringField(_l("Postcode"), widget=GovTextInput(),
+                           validators=[InputRequired(_l("Enter the postcode")), Postcode()])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
 
 class ContactForm(FlaskForm):
-    phone = StringField("Phone number (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=40)])
-    email = StringField("Email address (optional)", widget=GovTextInput(), validators=[
-        Optional(), Email("Enter an email address in the correct format, like name@example.com"), Length(max=254)])
-    submit = SubmitField("Continue", widget=GovSubmitInput())
+    phone = StringField(_l("Phone number (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=40)])
+    email = StringField(_l("Email address (optional)"), widget=GovTextInput(), validators=[
+        Optional(), Email(_l("Enter an email address in the correct format, like name@example.com")), Length(max=254)])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
 
     def validate_phone(self, field):
         if not (field.data or "").strip() and not (self.email.data or "").strip():
-            raise ValidationError("Enter a phone number or an email address")
+            raise ValidationError(_("Enter a phone number or an email address"))
         if field.data and not re.fullmatch(r"[0-9 +()-]{7,40}", field.data.strip()):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982")
+            raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
 
 
 class SubmitEnquiryForm(FlaskForm):
     submission_key = HiddenField()
-    submit = SubmitField("Send enquiry", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send enquiry"), widget=GovSubmitInput())
 
 
 ENQUIRY_STEPS = {
@@ -146,149 +148,154 @@ class VersionedForm(FlaskForm):
 
 
 class DetailsForm(VersionedForm):
-    applicants = StringField("Applicant or applicants", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
-    locality = SelectField("Locality", widget=GovSelect(), choices=[], validators=[Optional()])
-    works_types = SelectMultipleField("Type of works", widget=GovCheckboxesInput(), choices=list(WORKS_TYPES.items()),
+    applicants = StringField(_l("Applicant or applicants"), widget=GovTextInput(), validators=[Optional(),
+                                                                                               Length(max=300)])
+    locality = SelectField(_l("Locality"), widget=GovSelect(), choices=[], validators=[Optional()])
+    works_types = SelectMultipleField(_l("Type of works"), widget=GovCheckboxesInput(),
+                                      choices=list(WORKS_TYPES.items()),
                                       validators=[Optional()])
-    includes_tecs = RadioField("Does the grant include technology (TECS)?", widget=GovRadioInput(),
-                               choices=[("yes", "Yes"), ("no", "No")], default="no",
-                               validators=[InputRequired("Select whether the grant includes technology")])
-    contractor = StringField("Contractor", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
-    landlord_name = StringField("Landlord", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
-    submit = SubmitField("Save details", widget=GovSubmitInput())
+    includes_tecs = RadioField(_l("Does the grant include technology (TECS)?"), widget=GovRadioInput(),
+                               choices=[("yes", _l("Yes")), ("no", _l("No"))], default="no",
+                               validators=[InputRequired(_l("Select whether the grant includes technology"))])
+    contractor = StringField(_l("Contractor"), widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    landlord_name = StringField(_l("Landlord"), widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Save details"), widget=GovSubmitInput())
 
 
 class LandlordConsentForm(VersionedForm):
-    consent_date = DateField("Date the landlord consented", widget=DateInput(), format="%d %m %Y",
-                             validators=[InputRequired("Enter the date the landlord consented"), _past])
-    consent_by = StringField("Who gave consent for the landlord", widget=GovTextInput(),
-                             validators=[InputRequired("Enter who gave consent for the landlord"), Length(max=160)])
-    submit = SubmitField("Record consent", widget=GovSubmitInput())
+    consent_date = DateField(_l("Date the landlord consented"), widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired(_l("Enter the date the landlord consented")), _past])
+    consent_by = StringField(_l("Who gave consent for the landlord"), widget=GovTextInput(),
+                             validators=[InputRequired(_l("Enter who gave consent for the landlord")), Length(max=160)])
+    submit = SubmitField(_l("Record consent"), widget=GovSubmitInput())
 
 
 class TestOfResourcesForm(VersionedForm):
-    passported = RadioField("Does the applicant get a passporting benefit?", widget=GovRadioInput(),
-                            choices=[("yes", "Yes – nil contribution"), ("no", "No – assess income and savings")],
-                            validators=[InputRequired("Select whether the applicant gets a passporting benefit")])
-    benefit = StringField("Passporting benefit", widget=GovTextInput(),
-                          description="For example Universal Credit, Pension Credit (guarantee credit)",
+    passported = RadioField(_l("Does the applicant get a passporting benefit?"), widget=GovRadioInput(),
+                            choices=[("yes", _l("Yes – nil contribution")), ("no",
+                                                                             _l("No – assess income and savings"))],
+                            validators=[InputRequired(_l("Select whether the applicant gets a passporting benefit"))])
+    benefit = StringField(_l("Passporting benefit"), widget=GovTextInput(),
+                          description=_l("For example Universal Credit, Pension Credit (guarantee credit)"),
                           validators=[Optional(), Length(max=120)])
-    weekly_income = StringField("Weekly income (£)", widget=GovTextInput(), validators=[Optional(), Money()])
-    weekly_allowances = StringField("Weekly allowances and premiums (£)", widget=GovTextInput(),
+    weekly_income = StringField(_l("Weekly income (£)"), widget=GovTextInput(), validators=[Optional(), Money()])
+    weekly_allowances = StringField(_l("Weekly allowances and premiums (£)"), widget=GovTextInput(),
                                     validators=[Optional(), Money()])
-    savings = StringField("Savings and capital (£)", widget=GovTextInput(), validators=[Optional(), Money()])
-    submit = SubmitField("Record test of resources", widget=GovSubmitInput())
+    savings = StringField(_l("Savings and capital (£)"), widget=GovTextInput(), validators=[Optional(), Money()])
+    submit = SubmitField(_l("Record test of resources"), widget=GovSubmitInput())
 
     def validate_benefit(self, field):
         if self.passported.data == "yes" and not (field.data or "").strip():
-            raise ValidationError("Enter the passporting benefit")
+            raise ValidationError(_("Enter the passporting benefit"))
 
     def validate_weekly_income(self, field):
         if self.passported.data == "no" and not (field.data or "").strip():
-            raise ValidationError("Enter the weekly income")
+            raise ValidationError(_("Enter the weekly income"))
 
 
 class OTRecommendationForm(VersionedForm):
-    what = TextAreaField("What the OT recommends", widget=GovTextArea(),
-                         validators=[InputRequired("Enter what the OT recommends"), Length(max=2000)])
-    why = TextAreaField("Why", widget=GovTextArea(),
-                        validators=[InputRequired("Enter why the OT recommends it"), Length(max=2000)])
+    what = TextAreaField(_l("What the OT recommends"), widget=GovTextArea(),
+                         validators=[InputRequired(_l("Enter what the OT recommends")), Length(max=2000)])
+    why = TextAreaField(_l("Why"), widget=GovTextArea(),
+                        validators=[InputRequired(_l("Enter why the OT recommends it")), Length(max=2000)])
     necessary_appropriate = RadioField(
-        "Are the works necessary and appropriate?", widget=GovRadioInput(), choices=[("yes", "Yes"), ("no", "No")],
-        validators=[InputRequired("Select whether the works are necessary and appropriate")])
-    ot = SelectField("Occupational therapist", widget=GovSelect(), choices=[], validators=[Optional()])
-    ot_name = StringField("Or the OT's name, if they do not use the portal", widget=GovTextInput(),
+        _l("Are the works necessary and appropriate?"), widget=GovRadioInput(), choices=[("yes", _l("Yes")), ("no",
+                                                                                                              _l("No"))],
+        validators=[InputRequired(_l("Select whether the works are necessary and appropriate"))])
+    ot = SelectField(_l("Occupational therapist"), widget=GovSelect(), choices=[], validators=[Optional()])
+    ot_name = StringField(_l("Or the OT's name, if they do not use the portal"), widget=GovTextInput(),
                           validators=[Optional(), Length(max=160)])
-    submit = SubmitField("Record recommendation", widget=GovSubmitInput())
+    submit = SubmitField(_l("Record recommendation"), widget=GovSubmitInput())
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators=extra_validators)
         return needed((not self.ot.data and not (self.ot_name.data or "").strip(), self.ot_name,
-                       "Select the occupational therapist or enter their name")) and valid
+                       _("Select the occupational therapist or enter their name"))) and valid
 
 
 class QuoteForm(FlaskForm):
-    contractor = StringField("Contractor", widget=GovTextInput(),
-                             validators=[InputRequired("Enter the contractor"), Length(max=200)])
-    amount = StringField("Amount (£)", widget=GovTextInput(),
-                         validators=[InputRequired("Enter the amount of the quote"), Money()])
-    received_on = DateField("Date received", widget=DateInput(), format="%d %m %Y",
-                            validators=[InputRequired("Enter the date the quote was received"), _past])
-    submit = SubmitField("Add quote", widget=GovSubmitInput())
+    contractor = StringField(_l("Contractor"), widget=GovTextInput(),
+                             validators=[InputRequired(_l("Enter the contractor")), Length(max=200)])
+    amount = StringField(_l("Amount (£)"), widget=GovTextInput(),
+                         validators=[InputRequired(_l("Enter the amount of the quote")), Money()])
+    received_on = DateField(_l("Date received"), widget=DateInput(), format="%d %m %Y",
+                            validators=[InputRequired(_l("Enter the date the quote was received")), _past])
+    submit = SubmitField(_l("Add quote"), widget=GovSubmitInput())
 
 
 class DateActionForm(VersionedForm):
-    on = DateField("Date", widget=DateInput(), format="%d %m %Y",
-                   validators=[InputRequired("Enter the date"), _past])
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    on = DateField(_l("Date"), widget=DateInput(), format="%d %m %Y",
+                   validators=[InputRequired(_l("Enter the date")), _past])
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
 class CompleteForm(VersionedForm):
-    completed_on = DateField("Date the works were completed", widget=DateInput(), format="%d %m %Y",
-                             validators=[InputRequired("Enter the date the works were completed"), _past])
-    inspected_on = DateField("Date the works were inspected", widget=DateInput(), format="%d %m %Y",
-                             validators=[InputRequired("Enter the date the works were inspected"), _past])
-    submit = SubmitField("Record completion", widget=GovSubmitInput())
+    completed_on = DateField(_l("Date the works were completed"), widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired(_l("Enter the date the works were completed")), _past])
+    inspected_on = DateField(_l("Date the works were inspected"), widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired(_l("Enter the date the works were inspected")), _past])
+    submit = SubmitField(_l("Record completion"), widget=GovSubmitInput())
 
 
 class ApproveForm(VersionedForm):
-    fees = StringField("Allowed fees (£, optional)", widget=GovTextInput(),
-                       description="Agency, surveyor, architect, planning and building control fees that are part "
-                                   "of the eligible cost",
+    fees = StringField(_l("Allowed fees (£, optional)"), widget=GovTextInput(),
+                       description=_l("Agency, surveyor, architect, planning and building control fees that are part "
+                                   "of the eligible cost"),
                        validators=[Optional(), Money()])
-    discretionary = StringField("Discretionary assistance (£, optional)", widget=GovTextInput(),
+    discretionary = StringField(_l("Discretionary assistance (£, optional)"), widget=GovTextInput(),
                                 validators=[Optional(), Money()])
-    discretionary_reason = SelectField("Policy reason for discretionary assistance", widget=GovSelect(),
+    discretionary_reason = SelectField(_l("Policy reason for discretionary assistance"), widget=GovSelect(),
                                        choices=[("", "None")] + list(DISCRETIONARY_REASONS.items()),
                                        validators=[Optional()])
-    decision_date = DateField("Date of the decision", widget=DateInput(), format="%d %m %Y",
-                              validators=[InputRequired("Enter the date of the decision"), _past])
-    late_reason = TextAreaField("Why is the decision later than 6 months after the full application?",
+    decision_date = DateField(_l("Date of the decision"), widget=DateInput(), format="%d %m %Y",
+                              validators=[InputRequired(_l("Enter the date of the decision")), _past])
+    late_reason = TextAreaField(_l("Why is the decision later than 6 months after the full application?"),
                                 widget=GovTextArea(), validators=[Optional(), Length(max=2000)],
-                                description="The law gives 6 months. The reason is kept on the case and shown in "
-                                            "the DFG figures.")
-    submit = SubmitField("Approve grant", widget=GovSubmitInput())
+                                description=_l("The law gives 6 months. The reason is kept on the case and shown in "
+                                            "the DFG figures."))
+    submit = SubmitField(_l("Approve grant"), widget=GovSubmitInput())
 
 
 class ReasonForm(VersionedForm):
-    reason = TextAreaField("Reason", widget=GovTextArea(),
-                           validators=[InputRequired("Enter the reason"), Length(max=2000)])
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    reason = TextAreaField(_l("Reason"), widget=GovTextArea(),
+                           validators=[InputRequired(_l("Enter the reason")), Length(max=2000)])
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
 class PaymentForm(FlaskForm):
     submission_key = HiddenField()
-    amount = StringField("Amount paid (£)", widget=GovTextInput(),
-                         validators=[InputRequired("Enter the amount paid"), Money()])
-    paid_on = DateField("Date paid", widget=DateInput(), format="%d %m %Y",
-                        validators=[InputRequired("Enter the date paid"), _past])
-    payee = StringField("Paid to (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
-    work_done = StringField("Value of the work done so far (£, optional)", widget=GovTextInput(),
-                            description="From the valuation or the contractor's interim account. Instalments during "
-                                        "the works can be at most 90% of it.",
+    amount = StringField(_l("Amount paid (£)"), widget=GovTextInput(),
+                         validators=[InputRequired(_l("Enter the amount paid")), Money()])
+    paid_on = DateField(_l("Date paid"), widget=DateInput(), format="%d %m %Y",
+                        validators=[InputRequired(_l("Enter the date paid")), _past])
+    payee = StringField(_l("Paid to (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    work_done = StringField(_l("Value of the work done so far (£, optional)"), widget=GovTextInput(),
+                            description=_l("From the valuation or the contractor's interim account. Instalments during "
+                                        "the works can be at most 90% of it."),
                             validators=[Optional(), Money()])
-    submit = SubmitField("Record payment", widget=GovSubmitInput())
+    submit = SubmitField(_l("Record payment"), widget=GovSubmitInput())
 
 
 class WithdrawQuoteForm(VersionedForm):
-    quote = SelectField("Quote to withdraw", widget=GovSelect(), choices=[],
-                        validators=[InputRequired("Select the quote to withdraw")])
-    reason = TextAreaField("Why is the quote withdrawn?", widget=GovTextArea(),
-                           validators=[InputRequired("Enter why the quote is withdrawn"), Length(max=2000)])
-    submit = SubmitField("Withdraw quote", widget=GovSubmitInput())
+    quote = SelectField(_l("Quote to withdraw"), widget=GovSelect(), choices=[],
+                        validators=[InputRequired(_l("Select the quote to withdraw"))])
+    reason = TextAreaField(_l("Why is the quote withdrawn?"), widget=GovTextArea(),
+                           validators=[InputRequired(_l("Enter why the quote is withdrawn")), Length(max=2000)])
+    submit = SubmitField(_l("Withdraw quote"), widget=GovSubmitInput())
 
 
 class CorrectDateOfBirthForm(VersionedForm):
-    date_of_birth = DateField("Correct date of birth", widget=DateInput(), format="%d %m %Y",
-                              description="For example, 27 3 2012. Whether there is a test of resources follows "
-                                          "from it.",
-                              validators=[InputRequired("Enter the date of birth"), DateOfBirth()])
-    submit = SubmitField("Correct date of birth", widget=GovSubmitInput())
+    date_of_birth = DateField(_l("Correct date of birth"), widget=DateInput(), format="%d %m %Y",
+                              description=_l("For example, 27 3 2012. Whether there is a test of resources follows "
+                                          "from it."),
+                              validators=[InputRequired(_l("Enter the date of birth")), DateOfBirth()])
+    submit = SubmitField(_l("Correct date of birth"), widget=GovSubmitInput())
 
 
 class EvidenceForm(FlaskForm):
-    kind = SelectField("Type of evidence", widget=GovSelect(), choices=list(EVIDENCE_KINDS.items()),
-                       validators=[InputRequired("Select the type of evidence")])
-    description = StringField("Description (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
-    file = FileField("Upload a file", widget=GovFileInput())  # the hint names the size limit: evidence_form()
-    submit = SubmitField("Upload", widget=GovSubmitInput())
+    kind = SelectField(_l("Type of evidence"), widget=GovSelect(), choices=list(EVIDENCE_KINDS.items()),
+                       validators=[InputRequired(_l("Select the type of evidence"))])
+    description = StringField(_l("Description (optional)"), widget=GovTextInput(), validators=[Optional(),
+                                                                                               Length(max=300)])
+    file = FileField(_l("Upload a file"), widget=GovFileInput())  # the hint names the size limit: evidence_form()
+    submit = SubmitField(_l("Upload"), widget=GovSubmitInput())

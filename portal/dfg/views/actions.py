@@ -9,6 +9,7 @@ confirmed post decides."""
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.roles import DFG_CASEWORKER
@@ -63,7 +64,7 @@ def _form_page(c, action: str, form, status: int = 200):
 
 def _not_open(c, action: str):
     """A form page opened when its action is not open now: back to the case, saying why."""
-    flash(services.why_not(current_user, c, action) or "You cannot do that now.", "info")
+    flash(services.why_not(current_user, c, action) or _("You cannot do that now."), "info")
     return redirect(_home(c, action), 303)
 
 
@@ -236,7 +237,7 @@ def upload(case_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("File uploaded.", "success")
+            flash(_("File uploaded."), "success")
             return hx_redirect(_home(c, "upload"))
     return _section_again(services.get_case(db.session, case_id), "upload", form)
 
