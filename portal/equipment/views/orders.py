@@ -2,6 +2,7 @@
 
 
 from flask import current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -97,7 +98,7 @@ def order_new():
         order, created = result[0]
         db.session.commit()
         if created:
-            flash(f"Order {order.id} raised.", "success")
+            flash(_("Order %(number)s raised.", number=order.id), "success")
         return hx_redirect(url_for("equipment.order", order_id=order.id))
     return render_page("equipment/order_new.html", "main_content", form=form, person=person,
                        organisation=organisation, status=422 if form.errors else 200)
