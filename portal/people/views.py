@@ -4,6 +4,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.roles import (
@@ -134,7 +135,7 @@ def details(person_id: int):
             person, parts = _person(person_id, purpose="change details", need=WHOLE)
         else:
             db.session.commit()
-            flash("Contact details changed." if changed else "Nothing was changed.", "success")
+            flash(_("Contact details changed.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("people.record", person_id=person.id), 303)
     page = render_template("people/details.html", form=form, person=person_view(person, parts),
                            back_url=url_for("people.record", person_id=person.id),
@@ -240,8 +241,8 @@ def _decide(check_id: int, action: str, form, decide):
             refuse(form, exc, fields={"reason": "same_reason"} if action == "identity_same" else None)
         else:
             db.session.commit()
-            flash("Records joined: the referral is now on the record we already had." if action == "identity_same"
-                  else "Records kept apart. The decision is noted on the referral.", "success")
+            flash(_("Records joined: the referral is now on the record we already had.") if action == "identity_same"
+                  else _("Records kept apart. The decision is noted on the referral."), "success")
             referral_id = _id_field(form.referral.data)
             if referral_id is not None:
                 return redirect(url_for("referrals.detail", referral_id=referral_id), 303)
