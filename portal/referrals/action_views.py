@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.models import User
@@ -233,7 +234,7 @@ def _run(referral_id: int, action: str):
     referral = referral_for(referral_id)
     if request.method == "GET":
         if action not in services.allowed_actions(current_user, referral):
-            flash(f"You cannot {page.what} this referral now.", "info")
+            flash(_("You cannot %(what)s this referral now.", what=page.what), "info")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
         shown = _action_page(referral, page, page.make(referral, None))
         db.session.commit()  # the audited view of the person

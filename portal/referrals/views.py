@@ -1,6 +1,7 @@
 """Staff side of referrals: the triage queue, a referral, its actions, caseloads, assessments."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -36,22 +37,24 @@ QUEUE_ROLES = (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST, MANAGER
 def referral_list() -> ListSpec:
     """The triage queue's filters and columns; a caseload is the same list filtered to "Me"."""
     return ListSpec(
-        endpoint="referrals.queue", singular="referral", plural="referrals",
-        default_sort="due", default_order_label="by time left, most urgent first",
+        endpoint="referrals.queue", singular=_("referral"), plural=_("referrals"),
+        default_sort="due", default_order_label=_("by time left, most urgent first"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Reference, surname, NHS number or postcode"),
-            Filter("state", "Stage", tuple(STATES.items()), any_label="All open"),
-            Filter("priority", "Priority", tuple(PRIORITIES.items())),
-            Filter("need", "Need", tuple(NEEDS.items())),
-            Filter("source", "Source", tuple(SOURCES.items())),
-            Filter("locality", "Locality", tuple((x, x) for x in current_app.config["LOCALITIES"])),
-            Filter("assigned", "Assigned to", (("me", "Me"), ("unassigned", "No one yet")), any_label="Anyone"),
-            Filter("overdue", "Overdue only", kind="check"),
+            Filter("q", _("Search"), kind="search", hint=_("Reference, surname, NHS number or postcode")),
+            Filter("state", _("Stage"), tuple(STATES.items()), any_label=_("All open")),
+            Filter("priority", _("Priority"), tuple(PRIORITIES.items())),
+            Filter("need", _("Need"), tuple(NEEDS.items())),
+            Filter("source", _("Source"), tuple(SOURCES.items())),
+            Filter("locality", _("Locality"), tuple((x, x) for x in current_app.config["LOCALITIES"])),
+            Filter("assigned", _("Assigned to"), (("me", _("Me")), ("unassigned", _("No one yet"))),
+                   any_label=_("Anyone")),
+            Filter("overdue", _("Overdue only"), kind="check"),
         ),
         columns=(
-            Column("reference", "Reference"), Column("person", "Person"), Column("needs", "Needs", sortable=False),
-            Column("source", "Source"), Column("priority", "Priority"), Column("received", "Received"),
-            Column("due", "Time left"), Column("assigned", "Assigned to"),
+            Column("reference", _("Reference")), Column("person", _("Person")), Column("needs", _("Needs"),
+                                                                                       sortable=False),
+            Column("source", _("Source")), Column("priority", _("Priority")), Column("received", _("Received")),
+            Column("due", _("Time left")), Column("assigned", _("Assigned to")),
         ),
     )
 
@@ -223,11 +226,11 @@ def new():
         else:
             db.session.commit()
             if match.check is not None:
-                flash(f"Referral {referral.reference} created. Its NHS number is on another record with a "
-                      "different name or date of birth, so it is on a new record until a triage officer "
-                      "checks who it is for.", "warning")
+                flash(_("Referral %(reference)s created. Its NHS number is on another record with a "
+                        "different name or date of birth, so it is on a new record until a triage officer "
+                        "checks who it is for.", reference=referral.reference), "warning")
             else:
-                flash(f"Referral {referral.reference} created.", "success")
+                flash(_("Referral %(reference)s created.", reference=referral.reference), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
     return render_template("referrals/new.html", form=form), 422 if form.errors else 200
 
@@ -239,7 +242,7 @@ def _create_from(form):
         town=form.town.data, postcode=form.postcode.data, nhs_number=form.nhs_number.data or None,
         phone=form.phone.data, tenure=form.tenure.data, locality=form.locality.data or None,
         communication_needs=form.communication_needs.data)
-    referral, _ = services.create_referral(
+    referral, _created = services.create_referral(
         db.session, current_user, person=match.person, source=form.source.data, needs=form.needs.data,
         help_wanted=form.help_wanted.data, submission_key=form.submission_key.data or services.new_submission_key(),
         priority=form.priority.data, suggested_priority=form.priority.data,
@@ -253,19 +256,20 @@ def _create_from(form):
 def caseload_list() -> ListSpec:
     """"My cases": the open referrals assigned to this member of staff, on the queue's own rows."""
     return ListSpec(
-        endpoint="referrals.caseload", singular="case", plural="cases",
-        default_sort="due", default_order_label="by time left, most urgent first",
+        endpoint="referrals.caseload", singular=_("case"), plural=_("cases"),
+        default_sort="due", default_order_label=_("by time left, most urgent first"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Reference, surname, NHS number or postcode"),
-            Filter("state", "Stage", tuple((s, STATES[s]) for s in OPEN_STATES), any_label="All open"),
-            Filter("priority", "Priority", tuple(PRIORITIES.items())),
-            Filter("need", "Need", tuple(NEEDS.items())),
-            Filter("overdue", "Overdue only", kind="check"),
+            Filter("q", _("Search"), kind="search", hint=_("Reference, surname, NHS number or postcode")),
+            Filter("state", _("Stage"), tuple((s, STATES[s]) for s in OPEN_STATES), any_label=_("All open")),
+            Filter("priority", _("Priority"), tuple(PRIORITIES.items())),
+            Filter("need", _("Need"), tuple(NEEDS.items())),
+            Filter("overdue", _("Overdue only"), kind="check"),
         ),
         columns=(
-            Column("reference", "Reference"), Column("person", "Person"), Column("needs", "Needs", sortable=False),
-            Column("source", "Source"), Column("priority", "Priority"), Column("received", "Received"),
-            Column("due", "Time left"), Column("assigned", "Assigned to", sortable=False),
+            Column("reference", _("Reference")), Column("person", _("Person")), Column("needs", _("Needs"),
+                                                                                       sortable=False),
+            Column("source", _("Source")), Column("priority", _("Priority")), Column("received", _("Received")),
+            Column("due", _("Time left")), Column("assigned", _("Assigned to"), sortable=False),
         ),
     )
 
@@ -292,7 +296,7 @@ def assessment(referral_id: int):
     form = AssessmentForm()
     if request.method == "GET":
         if "assessment" not in services.allowed_actions(current_user, referral):
-            flash("This referral is not waiting for an assessment you can do.", "info")
+            flash(_("This referral is not waiting for an assessment you can do."), "info")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
         form.version.data = referral.version
     elif form.validate_on_submit():
@@ -310,7 +314,7 @@ def assessment(referral_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("Assessment completed.", "success")
+            flash(_("Assessment completed."), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
     return render_template("referrals/assessment.html", form=form, referral=referral), 422 if form.errors else 200
 
