@@ -53,7 +53,7 @@ def _tap(job_id: int, action: str, form_class, run, id_infix: str = ""):
 
 def _step(job_id: int, step: str, form_class=TapForm, details=None):
     def run(form):
-        _, created = services.record_step(db.session, current_user, job_id, step,
+        _step, created = services.record_step(db.session, current_user, job_id, step,
                                           details(form) if details else None, visit=form.visit.data)
         return f"{STEPS[step]}: saved." if created else f"{STEPS[step]} was already saved."
 

@@ -5,6 +5,7 @@ import io
 from datetime import date, timedelta
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.errors import Refusal
@@ -75,8 +76,9 @@ def switchover():
             refuse(form, exc)
         else:
             db.session.commit()
-            flash(f"{created} switchover job{'s' if created != 1 else ''} created for {form.locality.data}.",
-                  "success")
+            flash(ngettext("%(num)d switchover job created for %(locality)s.",
+                           "%(num)d switchover jobs created for %(locality)s.", created,
+                           locality=form.locality.data), "success")
             return redirect(url_for("telecare.switchover"), 303)
     since = london_today().replace(day=1) - timedelta(days=540)
     progress = services.switchover_progress(db.session, since)
