@@ -1,5 +1,6 @@
 """Form helpers shared by every feature: one-button forms and the one way a refusal reaches a form."""
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from portal.errors import Refusal
@@ -46,4 +47,4 @@ def error_summary(form) -> dict:
     for field in form:
         if field.errors:
             errors.append({"text": field.errors[0], "href": f"#{field.id}"})
-    return {"titleText": "There is a problem", "errorList": errors}
+    return {"titleText": _("There is a problem"), "errorList": errors}

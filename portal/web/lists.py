@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from math import ceil
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 PAGE_SIZE = 50
@@ -31,7 +32,7 @@ class Filter:
     options: Sequence[tuple[str, str]] = ()
     kind: str = "select"
     hint: str | None = None
-    any_label: str = "Any"
+    any_label: str = _l("Any")
     default: str = ""  # the value when the URL names none (shown selected, not offered as a tag)
 
     def clean(self, raw: str | None) -> str:
