@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -104,16 +105,16 @@ ROW_ACTIONS = frozenset({"claim", "first_contact"})  # what a queue row offers i
 # The actions with a page of their own (portal.referrals.action_views), in the order the referral
 # page lists them; the referral page offers exactly those `allowed_actions` allows.
 ACTION_LINKS = (
-    ("priority", "Set the priority"),
-    ("route", "Route for assessment"),
-    ("reassign", "Reassign"),
-    ("escalate", "Escalate to an occupational therapist"),
-    ("pause", "Pause the clock"),
-    ("return", "Return to the referrer for more information"),
-    ("signpost", "Signpost and close"),
-    ("decline", "Decline"),
-    ("withdraw", "Withdraw"),
-    ("close", "Close with an outcome"),
+    ("priority", _l("Set the priority")),
+    ("route", _l("Route for assessment")),
+    ("reassign", _l("Reassign")),
+    ("escalate", _l("Escalate to an occupational therapist")),
+    ("pause", _l("Pause the clock")),
+    ("return", _l("Return to the referrer for more information")),
+    ("signpost", _l("Signpost and close")),
+    ("decline", _l("Decline")),
+    ("withdraw", _l("Withdraw")),
+    ("close", _l("Close with an outcome")),
 )
 # One-button actions, posted from the referral page itself; every other action has its own page
 # (portal.referrals.action_views).
@@ -212,7 +213,7 @@ def detail(referral_id: int):
 @staff(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST)
 def new():
     form = ProfessionalReferralForm()
-    form.locality.choices = [("", "Not known")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    form.locality.choices = [("", _("Not known"))] + [(x, x) for x in current_app.config["LOCALITIES"]]
     if request.method == "GET":
         form.submission_key.data = services.new_submission_key()
     if form.validate_on_submit():

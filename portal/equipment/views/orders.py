@@ -54,14 +54,14 @@ from portal.web.security import staff
 
 def _order_form_choices(form):
     """The stores, and the kits and products this prescriber may order."""
-    form.store_id.choices = _store_choices("Select a store")
+    form.store_id.choices = _store_choices(_("Select a store"))
     barred = {item.kit_id for item, product in db.session.execute(
         select(KitItem, Product).join(Product, Product.id == KitItem.product_id))
         if not services.may_prescribe(current_user, product)}
-    form.kit_id.choices = [("", "No kit")] + [
+    form.kit_id.choices = [("", _("No kit"))] + [
         (k.id, k.name) for k in db.session.execute(select(Kit.id, Kit.name).order_by(Kit.name)) if k.id not in barred]
     for n in (1, 2, 3):
-        getattr(form, f"product_{n}").choices = _product_choices("Select a product" if n == 1 else "None",
+        getattr(form, f"product_{n}").choices = _product_choices(_("Select a product") if n == 1 else _("None"),
                                                                  prescriber=current_user)
 
 
@@ -240,10 +240,10 @@ def cancel(order_id):
 @staff(*STORES)
 def amnesties():
     form = AmnestyForm()
-    form.organisation_id.choices = [("", "Any organisation")] + [
+    form.organisation_id.choices = [("", _("Any organisation"))] + [
         (o.id, o.name) for o in db.session.execute(select(BorrowerOrganisation.id, BorrowerOrganisation.name)
                                                    .order_by(BorrowerOrganisation.name))]
-    form.locality.choices = [("", "Any area")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    form.locality.choices = [("", _("Any area"))] + [(x, x) for x in current_app.config["LOCALITIES"]]
     started = []
     if _attempt(form, lambda: started.append(services.start_amnesty(
             db.session, current_user, form.name.data, form.months.data, form.organisation_id.data,

@@ -2,6 +2,7 @@
 page with its progress and affected items, the work on each item, and closing it."""
 
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,7 +33,7 @@ def recalls():
 
 def _recall_form(sent: bool):
     form = RecallForm() if sent else RecallForm(formdata=None)
-    form.product_id.choices = [("", "Select a product")] + [
+    form.product_id.choices = [("", _("Select a product"))] + [
         (p.id, f"{p.name} ({p.code})") for p in db.session.execute(
             select(Product.id, Product.name, Product.code).order_by(Product.name))]
     if not is_submission_key(form.submission_key.data):

@@ -2,6 +2,7 @@
 
 
 from flask import current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -113,7 +114,7 @@ def product_edit(product_id):
 
 def _organisation_form(obj=None):
     form = OrganisationForm(obj=obj)
-    form.locality.choices = [("", "No area")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    form.locality.choices = [("", _("No area"))] + [(x, x) for x in current_app.config["LOCALITIES"]]
     return form
 
 

@@ -85,7 +85,7 @@ def new_job():
     form = JobForm()
     referrals = db.session.execute(select(Referral.id, Referral.reference).where(Referral.person_id == person.id)
                                    .order_by(Referral.received_at.desc())).all()
-    form.referral_id.choices = [("", "No referral")] + [(r.id, r.reference) for r in referrals]
+    form.referral_id.choices = [("", _("No referral"))] + [(r.id, r.reference) for r in referrals]
     if request.method == "GET":
         form.submission_key.data = new_submission_key()
         if id_arg("referral") in {r.id for r in referrals}:
@@ -155,7 +155,7 @@ def _schedule_form(job: Job, form: ScheduleForm | None = None) -> ScheduleForm:
             form.slot.data = job.slot
         elif job.slot:
             form.start_time.data = job.slot
-    form.installer_id.choices = [("", "Select an installer")] + [(u.id, u.name) for u in
+    form.installer_id.choices = [("", _("Select an installer"))] + [(u.id, u.name) for u in
                                                                  services.installers(db.session)]
     return form
 

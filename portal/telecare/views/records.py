@@ -5,6 +5,7 @@ import io
 from datetime import date, timedelta
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -64,8 +65,9 @@ def connection(person_id: int):
 def switchover():
     rows = services.analogue_by_locality(db.session)
     form = BatchForm()
-    form.locality.choices = [("", "Select a locality")] + [(r["locality"], f"{r['locality']} ({r['to_book']} "
-                                                           "to book)") for r in rows]
+    form.locality.choices = [("", _("Select a locality"))] + [
+        (r["locality"], _("%(locality)s (%(number)s to book)", locality=r["locality"], number=r["to_book"]))
+        for r in rows]
     if request.method == "GET":
         form.batch_key.data = new_submission_key()
     if form.validate_on_submit():
