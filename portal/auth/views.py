@@ -403,4 +403,5 @@ def enable_staff(user_id: int):
 @staff(ADMIN)
 def reset_two_factor(user_id: int):
     return _staff_act(user_id, lambda user: services.reset_two_factor(db.session, current_user, user),
-                      lambda user: f"Two-factor sign-in reset for {user.name}. They will set it up again.")
+                      lambda user: _("Two-factor sign-in reset for %(name)s. They will set it up again.",
+                                     name=user.name))

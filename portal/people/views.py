@@ -167,7 +167,7 @@ def add_contact(person_id: int):
     return _add_page(person_id, ContactForm, "add contact", "people/add_contact.html", lambda person, form: (
         services.add_contact(db.session, current_user, person, name=form.name.data, role=form.role.data,
                              phone=form.phone.data, email=form.email.data or None,
-                             relationship_to_person=form.relationship_to_person.data or None)), "Contact added.")
+                             relationship_to_person=form.relationship_to_person.data or None)), _("Contact added."))
 
 
 @bp.route("/<int:person_id>/consents/new", methods=["GET", "POST"])
@@ -175,7 +175,7 @@ def add_contact(person_id: int):
 def add_consent(person_id: int):
     return _add_page(person_id, ConsentForm, "record consent", "people/record_consent.html", lambda person, form: (
         services.record_consent(db.session, current_user, person, what=form.what.data, given_by=form.given_by.data,
-                                capacity_note=form.capacity_note.data or None)), "Consent recorded.")
+                                capacity_note=form.capacity_note.data or None)), _("Consent recorded."))
 
 
 # ---------------------------------------------------------------- the identity check

@@ -53,7 +53,7 @@ def get_case(case_id: int):
     if not access_to(db.session, current_user, c.person_id):
         record_refusal(db.session, current_user, request.endpoint, "dfg_case", c.id)
         db.session.commit()
-        raise NotFound("There is no DFG case with that number in your work.")
+        raise NotFound(_("There is no DFG case with that number in your work."))
     return c
 
 

@@ -183,7 +183,7 @@ def kit_new():
         except Refusal as exc:
             refuse(form, exc)
         else:
-            return _done(f"Kit {kit.name} added.", url_for("equipment.kits"))
+            return _done(_("Kit %(name)s added.", name=kit.name), url_for("equipment.kits"))
     return render_page("equipment/kit_form.html", "main_content", form=form, rows=KIT_ROWS,
                        status=422 if form.errors else 200)
 

@@ -220,9 +220,9 @@ def cancel(job_id: int):
             caption=f"Telecare job {job.id}: {job.type_label.lower()}",
             rows=[("Job", f"{job.id}: {job.type_label}"), ("State now", job.state_label),
                   ("Reason for cancelling", form.reason.data)],
-            consequence=("The job will be closed as cancelled and taken off the installer's diary and the "
-                         "planner. To do the work later, request a new job."),
-            warning="A cancelled job cannot be reopened.", destructive=True, confirm_text="Cancel the job",
+            consequence=(_("The job will be closed as cancelled and taken off the installer's diary and the "
+                         "planner. To do the work later, request a new job.")),
+            warning=_("A cancelled job cannot be reopened."), destructive=True, confirm_text="Cancel the job",
             action=url_for("telecare.cancel", job_id=job.id), back_url=url_for("telecare.job", job_id=job.id),
             hidden=hidden_answers(form))
     job = services.get_job(db.session, job_id)
