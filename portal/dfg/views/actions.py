@@ -128,7 +128,7 @@ def tor(case_id: int):
             savings=f.savings.data or "0")
     return _form_action(case_id, "tor", perform,
                         lambda c: _("Test of resources recorded: contribution £%(amount)s.",
-                                    amount=f"{c.contribution:,.2f}"))
+                                    amount=format(c.contribution, ",.2f")))
 
 
 @bp.route("/cases/<int:case_id>/ot", methods=["GET", "POST"])
@@ -184,7 +184,7 @@ def application(case_id: int):
     return _form_action(case_id, "application",
                         lambda c, f: services.receive_application(*_me(), c, on=f.on.data, version=_version(f)),
                         lambda c: _("Full application received. Decision due by %(due)s.",
-                                    due=f"{c.decision_due_date:%-d %B %Y}"))
+                                    due=c.decision_due_date.strftime("%-d %B %Y")))
 
 
 @bp.route("/cases/<int:case_id>/works", methods=["GET", "POST"])
@@ -371,7 +371,7 @@ def approve(case_id: int):
                          discretionary_reason=f.discretionary_reason.data or None,
                          decision_date=f.decision_date.data, late_reason=f.late_reason.data, version=_version(f))
     return _decision(case_id, "approve", _check_approve, perform,
-                     lambda c: _("Grant approved: £%(amount)s.", amount=f"{c.approved_total:,.2f}"))
+                     lambda c: _("Grant approved: £%(amount)s.", amount=format(c.approved_total, ",.2f")))
 
 
 def _check_refuse(c, f) -> dict:
