@@ -60,6 +60,7 @@ ATTRIBUTES_ONLY = re.compile(r'^(\s*[\w:-]+="[^"]*")+\s*$')  # a block or macro 
 FORMAT_SPEC = re.compile(r"^%[-+ #0-9.]*[a-zA-Z]$")  # "%g" | format(x)
 HOLE = "\ue000{}\ue001"  # stands in for a Jinja tag in the HTML: no letters, and it says which tag
 HOLE_RE = re.compile("\ue000(\\d+)\ue001")
+TRANS_HOLE = "\ue000\ue001"  # stands in for the text of a {% trans %} block: marked
 
 LEXER = Environment(extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
 
@@ -84,7 +85,7 @@ def split(source: str) -> tuple[str, list[Tag]]:
     tags: list[Tag] = []
     in_trans = False
     current: Tag | None = None
-    for _line, kind, value in LEXER.lex(source):
+    for line, kind, value in LEXER.lex(source):
         if kind in ("variable_begin", "block_begin", "comment_begin"):
             current = Tag(kind.removesuffix("_begin"), [], in_trans)
             raw = [value]
@@ -101,14 +102,14 @@ def split(source: str) -> tuple[str, list[Tag]]:
                 tags.append(current)
                 current = None
             elif kind == "operator":
-                current.tokens.append((_line, operators[value], value))
+                current.tokens.append((line, operators[value], value))
             elif kind == "string":
-                current.tokens.append((_line, kind, value[1:-1]))
+                current.tokens.append((line, kind, value[1:-1]))
             elif kind != "whitespace":
-                current.tokens.append((_line, kind, value))
+                current.tokens.append((line, kind, value))
             continue
         if kind == "data" and in_trans:
-            html.append(HOLE.format(-1).replace("-1", "") + "\n" * value.count("\n"))
+            html.append(TRANS_HOLE + "\n" * value.count("\n"))
         elif kind == "data":
             html.append(value)
         else:  # comments lexed as a whole (comment token), raw blocks
@@ -150,7 +151,7 @@ class TextFinder(HTMLParser):
         if self.raw_text:
             return
         self._holes_in_text(data)
-        text = HOLE_RE.sub(" ", data).replace("\ue000\ue001", " ")
+        text = HOLE_RE.sub(" ", data).replace(TRANS_HOLE, " ")
         if has_letter(text) and not ATTRIBUTES_ONLY.match(HOLE_RE.sub("", data)):
             start = len(text) - len(text.lstrip())
             line = self.getpos()[0] + text[:start].count("\n")
