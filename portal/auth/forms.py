@@ -1,5 +1,4 @@
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -13,6 +12,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 
 from portal.auth.roles import ROLES
 from portal.web.forms import needed
+from portal.web.i18n import lazy_text as _l
 
 
 class SignInForm(FlaskForm):

@@ -3,7 +3,6 @@
 import re
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -32,6 +31,7 @@ from portal.people.validators import DateOfBirth, Postcode
 from portal.timeutil import today
 from portal.web.dates import GovDateField, date_needed, date_of_birth_rules
 from portal.web.forms import needed
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 _MONEY = re.compile(r"^£?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^£?\s*\d+(\.\d{1,2})?$")

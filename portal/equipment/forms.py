@@ -1,5 +1,4 @@
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -35,6 +34,7 @@ from portal.equipment.models import (
     TRACKING,
 )
 from portal.web.forms import needed
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 QTY = NumberRange(min=1, max=20, message=_l("Enter a quantity from 1 to 20"))

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth.models import User
@@ -32,6 +31,7 @@ from portal.referrals.services import ACTION_ROLES
 from portal.referrals.views import ACTION_LINKS, done, failed_on_page, referral_for, version_of
 from portal.web.decisions import ANSWER, CHECK, CONFIRMED, decision_step, hidden_answers
 from portal.web.forms import refuse
+from portal.web.i18n import lazy_text as _l
 from portal.web.security import staff
 
 # ------------------------------------------------------------------ one-button actions

@@ -1,5 +1,4 @@
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -26,6 +25,7 @@ from portal.people.models import COMMUNICATION_NEEDS, TENURES
 from portal.people.validators import DateOfBirth, NHSNumber, Postcode, normalise_postcode
 from portal.referrals.models import NEEDS, OUTCOMES, PRIORITIES, ROUTES, SOURCES
 from portal.web.forms import needed
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 

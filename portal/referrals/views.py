@@ -2,7 +2,6 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -28,6 +27,7 @@ from portal.referrals.timeline import referral_timeline
 from portal.timeutil import utcnow
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, is_partial, render_page
+from portal.web.i18n import lazy_text as _l
 from portal.web.ids import id_arg
 from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import background, staff

@@ -1,12 +1,12 @@
 """The dashboard's filters: a GET form (no CSRF: it changes nothing) with GOV.UK date inputs."""
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from wtforms import DateField, SelectField, ValidationError
 from wtforms.validators import Optional
 
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 MAX_DAYS = 2 * 366

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
@@ -21,6 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.telecare.models import JOB_TYPES, SLOTS
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 

@@ -5,13 +5,30 @@ time (form labels), `lazy_gettext`. Catalogues live in `portal/translations/`.
 """
 
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, LazyString, gettext
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "language"
 
 babel = Babel()
+
+
+class LazyText(LazyString):
+    """A translation looked up when it is shown, escaped like any other text.
+
+    flask_babel's LazyString says it is HTML (`__html__`), so Jinja and WTForms would print it unescaped;
+    a label, hint or error message is text, and an apostrophe in it must come out as `&#39;` as before."""
+
+    def __getattribute__(self, name):
+        if name == "__html__":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+def lazy_text(string: str, **variables) -> LazyText:
+    """`lazy_gettext` for text read at import time (form labels, list columns); extracted as `_l`."""
+    return LazyText(gettext, string, **variables)
 
 
 def select_locale() -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from math import ceil
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+
+from portal.web.i18n import lazy_text as _l
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # a bookmarked page number past the end shows the last page

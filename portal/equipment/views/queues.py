@@ -5,7 +5,6 @@ goes to /equipment/queues/<kind>, so a filter form's GET keeps the queue."""
 
 from flask import request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.equipment import bp, services
@@ -14,6 +13,7 @@ from portal.equipment.views._common import READERS, REFERENCE_EDITORS, STORES, _
 from portal.extensions import db
 from portal.timeutil import now, today
 from portal.web.htmx import is_partial, render_page
+from portal.web.i18n import lazy_text as _l
 from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import has_role, staff
 
