@@ -31,6 +31,7 @@ from portal.people.forms import ConsentForm, ContactForm, DetailsForm, IdentityD
 from portal.people.models import Person
 from portal.people.timeline import timeline
 from portal.web.forms import refuse
+from portal.web.i18n import msgid
 from portal.web.ids import MAX_ID
 from portal.web.registry import registry
 from portal.web.security import may_follow, may_open, staff
@@ -57,7 +58,7 @@ def _sections(person, parts) -> list[tuple[str, list]]:
     """Each feature's part of the record the viewer may see; a line links only where they may follow it."""
     return [(title, [(label, href if may_follow(current_user, href) else None, detail)
                      for label, href, detail in fn(db.session, person)])
-            for title, fn in registry().person_sections if WHOLE in parts or SECTION_PARTS.get(title) in parts]
+            for title, fn in registry().person_sections if WHOLE in parts or SECTION_PARTS.get(msgid(title)) in parts]
 
 
 def _events(person, **known) -> list:

@@ -25,6 +25,16 @@ class LazyText(LazyString):
             raise AttributeError(name)
         return super().__getattribute__(name)
 
+    @property
+    def msgid(self) -> str:
+        """The English text, for code that uses a label as a key (the same in every language)."""
+        return self._args[0]
+
+
+def msgid(text) -> str:
+    """The English text of a lazy translation; plain text as it is."""
+    return text.msgid if isinstance(text, LazyText) else text
+
 
 def lazy_text(string: str, **variables) -> LazyText:
     """`lazy_gettext` for text read at import time (form labels, list columns); extracted as `_l`."""
