@@ -1,5 +1,6 @@
 from flask import Blueprint, Flask
 
+from portal.web.i18n import lazy_text as _l
 from portal.web.registry import add_navigation, registry
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -13,4 +14,4 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     registry(app).last_change = last_change
-    add_navigation(app, "Audit log", "audit.index", OVERSIGHT)
+    add_navigation(app, _l("Audit log"), "audit.index", OVERSIGHT)

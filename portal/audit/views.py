@@ -1,4 +1,5 @@
 from flask import render_template, request
+from flask_babel import gettext as _
 
 from portal.audit import bp, services
 from portal.auth.roles import OVERSIGHT
@@ -11,17 +12,18 @@ from portal.web.security import staff
 def audit_list(actions: list[str], entity_types: list[str]) -> ListSpec:
     """The audit log's filters and columns: newest first unless a column is chosen."""
     return ListSpec(
-        endpoint="audit.index", singular="entry", plural="entries",
-        default_sort="when", default_descending=True, default_order_label="newest first",
+        endpoint="audit.index", singular=_("entry"), plural=_("entries"),
+        default_sort="when", default_descending=True, default_order_label=_("newest first"),
         filters=(
-            Filter("action", "Action", tuple((a, a) for a in actions)),
-            Filter("who", "Who", kind="search", hint="Part of a name or email address"),
-            Filter("entity", "Type of record", tuple((t, t.replace("_", " ").capitalize()) for t in entity_types)),
-            Filter("day", "Date", kind="search", hint="A day, for example 8 11 2026"),
+            Filter("action", _("Action"), tuple((a, a) for a in actions)),
+            Filter("who", _("Who"), kind="search", hint=_("Part of a name or email address")),
+            Filter("entity", _("Type of record"), tuple((t, t.replace("_", " ").capitalize()) for t in entity_types)),
+            Filter("day", _("Date"), kind="search", hint=_("A day, for example 8 11 2026")),
         ),
         columns=(
-            Column("when", "When"), Column("who", "Who"), Column("what", "What"), Column("record", "Record"),
-            Column("details", "Details", sortable=False),
+            Column("when", _("When")), Column("who", _("Who")), Column("what", _("What")), Column("record",
+                                                                                                  _("Record")),
+            Column("details", _("Details"), sortable=False),
         ),
     )
 

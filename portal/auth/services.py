@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pyotp
+from flask_babel import gettext as _
 from sqlalchemy import Text, bindparam, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -164,7 +165,7 @@ def end_session(session, user: User, session_id: int, reason: str = "ended") -> 
     """End one of the person's own sessions (from their account page, or by signing out)."""
     row = session.get(StaffSession, session_id)
     if row is None or row.user_id != user.id:
-        raise NotFound("There is no session with that number on your account")
+        raise NotFound(_("There is no session with that number on your account"))
     if row.ended_at is None:
         row.ended_at, row.ended_reason = utcnow(), reason
         record(session, user, "staff_session.ended", "staff_user", user.id, session_id=row.id, reason=reason)
@@ -184,16 +185,16 @@ def end_sessions(session, user: User, reason: str, keep_id: int | None = None) -
 def _check_roles(roles: list[str], ta_level: int | None) -> None:
     unknown = set(roles) - set(ROLES)
     if unknown:
-        raise Refusal(f"Unknown role: {', '.join(sorted(unknown))}", field="roles")
+        raise Refusal(_("Unknown role: %(names)s", names=', '.join(sorted(unknown))), field="roles")
     if TRUSTED_ASSESSOR in roles and ta_level not in (3, 4):
-        raise Refusal("Select the trusted assessor level (3 or 4)", field="trusted_assessor_level")
+        raise Refusal(_("Select the trusted assessor level (3 or 4)"), field="trusted_assessor_level")
 
 
 def create_user(session, actor, *, email: str, name: str, password: str, roles: list[str],
                 trusted_assessor_level: int | None = None) -> User:
     email = normalise_email(email)
     if find_by_email(session, email) is not None:
-        raise Conflict("There is already an account with this email address", field="email")
+        raise Conflict(_("There is already an account with this email address"), field="email")
     problems = password_problems(password, email=email, name=name)
     if problems:
         raise Refusal(problems[0], field="password")
@@ -253,7 +254,7 @@ def allowed_actions(actor, user: User) -> frozenset[str]:
 
 def _check_staff_action(actor, user: User, action: str, message: str) -> None:
     if not _is_system(actor) and not actor.has_role(ADMIN):
-        raise NotAllowed("Only an administrator can change staff accounts.")
+        raise NotAllowed(_("Only an administrator can change staff accounts."))
     require_action(allowed_actions(actor, user), action, message)
 
 
@@ -284,7 +285,7 @@ def change_password(session, user: User, current: str, new: str) -> None:
         raise IllegalTransition("You sign in with your council account, so you have no password here to "
                                 "change. Change it with your council's IT service.")
     if not verify_password(user.password_hash, current):
-        raise Refusal("Your current password is wrong", field="current")
+        raise Refusal(_("Your current password is wrong"), field="current")
     problems = password_problems(new, email=user.email, name=user.name)
     if problems:
         raise Refusal(problems[0], field="new")
@@ -338,7 +339,7 @@ def enable_totp(session, user: User, secret: str, code: str) -> list[str]:
     Returns new recovery codes (shown once)."""
     counter = _totp_counter(secret, code)
     if counter is None:
-        raise Refusal("The code is wrong or has expired. Enter the code your app shows now",
+        raise Refusal(_("The code is wrong or has expired. Enter the code your app shows now"),
                       field="code")
     user.totp_secret = secret
     user.totp_last_counter = counter
@@ -350,7 +351,7 @@ def enable_totp(session, user: User, secret: str, code: str) -> list[str]:
 def regenerate_recovery_codes(session, user: User) -> list[str]:
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
-    for _ in range(RECOVERY_CODE_COUNT):
+    for _code in range(RECOVERY_CODE_COUNT):
         raw = secrets.token_hex(5).upper()
         codes.append(f"{raw[:5]}-{raw[5:]}")
         session.add(RecoveryCode(user_id=user.id, code_hash=_hash_code(raw)))
@@ -360,8 +361,8 @@ def regenerate_recovery_codes(session, user: User) -> list[str]:
 def renew_recovery_codes(session, user: User) -> list[str]:
     """New recovery codes in place of the old ones; only for someone with two-factor sign-in."""
     if not user.totp_enabled:
-        raise IllegalTransition("You do not have two-factor sign-in set up, so you have no "
-                                "recovery codes to renew")
+        raise IllegalTransition(_("You do not have two-factor sign-in set up, so you have no recovery codes to "
+                                  "renew"))
     codes = regenerate_recovery_codes(session, user)
     record(session, user, "staff_user.recovery_codes_renewed", "staff_user", user.id)
     return codes
@@ -452,7 +453,7 @@ def set_two_factor_roles(session, actor, roles: list[str]) -> list[str]:
     """An administrator requires two-factor sign-in for these roles (every role: all of them)."""
     unknown = set(roles) - set(ROLES)
     if unknown:
-        raise Refusal(f"Unknown role: {', '.join(sorted(unknown))}", field="roles")
+        raise Refusal(_("Unknown role: %(names)s", names=', '.join(sorted(unknown))), field="roles")
     wanted = [r for r in ROLES if r in roles]
     row = session.get(SecuritySetting, TWO_FACTOR_ROLES)
     before = list(row.value) if row else []
@@ -469,10 +470,9 @@ def set_two_factor_roles(session, actor, roles: list[str]) -> list[str]:
 def turn_off_two_factor(session, user: User) -> None:
     """The person turns off the two-factor sign-in they turned on, if nothing requires it."""
     if not user.totp_enabled:
-        raise IllegalTransition("Two-factor sign-in is not on for your account")
+        raise IllegalTransition(_("Two-factor sign-in is not on for your account"))
     if setting("REQUIRE_MFA") or set(two_factor_roles(session)) & set(user.role_names):
-        raise IllegalTransition("You cannot turn off two-factor sign-in: the council requires it for "
-                                "your role")
+        raise IllegalTransition(_("You cannot turn off two-factor sign-in: the council requires it for your role"))
     user.totp_secret = None
     user.totp_last_counter = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

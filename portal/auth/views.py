@@ -11,6 +11,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.auth import bp, services, sso
@@ -206,7 +207,7 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You have signed out.", "success")
+    flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"), 303)
 
 
@@ -249,7 +250,7 @@ def change_password():
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("Your password has been changed. You have been signed out everywhere else.",
+            flash(_("Your password has been changed. You have been signed out everywhere else."),
                   "success")
             return redirect(url_for("auth.account"), 303)
     return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
@@ -276,7 +277,7 @@ def new_recovery_codes():
 def two_factor_on():
     """Turn on two-factor sign-in from the account page."""
     if current_user.totp_enabled:
-        flash("Two-factor sign-in is already on for your account.", "info")
+        flash(_("Two-factor sign-in is already on for your account."), "info")
         return redirect(url_for("auth.account"), 303)
     return _two_factor_setup(current_user, SecondFactorForm(), signing_in=False)
 
@@ -292,7 +293,7 @@ def two_factor_off():
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("Two-factor sign-in is off.", "success")
+            flash(_("Two-factor sign-in is off."), "success")
             return redirect(url_for("auth.account"), 303)
     return _account_page(form, status=422)
 
@@ -311,7 +312,7 @@ def end_session(session_id: int):
             except NotFound:
                 abort(404)
             db.session.commit()
-            flash("That session has ended.", "success")
+            flash(_("That session has ended."), "success")
             return redirect(url_for("auth.account"), 303)
     return _account_page(form, status=422)
 
@@ -339,7 +340,7 @@ def security_settings():
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("Two-factor sign-in settings saved.", "success")
+            flash(_("Two-factor sign-in settings saved."), "success")
             return redirect(url_for("auth.security_settings"), 303)
     return render_template("auth/security_settings.html", form=form,
                            floor=current_app.config["REQUIRE_MFA"]), 422 if form.errors else 200
@@ -348,16 +349,16 @@ def security_settings():
 def staff_accounts() -> ListSpec:
     """The staff list's filters and columns: active accounts first, then by name."""
     return ListSpec(
-        endpoint="auth.staff_list", singular="account", plural="accounts",
-        default_order_label="active accounts first, then by name",
+        endpoint="auth.staff_list", singular=_("account"), plural=_("accounts"),
+        default_order_label=_("active accounts first, then by name"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Part of a name or email address"),
-            Filter("role", "Role", tuple(ROLES.items())),
-            Filter("status", "Status", (("active", "Active"), ("disabled", "Disabled"))),
+            Filter("q", _("Search"), kind="search", hint=_("Part of a name or email address")),
+            Filter("role", _("Role"), tuple(ROLES.items())),
+            Filter("status", _("Status"), (("active", _("Active")), ("disabled", _("Disabled")))),
         ),
         columns=(
-            Column("name", "Name"), Column("email", "Email"), Column("roles", "Roles", sortable=False),
-            Column("status", "Status"), Column("signed_in", "Last signed in"),
+            Column("name", _("Name")), Column("email", _("Email")), Column("roles", _("Roles"), sortable=False),
+            Column("status", _("Status")), Column("signed_in", _("Last signed in")),
         ),
     )
 
@@ -388,7 +389,7 @@ def staff_new():
             refuse(form, exc)
         else:
             db.session.commit()
-            flash(f"Account created for {user.name}.", "success")
+            flash(_("Account created for %(name)s.", name=user.name), "success")
             return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
     return render_template("auth/staff_new.html", form=form), 422 if form.errors else 200
 
@@ -422,7 +423,7 @@ def staff_detail(user_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("Roles saved.", "success")
+            flash(_("Roles saved."), "success")
             return redirect(url_for("auth.staff_detail", user_id=user.id), 303)
     return _staff_page(user, form, ConfirmForm(formdata=None))
 
@@ -462,4 +463,5 @@ def enable_staff(user_id: int):
 @staff(ADMIN)
 def reset_two_factor(user_id: int):
     return _staff_act(user_id, lambda user: services.reset_two_factor(db.session, current_user, user),
-                      lambda user: f"Two-factor sign-in reset for {user.name}. They will set it up again.")
+                      lambda user: _("Two-factor sign-in reset for %(name)s. They will set it up again.",
+                                     name=user.name))

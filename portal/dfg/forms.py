@@ -2,7 +2,7 @@
 
 import re
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -31,6 +31,7 @@ from portal.people.validators import DateOfBirth, Postcode
 from portal.timeutil import today
 from portal.web.dates import GovDateField, date_needed, date_of_birth_rules
 from portal.web.forms import needed
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 _MONEY = re.compile(r"^£?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^£?\s*\d+(\.\d{1,2})?$")
@@ -59,7 +60,7 @@ class Money:
 
 def _past(form, field) -> None:
     if field.data and field.data > today():
-        raise ValidationError(f"{field.label.text} must be today or in the past")
+        raise ValidationError(_("%(label)s must be today or in the past", label=field.label.text))
 
 
 # Public enquiry ----------------------------------------------------------------------------
@@ -144,9 +145,9 @@ class ContactForm(FlaskForm):
 
     def validate_phone(self, field):
         if not (field.data or "").strip() and not (self.email.data or "").strip():
-            raise ValidationError(_l("Enter a phone number or an email address"))
+            raise ValidationError(_("Enter a phone number or an email address"))
         if field.data and not re.fullmatch(r"[0-9 +()-]{7,40}", field.data.strip()):
-            raise ValidationError(_l("Enter a phone number, like 01632 960 001 or 07700 900 982"))
+            raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
 
 
 class SubmitEnquiryForm(FlaskForm):
@@ -167,149 +168,154 @@ class VersionedForm(FlaskForm):
 
 
 class DetailsForm(VersionedForm):
-    applicants = StringField("Applicant or applicants", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
-    locality = SelectField("Locality", widget=GovSelect(), choices=[], validators=[Optional()])
-    works_types = SelectMultipleField("Type of works", widget=GovCheckboxesInput(), choices=list(WORKS_TYPES.items()),
+    applicants = StringField(_l("Applicant or applicants"), widget=GovTextInput(), validators=[Optional(),
+                                                                                               Length(max=300)])
+    locality = SelectField(_l("Locality"), widget=GovSelect(), choices=[], validators=[Optional()])
+    works_types = SelectMultipleField(_l("Type of works"), widget=GovCheckboxesInput(),
+                                      choices=list(WORKS_TYPES.items()),
                                       validators=[Optional()])
-    includes_tecs = RadioField("Does the grant include technology (TECS)?", widget=GovRadioInput(),
-                               choices=[("yes", "Yes"), ("no", "No")], default="no",
-                               validators=[InputRequired("Select whether the grant includes technology")])
-    contractor = StringField("Contractor", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
-    landlord_name = StringField("Landlord", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
-    submit = SubmitField("Save details", widget=GovSubmitInput())
+    includes_tecs = RadioField(_l("Does the grant include technology (TECS)?"), widget=GovRadioInput(),
+                               choices=[("yes", _l("Yes")), ("no", _l("No"))], default="no",
+                               validators=[InputRequired(_l("Select whether the grant includes technology"))])
+    contractor = StringField(_l("Contractor"), widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    landlord_name = StringField(_l("Landlord"), widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Save details"), widget=GovSubmitInput())
 
 
 class LandlordConsentForm(VersionedForm):
-    consent_date = DateField("Date the landlord consented", widget=DateInput(), format="%d %m %Y",
-                             validators=[InputRequired("Enter the date the landlord consented"), _past])
-    consent_by = StringField("Who gave consent for the landlord", widget=GovTextInput(),
-                             validators=[InputRequired("Enter who gave consent for the landlord"), Length(max=160)])
-    submit = SubmitField("Record consent", widget=GovSubmitInput())
+    consent_date = DateField(_l("Date the landlord consented"), widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired(_l("Enter the date the landlord consented")), _past])
+    consent_by = StringField(_l("Who gave consent for the landlord"), widget=GovTextInput(),
+                             validators=[InputRequired(_l("Enter who gave consent for the landlord")), Length(max=160)])
+    submit = SubmitField(_l("Record consent"), widget=GovSubmitInput())
 
 
 class TestOfResourcesForm(VersionedForm):
-    passported = RadioField("Does the applicant get a passporting benefit?", widget=GovRadioInput(),
-                            choices=[("yes", "Yes – nil contribution"), ("no", "No – assess income and savings")],
-                            validators=[InputRequired("Select whether the applicant gets a passporting benefit")])
-    benefit = StringField("Passporting benefit", widget=GovTextInput(),
-                          description="For example Universal Credit, Pension Credit (guarantee credit)",
+    passported = RadioField(_l("Does the applicant get a passporting benefit?"), widget=GovRadioInput(),
+                            choices=[("yes", _l("Yes – nil contribution")), ("no",
+                                                                             _l("No – assess income and savings"))],
+                            validators=[InputRequired(_l("Select whether the applicant gets a passporting benefit"))])
+    benefit = StringField(_l("Passporting benefit"), widget=GovTextInput(),
+                          description=_l("For example Universal Credit, Pension Credit (guarantee credit)"),
                           validators=[Optional(), Length(max=120)])
-    weekly_income = StringField("Weekly income (£)", widget=GovTextInput(), validators=[Optional(), Money()])
-    weekly_allowances = StringField("Weekly allowances and premiums (£)", widget=GovTextInput(),
+    weekly_income = StringField(_l("Weekly income (£)"), widget=GovTextInput(), validators=[Optional(), Money()])
+    weekly_allowances = StringField(_l("Weekly allowances and premiums (£)"), widget=GovTextInput(),
                                     validators=[Optional(), Money()])
-    savings = StringField("Savings and capital (£)", widget=GovTextInput(), validators=[Optional(), Money()])
-    submit = SubmitField("Record test of resources", widget=GovSubmitInput())
+    savings = StringField(_l("Savings and capital (£)"), widget=GovTextInput(), validators=[Optional(), Money()])
+    submit = SubmitField(_l("Record test of resources"), widget=GovSubmitInput())
 
     def validate_benefit(self, field):
         if self.passported.data == "yes" and not (field.data or "").strip():
-            raise ValidationError("Enter the passporting benefit")
+            raise ValidationError(_("Enter the passporting benefit"))
 
     def validate_weekly_income(self, field):
         if self.passported.data == "no" and not (field.data or "").strip():
-            raise ValidationError("Enter the weekly income")
+            raise ValidationError(_("Enter the weekly income"))
 
 
 class OTRecommendationForm(VersionedForm):
-    what = TextAreaField("What the OT recommends", widget=GovTextArea(),
-                         validators=[InputRequired("Enter what the OT recommends"), Length(max=2000)])
-    why = TextAreaField("Why", widget=GovTextArea(),
-                        validators=[InputRequired("Enter why the OT recommends it"), Length(max=2000)])
+    what = TextAreaField(_l("What the OT recommends"), widget=GovTextArea(),
+                         validators=[InputRequired(_l("Enter what the OT recommends")), Length(max=2000)])
+    why = TextAreaField(_l("Why"), widget=GovTextArea(),
+                        validators=[InputRequired(_l("Enter why the OT recommends it")), Length(max=2000)])
     necessary_appropriate = RadioField(
-        "Are the works necessary and appropriate?", widget=GovRadioInput(), choices=[("yes", "Yes"), ("no", "No")],
-        validators=[InputRequired("Select whether the works are necessary and appropriate")])
-    ot = SelectField("Occupational therapist", widget=GovSelect(), choices=[], validators=[Optional()])
-    ot_name = StringField("Or the OT's name, if they do not use the portal", widget=GovTextInput(),
+        _l("Are the works necessary and appropriate?"), widget=GovRadioInput(), choices=[("yes", _l("Yes")), ("no",
+                                                                                                              _l("No"))],
+        validators=[InputRequired(_l("Select whether the works are necessary and appropriate"))])
+    ot = SelectField(_l("Occupational therapist"), widget=GovSelect(), choices=[], validators=[Optional()])
+    ot_name = StringField(_l("Or the OT's name, if they do not use the portal"), widget=GovTextInput(),
                           validators=[Optional(), Length(max=160)])
-    submit = SubmitField("Record recommendation", widget=GovSubmitInput())
+    submit = SubmitField(_l("Record recommendation"), widget=GovSubmitInput())
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators=extra_validators)
         return needed((not self.ot.data and not (self.ot_name.data or "").strip(), self.ot_name,
-                       "Select the occupational therapist or enter their name")) and valid
+                       _("Select the occupational therapist or enter their name"))) and valid
 
 
 class QuoteForm(FlaskForm):
-    contractor = StringField("Contractor", widget=GovTextInput(),
-                             validators=[InputRequired("Enter the contractor"), Length(max=200)])
-    amount = StringField("Amount (£)", widget=GovTextInput(),
-                         validators=[InputRequired("Enter the amount of the quote"), Money()])
-    received_on = DateField("Date received", widget=DateInput(), format="%d %m %Y",
-                            validators=[InputRequired("Enter the date the quote was received"), _past])
-    submit = SubmitField("Add quote", widget=GovSubmitInput())
+    contractor = StringField(_l("Contractor"), widget=GovTextInput(),
+                             validators=[InputRequired(_l("Enter the contractor")), Length(max=200)])
+    amount = StringField(_l("Amount (£)"), widget=GovTextInput(),
+                         validators=[InputRequired(_l("Enter the amount of the quote")), Money()])
+    received_on = DateField(_l("Date received"), widget=DateInput(), format="%d %m %Y",
+                            validators=[InputRequired(_l("Enter the date the quote was received")), _past])
+    submit = SubmitField(_l("Add quote"), widget=GovSubmitInput())
 
 
 class DateActionForm(VersionedForm):
-    on = DateField("Date", widget=DateInput(), format="%d %m %Y",
-                   validators=[InputRequired("Enter the date"), _past])
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    on = DateField(_l("Date"), widget=DateInput(), format="%d %m %Y",
+                   validators=[InputRequired(_l("Enter the date")), _past])
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
 class CompleteForm(VersionedForm):
-    completed_on = DateField("Date the works were completed", widget=DateInput(), format="%d %m %Y",
-                             validators=[InputRequired("Enter the date the works were completed"), _past])
-    inspected_on = DateField("Date the works were inspected", widget=DateInput(), format="%d %m %Y",
-                             validators=[InputRequired("Enter the date the works were inspected"), _past])
-    submit = SubmitField("Record completion", widget=GovSubmitInput())
+    completed_on = DateField(_l("Date the works were completed"), widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired(_l("Enter the date the works were completed")), _past])
+    inspected_on = DateField(_l("Date the works were inspected"), widget=DateInput(), format="%d %m %Y",
+                             validators=[InputRequired(_l("Enter the date the works were inspected")), _past])
+    submit = SubmitField(_l("Record completion"), widget=GovSubmitInput())
 
 
 class ApproveForm(VersionedForm):
-    fees = StringField("Allowed fees (£, optional)", widget=GovTextInput(),
-                       description="Agency, surveyor, architect, planning and building control fees that are part "
-                                   "of the eligible cost",
+    fees = StringField(_l("Allowed fees (£, optional)"), widget=GovTextInput(),
+                       description=_l("Agency, surveyor, architect, planning and building control fees that are part "
+                                   "of the eligible cost"),
                        validators=[Optional(), Money()])
-    discretionary = StringField("Discretionary assistance (£, optional)", widget=GovTextInput(),
+    discretionary = StringField(_l("Discretionary assistance (£, optional)"), widget=GovTextInput(),
                                 validators=[Optional(), Money()])
-    discretionary_reason = SelectField("Policy reason for discretionary assistance", widget=GovSelect(),
+    discretionary_reason = SelectField(_l("Policy reason for discretionary assistance"), widget=GovSelect(),
                                        choices=[("", "None")] + list(DISCRETIONARY_REASONS.items()),
                                        validators=[Optional()])
-    decision_date = DateField("Date of the decision", widget=DateInput(), format="%d %m %Y",
-                              validators=[InputRequired("Enter the date of the decision"), _past])
-    late_reason = TextAreaField("Why is the decision later than 6 months after the full application?",
+    decision_date = DateField(_l("Date of the decision"), widget=DateInput(), format="%d %m %Y",
+                              validators=[InputRequired(_l("Enter the date of the decision")), _past])
+    late_reason = TextAreaField(_l("Why is the decision later than 6 months after the full application?"),
                                 widget=GovTextArea(), validators=[Optional(), Length(max=2000)],
-                                description="The law gives 6 months. The reason is kept on the case and shown in "
-                                            "the DFG figures.")
-    submit = SubmitField("Approve grant", widget=GovSubmitInput())
+                                description=_l("The law gives 6 months. The reason is kept on the case and shown in "
+                                            "the DFG figures."))
+    submit = SubmitField(_l("Approve grant"), widget=GovSubmitInput())
 
 
 class ReasonForm(VersionedForm):
-    reason = TextAreaField("Reason", widget=GovTextArea(),
-                           validators=[InputRequired("Enter the reason"), Length(max=2000)])
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    reason = TextAreaField(_l("Reason"), widget=GovTextArea(),
+                           validators=[InputRequired(_l("Enter the reason")), Length(max=2000)])
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
 
 class PaymentForm(FlaskForm):
     submission_key = HiddenField()
-    amount = StringField("Amount paid (£)", widget=GovTextInput(),
-                         validators=[InputRequired("Enter the amount paid"), Money()])
-    paid_on = DateField("Date paid", widget=DateInput(), format="%d %m %Y",
-                        validators=[InputRequired("Enter the date paid"), _past])
-    payee = StringField("Paid to (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=200)])
-    work_done = StringField("Value of the work done so far (£, optional)", widget=GovTextInput(),
-                            description="From the valuation or the contractor's interim account. Instalments during "
-                                        "the works can be at most 90% of it.",
+    amount = StringField(_l("Amount paid (£)"), widget=GovTextInput(),
+                         validators=[InputRequired(_l("Enter the amount paid")), Money()])
+    paid_on = DateField(_l("Date paid"), widget=DateInput(), format="%d %m %Y",
+                        validators=[InputRequired(_l("Enter the date paid")), _past])
+    payee = StringField(_l("Paid to (optional)"), widget=GovTextInput(), validators=[Optional(), Length(max=200)])
+    work_done = StringField(_l("Value of the work done so far (£, optional)"), widget=GovTextInput(),
+                            description=_l("From the valuation or the contractor's interim account. Instalments during "
+                                        "the works can be at most 90% of it."),
                             validators=[Optional(), Money()])
-    submit = SubmitField("Record payment", widget=GovSubmitInput())
+    submit = SubmitField(_l("Record payment"), widget=GovSubmitInput())
 
 
 class WithdrawQuoteForm(VersionedForm):
-    quote = SelectField("Quote to withdraw", widget=GovSelect(), choices=[],
-                        validators=[InputRequired("Select the quote to withdraw")])
-    reason = TextAreaField("Why is the quote withdrawn?", widget=GovTextArea(),
-                           validators=[InputRequired("Enter why the quote is withdrawn"), Length(max=2000)])
-    submit = SubmitField("Withdraw quote", widget=GovSubmitInput())
+    quote = SelectField(_l("Quote to withdraw"), widget=GovSelect(), choices=[],
+                        validators=[InputRequired(_l("Select the quote to withdraw"))])
+    reason = TextAreaField(_l("Why is the quote withdrawn?"), widget=GovTextArea(),
+                           validators=[InputRequired(_l("Enter why the quote is withdrawn")), Length(max=2000)])
+    submit = SubmitField(_l("Withdraw quote"), widget=GovSubmitInput())
 
 
 class CorrectDateOfBirthForm(VersionedForm):
-    date_of_birth = DateField("Correct date of birth", widget=DateInput(), format="%d %m %Y",
-                              description="For example, 27 3 2012. Whether there is a test of resources follows "
-                                          "from it.",
-                              validators=[InputRequired("Enter the date of birth"), DateOfBirth()])
-    submit = SubmitField("Correct date of birth", widget=GovSubmitInput())
+    date_of_birth = DateField(_l("Correct date of birth"), widget=DateInput(), format="%d %m %Y",
+                              description=_l("For example, 27 3 2012. Whether there is a test of resources follows "
+                                          "from it."),
+                              validators=[InputRequired(_l("Enter the date of birth")), DateOfBirth()])
+    submit = SubmitField(_l("Correct date of birth"), widget=GovSubmitInput())
 
 
 class EvidenceForm(FlaskForm):
-    kind = SelectField("Type of evidence", widget=GovSelect(), choices=list(EVIDENCE_KINDS.items()),
-                       validators=[InputRequired("Select the type of evidence")])
-    description = StringField("Description (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=300)])
-    file = FileField("Upload a file", widget=GovFileInput())  # the hint names the size limit: evidence_form()
-    submit = SubmitField("Upload", widget=GovSubmitInput())
+    kind = SelectField(_l("Type of evidence"), widget=GovSelect(), choices=list(EVIDENCE_KINDS.items()),
+                       validators=[InputRequired(_l("Select the type of evidence"))])
+    description = StringField(_l("Description (optional)"), widget=GovTextInput(), validators=[Optional(),
+                                                                                               Length(max=300)])
+    file = FileField(_l("Upload a file"), widget=GovFileInput())  # the hint names the size limit: evidence_form()
+    submit = SubmitField(_l("Upload"), widget=GovSubmitInput())

@@ -1,5 +1,6 @@
 from flask import Blueprint, Flask, url_for
 
+from portal.web.i18n import lazy_text as _l
 from portal.web.registry import (
     add_navigation,
     add_person_events,
@@ -34,14 +35,15 @@ def register(app: Flask) -> None:
     from portal.equipment.services.queries import waiting_count
 
     app.register_blueprint(bp)
-    add_navigation(app, "Equipment", "equipment.queues",
+    add_navigation(app, _l("Equipment"), "equipment.queues",
                    (STORES_OFFICER, OCCUPATIONAL_THERAPIST, TRUSTED_ASSESSOR, MANAGER), owns=("equipment.", "people."))
     add_seeder(app, seed_demo)
-    add_person_section(app, "Equipment on loan", _loans_section)
+    add_person_section(app, _l("Equipment on loan"), _loans_section)
     add_person_events(app, person_events)
-    for kind, label, hint in (("deliveries", "Deliveries to make", "Orders not yet delivered, earliest due first"),
-                              ("collections", "Collections to make", None),
-                              ("cleaning", "Equipment awaiting cleaning", None),
-                              ("low_stock", "Products below their reorder level", None)):
+    for kind, label, hint in (("deliveries", _l("Deliveries to make"),
+                               _l("Orders not yet delivered, earliest due first")),
+                              ("collections", _l("Collections to make"), None),
+                              ("cleaning", _l("Equipment awaiting cleaning"), None),
+                              ("low_stock", _l("Products below their reorder level"), None)):
         add_waiting_work(app, label, (STORES_OFFICER,), waiting_count(kind),
                          lambda kind=kind: url_for("equipment.queues", queue=kind), hint=hint)

@@ -1,4 +1,5 @@
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit.services import record
@@ -17,15 +18,16 @@ STATUS_LABELS = {"outbox": "In outbox", "pending": "Waiting", "sent": "Sent", "f
 def outbox_list() -> ListSpec:
     """The outbox's filters and columns: newest first unless a column is chosen."""
     return ListSpec(
-        endpoint="notify.outbox", singular="message", plural="messages",
-        default_sort="written", default_descending=True, default_order_label="newest first",
+        endpoint="notify.outbox", singular=_("message"), plural=_("messages"),
+        default_sort="written", default_descending=True, default_order_label=_("newest first"),
         filters=(
-            Filter("status", "Status", tuple((s, STATUS_LABELS[s]) for s in STATUSES)),
-            Filter("channel", "Sent by", (("email", "Email"), ("sms", "Text message"))),
-            Filter("q", "Search", kind="search", hint="Part of an address, a phone number or a subject"),
+            Filter("status", _("Status"), tuple((s, STATUS_LABELS[s]) for s in STATUSES)),
+            Filter("channel", _("Sent by"), (("email", _("Email")), ("sms", _("Text message")))),
+            Filter("q", _("Search"), kind="search", hint=_("Part of an address, a phone number or a subject")),
         ),
-        columns=(Column("written", "Written"), Column("to", "To"), Column("message", "Message", sortable=False),
-                 Column("status", "Status")),
+        columns=(Column("written", _("Written")), Column("to", _("To")), Column("message", _("Message"),
+                                                                                sortable=False),
+                 Column("status", _("Status"))),
     )
 
 
@@ -50,5 +52,5 @@ def retry(note_id: int):
             return redirect(url_for("notify.outbox"), 303)
         record(db.session, current_user, "notification.retry", "notification", note_id)
         db.session.commit()
-        flash("The message will be sent again.", "success")
+        flash(_("The message will be sent again."), "success")
     return redirect(url_for("notify.outbox"), 303)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -70,7 +71,7 @@ def view_person(session, actor, person_id: int, purpose: str = "view") -> Person
     """Load a person's record for a member of staff, and audit that they looked."""
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound("There is no record with that number")
+        raise NotFound(_("There is no record with that number"))
     record(session, actor, "person.viewed", "person", person.id, purpose=purpose)
     return person
 
@@ -136,7 +137,7 @@ def change_details(session, actor, person: Person, *, version: int | None, phone
 
     check_version(person, version, f"{person.full_name}'s record")
     if isinstance(actor, str) or not actor.has_role(*ASSESSORS) or WHOLE not in access_to(session, actor, person.id):
-        raise NotAllowed("You cannot change this person's details")
+        raise NotAllowed(_("You cannot change this person's details"))
     clean = lambda v: " ".join((v or "").split()) or None  # noqa: E731
     answers = {
         "phone": clean(phone), "email": clean(email), "address_line_1": clean(address_line_1),
@@ -145,15 +146,15 @@ def change_details(session, actor, person: Person, *, version: int | None, phone
         "interpreter_language": clean(interpreter_language),
     }
     if not answers["address_line_1"]:
-        raise Refusal("Enter the first line of the address", field="address_line_1")
+        raise Refusal(_("Enter the first line of the address"), field="address_line_1")
     if answers["email"] and ("@" not in answers["email"] or " " in answers["email"]):
-        raise Refusal("Enter an email address in the correct format, like name@example.com", field="email")
+        raise Refusal(_("Enter an email address in the correct format, like name@example.com"), field="email")
     if not is_valid_postcode(answers["postcode"]):
-        raise Refusal("Enter a real postcode, like AA1 1AA", field="postcode")
+        raise Refusal(_("Enter a real postcode, like AA1 1AA"), field="postcode")
     if set(communication_needs or ()) - set(COMMUNICATION_NEEDS):
-        raise Refusal("Select communication needs from the list", field="communication_needs")
+        raise Refusal(_("Select communication needs from the list"), field="communication_needs")
     if "interpreter" in answers["communication_needs"] and not answers["interpreter_language"]:
-        raise Refusal("Enter the language the interpreter needs to speak", field="interpreter_language")
+        raise Refusal(_("Enter the language the interpreter needs to speak"), field="interpreter_language")
     if "interpreter" not in answers["communication_needs"]:
         answers["interpreter_language"] = None
     changed = [name for name in DETAIL_FIELDS if getattr(person, name) != answers[name]]
@@ -223,7 +224,7 @@ def match_or_create(session, actor, *, given_name: str, family_name: str, date_o
             record(session, actor, "person.identity_check_raised", subject_type, subject.id, check=check.id,
                    new_record=person.id, existing_record=holder.id)
         return Match(person, created=True, check=check)
-    raise Refusal("Someone else saved a record with this NHS number at the same moment. Send the form again.",
+    raise Refusal(_("Someone else saved a record with this NHS number at the same moment. Send the form again."),
                   field="nhs_number")
 
 
@@ -293,14 +294,14 @@ def identity_checks_for(session, person: Person) -> list[IdentityCheck]:
 def get_identity_check(session, check_id: int) -> IdentityCheck:
     check = session.get(IdentityCheck, check_id)
     if check is None:
-        raise NotFound("There is no identity check with that number")
+        raise NotFound(_("There is no identity check with that number"))
     return check
 
 
 def _require(actor, check: IdentityCheck, action: str, version: int | None) -> None:
     roles = IDENTITY_ACTION_ROLES[action]
     if not actor.has_role(*roles):
-        raise NotAllowed("Only a triage officer can decide whether two records are the same person")
+        raise NotAllowed(_("Only a triage officer can decide whether two records are the same person"))
     require_action(identity_check_actions(actor, check), action,
                    f"This identity check was already decided: {check.state_label.lower()}")
     check_version(check, version, "identity check")
@@ -343,8 +344,9 @@ def confirm_same_person(session, actor, check: IdentityCheck, *, version: int | 
     new, existing = check.person, check.existing_person
     other = _other_work(session, new.id)
     if other:
-        raise Refusal(f"The new record already has other work ({', '.join(other)}). "
-                      "Ask the team that owns it to move it first.", field="reason")
+        raise Refusal(_("The new record already has other work (%(names)s). Ask the team that owns it to "
+                        "move it first.",
+                        names=', '.join(other)), field="reason")
     moved = []
     for referral in session.scalars(select(Referral).where(Referral.person_id == new.id)):
         referral.person = existing
@@ -379,9 +381,9 @@ def keep_apart(session, actor, check: IdentityCheck, *, nhs_number_owner: str, r
     The reason is required, and noted on every referral of the new record. Returns the new record."""
     _require(actor, check, "identity_different", version)
     if nhs_number_owner not in NHS_NUMBER_OWNERS:
-        raise Refusal("Select whose NHS number it is", field="nhs_number_owner")
+        raise Refusal(_("Select whose NHS number it is"), field="nhs_number_owner")
     if not (reason or "").strip():
-        raise Refusal("Enter how you know they are different people", field="reason")
+        raise Refusal(_("Enter how you know they are different people"), field="reason")
     from portal.referrals.models import Referral
 
     new, existing = check.person, check.existing_person

@@ -4,6 +4,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.roles import (
@@ -30,6 +31,7 @@ from portal.people.forms import ConsentForm, ContactForm, DetailsForm, IdentityD
 from portal.people.models import Person
 from portal.people.timeline import timeline
 from portal.web.forms import refuse
+from portal.web.i18n import msgid
 from portal.web.ids import MAX_ID
 from portal.web.registry import registry
 from portal.web.security import may_follow, may_open, staff
@@ -56,7 +58,7 @@ def _sections(person, parts) -> list[tuple[str, list]]:
     """Each feature's part of the record the viewer may see; a line links only where they may follow it."""
     return [(title, [(label, href if may_follow(current_user, href) else None, detail)
                      for label, href, detail in fn(db.session, person)])
-            for title, fn in registry().person_sections if WHOLE in parts or SECTION_PARTS.get(title) in parts]
+            for title, fn in registry().person_sections if WHOLE in parts or SECTION_PARTS.get(msgid(title)) in parts]
 
 
 def _events(person, **known) -> list:
@@ -134,7 +136,7 @@ def details(person_id: int):
             person, parts = _person(person_id, purpose="change details", need=WHOLE)
         else:
             db.session.commit()
-            flash("Contact details changed." if changed else "Nothing was changed.", "success")
+            flash(_("Contact details changed.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("people.record", person_id=person.id), 303)
     page = render_template("people/details.html", form=form, person=person_view(person, parts),
                            back_url=url_for("people.record", person_id=person.id),
@@ -166,7 +168,7 @@ def add_contact(person_id: int):
     return _add_page(person_id, ContactForm, "add contact", "people/add_contact.html", lambda person, form: (
         services.add_contact(db.session, current_user, person, name=form.name.data, role=form.role.data,
                              phone=form.phone.data, email=form.email.data or None,
-                             relationship_to_person=form.relationship_to_person.data or None)), "Contact added.")
+                             relationship_to_person=form.relationship_to_person.data or None)), _("Contact added."))
 
 
 @bp.route("/<int:person_id>/consents/new", methods=["GET", "POST"])
@@ -174,7 +176,7 @@ def add_contact(person_id: int):
 def add_consent(person_id: int):
     return _add_page(person_id, ConsentForm, "record consent", "people/record_consent.html", lambda person, form: (
         services.record_consent(db.session, current_user, person, what=form.what.data, given_by=form.given_by.data,
-                                capacity_note=form.capacity_note.data or None)), "Consent recorded.")
+                                capacity_note=form.capacity_note.data or None)), _("Consent recorded."))
 
 
 # ---------------------------------------------------------------- the identity check
@@ -240,8 +242,8 @@ def _decide(check_id: int, action: str, form, decide):
             refuse(form, exc, fields={"reason": "same_reason"} if action == "identity_same" else None)
         else:
             db.session.commit()
-            flash("Records joined: the referral is now on the record we already had." if action == "identity_same"
-                  else "Records kept apart. The decision is noted on the referral.", "success")
+            flash(_("Records joined: the referral is now on the record we already had.") if action == "identity_same"
+                  else _("Records kept apart. The decision is noted on the referral."), "success")
             referral_id = _id_field(form.referral.data)
             if referral_id is not None:
                 return redirect(url_for("referrals.detail", referral_id=referral_id), 303)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.models import User
@@ -30,6 +31,7 @@ from portal.referrals.services import ACTION_ROLES
 from portal.referrals.views import ACTION_LINKS, done, failed_on_page, referral_for, version_of
 from portal.web.decisions import ANSWER, CHECK, CONFIRMED, decision_step, hidden_answers
 from portal.web.forms import refuse
+from portal.web.i18n import lazy_text as _l
 from portal.web.security import staff
 
 # ------------------------------------------------------------------ one-button actions
@@ -119,7 +121,7 @@ def _reason_form(action: str, label: str, submit: str):
 def _reason_service(service, message: str):
     def perform(referral, form, version):
         service(db.session, current_user, referral, form.reason.data, version)
-        return message
+        return str(message)
     return perform
 
 
@@ -130,7 +132,7 @@ def _priority_form(referral, formdata):
 
 def _set_priority(referral, form, version):
     services.set_priority(db.session, current_user, referral, form.priority.data, form.reason.data, version)
-    return f"Priority set to {PRIORITIES[form.priority.data].lower()}."
+    return _("Priority set to %(priority)s.", priority=PRIORITIES[form.priority.data].lower())
 
 
 def _route_form(referral, formdata):
@@ -142,12 +144,12 @@ def _route(referral, form, version):
     services.route(db.session, current_user, referral, route_to=form.route_to.data,
                    complex_case=form.complex_case.data == "yes", reason=form.reason.data,
                    ta_level_required=level, version=version)
-    return "Referral routed for assessment."
+    return _("Referral routed for assessment.")
 
 
 def _reassign_form(referral, formdata):
     form = ReassignForm(formdata=formdata, version=referral.version)
-    form.assignee.choices = [("", "Nobody (back to the pool)")] + [
+    form.assignee.choices = [("", _("Nobody (back to the pool)"))] + [
         (str(u.id), f"{u.name} ({', '.join(u.role_labels)})") for u in services.assessors(db.session)]
     if formdata is None:
         form.assignee.data = str(referral.assigned_to_id or "")
@@ -157,47 +159,50 @@ def _reassign_form(referral, formdata):
 def _reassign(referral, form, version):
     assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
     services.reassign(db.session, current_user, referral, assignee, version)
-    return "Referral reassigned."
+    return _("Referral reassigned.")
 
 
 def _close_form(referral, formdata):
     form = CloseForm(formdata=formdata, prefix="close", version=referral.version)
-    form.submit.label.text = "Continue"
+    form.submit.label.text = _("Continue")
     return form
 
 
 def _close(referral, form, version):
     services.close(db.session, current_user, referral, form.outcome.data, form.reason.data or "", version)
-    return "Referral closed."
+    return _("Referral closed.")
 
 
 PAGES = {p.action: p for p in (
-    ActionPage("priority", "set the priority of", _priority_form, _set_priority),
-    ActionPage("route", "route", _route_form, _route),
-    ActionPage("reassign", "reassign", _reassign_form, _reassign,
-               hint="Choose who holds the case, or put it back in the pool for any suitable assessor."),
-    ActionPage("escalate", "escalate", _reason_form("escalate", "Why it needs an occupational therapist", "Escalate"),
-               _reason_service(services.escalate_to_ot, "Escalated to an occupational therapist.")),
-    ActionPage("pause", "pause the clock for",
-               _reason_form("pause", "What the case is waiting for", "Pause the clock"),
-               _reason_service(services.pause, "The clock is paused."),
-               hint="The clock stops until someone restarts it. The case stays open."),
-    ActionPage("return", "return to the referrer",
-               _reason_form("return", "What you need to know", "Return to the referrer"),
+    ActionPage("priority", _l("set the priority of"), _priority_form, _set_priority),
+    ActionPage("route", _l("route"), _route_form, _route),
+    ActionPage("reassign", _l("reassign"), _reassign_form, _reassign,
+               hint=_l("Choose who holds the case, or put it back in the pool for any suitable assessor.")),
+    ActionPage("escalate", _l("escalate"), _reason_form("escalate", _l("Why it needs an occupational therapist"),
+                                                        _l("Escalate")),
+               _reason_service(services.escalate_to_ot, _l("Escalated to an occupational therapist."))),
+    ActionPage("pause", _l("pause the clock for"),
+               _reason_form("pause", _l("What the case is waiting for"), _l("Pause the clock")),
+               _reason_service(services.pause, _l("The clock is paused.")),
+               hint=_l("The clock stops until someone restarts it. The case stays open.")),
+    ActionPage("return", _l("return to the referrer"),
+               _reason_form("return", _l("What you need to know"), _l("Return to the referrer")),
                _reason_service(services.return_to_referrer,
-                               "Returned to the referrer for more information. The clock is paused.")),
-    ActionPage("signpost", "signpost", _reason_form("signpost", "Where you signposted the person", "Continue"),
-               _reason_service(services.signpost, "Referral closed: signposted."), decision=True,
-               consequence="The referral closes as signposted. We do not assess the person."),
-    ActionPage("decline", "decline", _reason_form("decline", "Reason for declining", "Continue"),
-               _reason_service(services.decline, "Referral declined."), decision=True, destructive=True,
-               consequence="The referral closes as declined and its clocks stop."),
-    ActionPage("withdraw", "withdraw", _reason_form("withdraw", "Why the person no longer wants help", "Continue"),
-               _reason_service(services.withdraw, "Referral withdrawn."), decision=True, destructive=True,
-               hint="Withdraw a referral when the person no longer wants help.",
-               consequence="The referral closes as withdrawn and its clocks stop."),
-    ActionPage("close", "close", _close_form, _close, decision=True,
-               consequence="The referral closes with this outcome and its clocks stop."),
+                               _l("Returned to the referrer for more information. The clock is paused."))),
+    ActionPage("signpost", _l("signpost"), _reason_form("signpost", _l("Where you signposted the person"),
+                                                        _l("Continue")),
+               _reason_service(services.signpost, _l("Referral closed: signposted.")), decision=True,
+               consequence=_l("The referral closes as signposted. We do not assess the person.")),
+    ActionPage("decline", _l("decline"), _reason_form("decline", _l("Reason for declining"), _l("Continue")),
+               _reason_service(services.decline, _l("Referral declined.")), decision=True, destructive=True,
+               consequence=_l("The referral closes as declined and its clocks stop.")),
+    ActionPage("withdraw", _l("withdraw"), _reason_form("withdraw", _l("Why the person no longer wants help"),
+                                                        _l("Continue")),
+               _reason_service(services.withdraw, _l("Referral withdrawn.")), decision=True, destructive=True,
+               hint=_l("Withdraw a referral when the person no longer wants help."),
+               consequence=_l("The referral closes as withdrawn and its clocks stop.")),
+    ActionPage("close", _l("close"), _close_form, _close, decision=True,
+               consequence=_l("The referral closes with this outcome and its clocks stop.")),
 )}
 
 
@@ -213,7 +218,7 @@ def _action_page(referral, page: ActionPage, form, status: int = 200):
 
 def _check_rows(page: ActionPage, form) -> list[tuple[str, str]]:
     if page.action == "close":
-        return [("Outcome", OUTCOMES.get(form.outcome.data, "")), ("Note", form.reason.data or "None")]
+        return [(_("Outcome"), OUTCOMES.get(form.outcome.data, "")), (_("Note"), form.reason.data or _("None"))]
     return [(form.reason.label.text, form.reason.data)]
 
 
@@ -222,9 +227,10 @@ def _check_page(referral, page: ActionPage, form):
         "web/decision_check.html", form=form, decision=page.title, rows=_check_rows(page, form),
         consequence=page.consequence, action=url_for(f"referrals.{page.action}", referral_id=referral.id),
         back_url=url_for("referrals.detail", referral_id=referral.id), hidden=hidden_answers(form),
-        person=_person(referral), caption=f"Referral {referral.reference}", destructive=page.destructive,
-        warning="A closed referral cannot be opened again.",
-        confirm_text="Close referral" if page.action == "close" else page.title)
+        person=_person(referral), caption=_("Referral %(reference)s",
+                                            reference=referral.reference), destructive=page.destructive,
+        warning=_("A closed referral cannot be opened again."),
+        confirm_text=_("Close referral") if page.action == "close" else page.title)
 
 
 def _run(referral_id: int, action: str):
@@ -233,7 +239,7 @@ def _run(referral_id: int, action: str):
     referral = referral_for(referral_id)
     if request.method == "GET":
         if action not in services.allowed_actions(current_user, referral):
-            flash(f"You cannot {page.what} this referral now.", "info")
+            flash(_("You cannot %(what)s this referral now.", what=page.what), "info")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
         shown = _action_page(referral, page, page.make(referral, None))
         db.session.commit()  # the audited view of the person

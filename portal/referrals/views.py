@@ -1,6 +1,7 @@
 """Staff side of referrals: the triage queue, a referral, its actions, caseloads, assessments."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -26,6 +27,7 @@ from portal.referrals.timeline import referral_timeline
 from portal.timeutil import utcnow
 from portal.web.forms import refuse
 from portal.web.htmx import hx_redirect, is_partial, render_page
+from portal.web.i18n import lazy_text as _l
 from portal.web.ids import id_arg
 from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import background, staff
@@ -36,22 +38,24 @@ QUEUE_ROLES = (TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST, MANAGER
 def referral_list() -> ListSpec:
     """The triage queue's filters and columns; a caseload is the same list filtered to "Me"."""
     return ListSpec(
-        endpoint="referrals.queue", singular="referral", plural="referrals",
-        default_sort="due", default_order_label="by time left, most urgent first",
+        endpoint="referrals.queue", singular=_("referral"), plural=_("referrals"),
+        default_sort="due", default_order_label=_("by time left, most urgent first"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Reference, surname, NHS number or postcode"),
-            Filter("state", "Stage", tuple(STATES.items()), any_label="All open"),
-            Filter("priority", "Priority", tuple(PRIORITIES.items())),
-            Filter("need", "Need", tuple(NEEDS.items())),
-            Filter("source", "Source", tuple(SOURCES.items())),
-            Filter("locality", "Locality", tuple((x, x) for x in current_app.config["LOCALITIES"])),
-            Filter("assigned", "Assigned to", (("me", "Me"), ("unassigned", "No one yet")), any_label="Anyone"),
-            Filter("overdue", "Overdue only", kind="check"),
+            Filter("q", _("Search"), kind="search", hint=_("Reference, surname, NHS number or postcode")),
+            Filter("state", _("Stage"), tuple(STATES.items()), any_label=_("All open")),
+            Filter("priority", _("Priority"), tuple(PRIORITIES.items())),
+            Filter("need", _("Need"), tuple(NEEDS.items())),
+            Filter("source", _("Source"), tuple(SOURCES.items())),
+            Filter("locality", _("Locality"), tuple((x, x) for x in current_app.config["LOCALITIES"])),
+            Filter("assigned", _("Assigned to"), (("me", _("Me")), ("unassigned", _("No one yet"))),
+                   any_label=_("Anyone")),
+            Filter("overdue", _("Overdue only"), kind="check"),
         ),
         columns=(
-            Column("reference", "Reference"), Column("person", "Person"), Column("needs", "Needs", sortable=False),
-            Column("source", "Source"), Column("priority", "Priority"), Column("received", "Received"),
-            Column("due", "Time left"), Column("assigned", "Assigned to"),
+            Column("reference", _("Reference")), Column("person", _("Person")), Column("needs", _("Needs"),
+                                                                                       sortable=False),
+            Column("source", _("Source")), Column("priority", _("Priority")), Column("received", _("Received")),
+            Column("due", _("Time left")), Column("assigned", _("Assigned to")),
         ),
     )
 
@@ -101,16 +105,16 @@ ROW_ACTIONS = frozenset({"claim", "first_contact"})  # what a queue row offers i
 # The actions with a page of their own (portal.referrals.action_views), in the order the referral
 # page lists them; the referral page offers exactly those `allowed_actions` allows.
 ACTION_LINKS = (
-    ("priority", "Set the priority"),
-    ("route", "Route for assessment"),
-    ("reassign", "Reassign"),
-    ("escalate", "Escalate to an occupational therapist"),
-    ("pause", "Pause the clock"),
-    ("return", "Return to the referrer for more information"),
-    ("signpost", "Signpost and close"),
-    ("decline", "Decline"),
-    ("withdraw", "Withdraw"),
-    ("close", "Close with an outcome"),
+    ("priority", _l("Set the priority")),
+    ("route", _l("Route for assessment")),
+    ("reassign", _l("Reassign")),
+    ("escalate", _l("Escalate to an occupational therapist")),
+    ("pause", _l("Pause the clock")),
+    ("return", _l("Return to the referrer for more information")),
+    ("signpost", _l("Signpost and close")),
+    ("decline", _l("Decline")),
+    ("withdraw", _l("Withdraw")),
+    ("close", _l("Close with an outcome")),
 )
 # One-button actions, posted from the referral page itself; every other action has its own page
 # (portal.referrals.action_views).
@@ -209,7 +213,7 @@ def detail(referral_id: int):
 @staff(TRIAGE_OFFICER, TRUSTED_ASSESSOR, OCCUPATIONAL_THERAPIST)
 def new():
     form = ProfessionalReferralForm()
-    form.locality.choices = [("", "Not known")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    form.locality.choices = [("", _("Not known"))] + [(x, x) for x in current_app.config["LOCALITIES"]]
     if request.method == "GET":
         form.submission_key.data = services.new_submission_key()
     if form.validate_on_submit():
@@ -224,11 +228,11 @@ def new():
             db.session.commit()
             referral = received.referral
             if received.identity_check is not None:
-                flash(f"Referral {referral.reference} created. Its NHS number is on another record with a "
-                      "different name or date of birth, so it is on a new record until a triage officer "
-                      "checks who it is for.", "warning")
+                flash(_("Referral %(reference)s created. Its NHS number is on another record with a "
+                        "different name or date of birth, so it is on a new record until a triage officer "
+                        "checks who it is for.", reference=referral.reference), "warning")
             else:
-                flash(f"Referral {referral.reference} created.", "success")
+                flash(_("Referral %(reference)s created.", reference=referral.reference), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
     return render_template("referrals/new.html", form=form), 422 if form.errors else 200
 
@@ -253,19 +257,20 @@ def _create_from(form) -> services.Received:
 def caseload_list() -> ListSpec:
     """"My cases": the open referrals assigned to this member of staff, on the queue's own rows."""
     return ListSpec(
-        endpoint="referrals.caseload", singular="case", plural="cases",
-        default_sort="due", default_order_label="by time left, most urgent first",
+        endpoint="referrals.caseload", singular=_("case"), plural=_("cases"),
+        default_sort="due", default_order_label=_("by time left, most urgent first"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Reference, surname, NHS number or postcode"),
-            Filter("state", "Stage", tuple((s, STATES[s]) for s in OPEN_STATES), any_label="All open"),
-            Filter("priority", "Priority", tuple(PRIORITIES.items())),
-            Filter("need", "Need", tuple(NEEDS.items())),
-            Filter("overdue", "Overdue only", kind="check"),
+            Filter("q", _("Search"), kind="search", hint=_("Reference, surname, NHS number or postcode")),
+            Filter("state", _("Stage"), tuple((s, STATES[s]) for s in OPEN_STATES), any_label=_("All open")),
+            Filter("priority", _("Priority"), tuple(PRIORITIES.items())),
+            Filter("need", _("Need"), tuple(NEEDS.items())),
+            Filter("overdue", _("Overdue only"), kind="check"),
         ),
         columns=(
-            Column("reference", "Reference"), Column("person", "Person"), Column("needs", "Needs", sortable=False),
-            Column("source", "Source"), Column("priority", "Priority"), Column("received", "Received"),
-            Column("due", "Time left"), Column("assigned", "Assigned to", sortable=False),
+            Column("reference", _("Reference")), Column("person", _("Person")), Column("needs", _("Needs"),
+                                                                                       sortable=False),
+            Column("source", _("Source")), Column("priority", _("Priority")), Column("received", _("Received")),
+            Column("due", _("Time left")), Column("assigned", _("Assigned to"), sortable=False),
         ),
     )
 
@@ -292,7 +297,7 @@ def assessment(referral_id: int):
     form = AssessmentForm()
     if request.method == "GET":
         if "assessment" not in services.allowed_actions(current_user, referral):
-            flash("This referral is not waiting for an assessment you can do.", "info")
+            flash(_("This referral is not waiting for an assessment you can do."), "info")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
         form.version.data = referral.version
     elif form.validate_on_submit():
@@ -310,7 +315,7 @@ def assessment(referral_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("Assessment completed.", "success")
+            flash(_("Assessment completed."), "success")
             return redirect(url_for("referrals.detail", referral_id=referral.id), 303)
     return render_template("referrals/assessment.html", form=form, referral=referral), 422 if form.errors else 200
 

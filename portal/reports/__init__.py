@@ -1,5 +1,6 @@
 from flask import Blueprint, Flask
 
+from portal.web.i18n import lazy_text as _l
 from portal.web.registry import add_navigation
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -13,4 +14,4 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(reports_cli)
-    add_navigation(app, "Reports", "reports.dashboard", OVERSIGHT)
+    add_navigation(app, _l("Reports"), "reports.dashboard", OVERSIGHT)

@@ -5,6 +5,8 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
+
 from portal.audit.services import record
 from portal.errors import NotFound, PortalError
 from portal.referrals.models import PRIORITIES
@@ -97,7 +99,7 @@ def find_table(session, key: str, filters: Filters) -> Table:
         for table in provider(session, filters).tables:
             if table.key == key:
                 return table
-    raise NotFound("There is no report table with that name.")
+    raise NotFound(_("There is no report table with that name."))
 
 
 # Exports ------------------------------------------------------------------------------------
@@ -177,7 +179,7 @@ def cell_letter(i: int) -> str:
 def export(session, actor, key: str, fmt: str, filters: Filters) -> tuple[bytes, str, str]:
     """One table as CSV or Excel, with the filters applied; audited. Returns (body, mimetype, filename)."""
     if fmt not in EXPORT_FORMATS:
-        raise NotFound("Exports are CSV or Excel (.xlsx).")
+        raise NotFound(_("Exports are CSV or Excel (.xlsx)."))
     table = find_table(session, key, filters)
     body = to_csv(table, filters).encode("utf-8-sig") if fmt == "csv" else to_xlsx(table, filters)
     record(session, actor, "report.exported", "report", key, format=fmt, start=filters.start.isoformat(),
@@ -223,7 +225,7 @@ def parse_period(value: str | None, today: date) -> Period:
         year, month = value.split("-")
         return Period.starting(date(int(year), int(month), 1))
     except ValueError as exc:
-        raise PortalError("Choose a period such as 2026-09 (September and October 2026)") from exc
+        raise PortalError(_("Choose a period such as 2026-09 (September and October 2026)")) from exc
 
 
 def recent_periods(today: date, count: int = 12) -> list[Period]:

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.telecare.models import JOB_TYPES, SLOTS
+from portal.web.i18n import lazy_text as _l
 from portal.web.widgets import DateInput
 
 
@@ -36,50 +37,51 @@ def _number_or_none(value):
 
 class JobForm(FlaskForm):
     submission_key = HiddenField()
-    job_type = RadioField("Type of job", choices=list(JOB_TYPES.items()), widget=GovRadioInput(),
-                          validators=[InputRequired("Select the type of job")])
-    priority = RadioField("Priority", choices=[("urgent", "Urgent (within 2 working days)"),
-                                               ("routine", "Routine (within 10 working days)")],
-                          widget=GovRadioInput(), validators=[InputRequired("Select the priority")])
-    referral_id = SelectField("Referral (optional)", coerce=_int_or_none, widget=GovSelect(),
+    job_type = RadioField(_l("Type of job"), choices=list(JOB_TYPES.items()), widget=GovRadioInput(),
+                          validators=[InputRequired(_l("Select the type of job"))])
+    priority = RadioField(_l("Priority"), choices=[("urgent", _l("Urgent (within 2 working days)")),
+                                               ("routine", _l("Routine (within 10 working days)"))],
+                          widget=GovRadioInput(), validators=[InputRequired(_l("Select the priority"))])
+    referral_id = SelectField(_l("Referral (optional)"), coerce=_int_or_none, widget=GovSelect(),
                               validators=[Optional()])
-    to_fit = TextAreaField("What to fit (optional)", widget=GovTextArea(), validators=[Optional(), Length(max=2000)],
-                           description="For example: digital alarm unit, pendant, 2 linked smoke detectors")
-    access_notes = TextAreaField("Access notes (optional)", widget=GovTextArea(),
+    to_fit = TextAreaField(_l("What to fit (optional)"), widget=GovTextArea(), validators=[Optional(),
+                                                                                           Length(max=2000)],
+                           description=_l("For example: digital alarm unit, pendant, 2 linked smoke detectors"))
+    access_notes = TextAreaField(_l("Access notes (optional)"), widget=GovTextArea(),
                                  validators=[Optional(), Length(max=2000)],
-                                 description="How to get in, parking, pets. Never write a key safe code here.")
-    submit = SubmitField("Request job", widget=GovSubmitInput())
+                                 description=_l("How to get in, parking, pets. Never write a key safe code here."))
+    submit = SubmitField(_l("Request job"), widget=GovSubmitInput())
 
 
 class ScheduleForm(FlaskForm):
     version = HiddenField(filters=[_number_or_none])
-    on = DateField("Date of the visit", widget=DateInput(), format="%d %m %Y",
-                   validators=[InputRequired("Enter the date of the visit")])
-    slot = SelectField("Time slot", choices=[("", "Select a slot")] + list(SLOTS.items()), widget=GovSelect(),
+    on = DateField(_l("Date of the visit"), widget=DateInput(), format="%d %m %Y",
+                   validators=[InputRequired(_l("Enter the date of the visit"))])
+    slot = SelectField(_l("Time slot"), choices=[("", "Select a slot")] + list(SLOTS.items()), widget=GovSelect(),
                        validators=[Optional()])
-    start_time = StringField("Or a start time (optional)", widget=GovTextInput(),
+    start_time = StringField(_l("Or a start time (optional)"), widget=GovTextInput(),
                              validators=[Optional(), Length(max=5)],
-                             description="24-hour clock, for example 09:30")
-    installer_id = SelectField("Installer", coerce=_int_or_none, widget=GovSelect(),
-                               validators=[InputRequired("Select an installer")])
-    route_order = IntegerField("Order in the installer's route (optional)", widget=GovTextInput(),
+                             description=_l("24-hour clock, for example 09:30"))
+    installer_id = SelectField(_l("Installer"), coerce=_int_or_none, widget=GovSelect(),
+                               validators=[InputRequired(_l("Select an installer"))])
+    route_order = IntegerField(_l("Order in the installer's route (optional)"), widget=GovTextInput(),
                                validators=[Optional(),
-                                           NumberRange(min=1, max=50, message="Enter a number from 1 to 50")])
-    submit = SubmitField("Schedule visit", widget=GovSubmitInput())
+                                           NumberRange(min=1, max=50, message=_l("Enter a number from 1 to 50"))])
+    submit = SubmitField(_l("Schedule visit"), widget=GovSubmitInput())
 
 class CancelForm(FlaskForm):
     version = HiddenField(filters=[_number_or_none])
-    reason = StringField("Reason for cancelling", widget=GovTextInput(),
-                         validators=[InputRequired("Enter the reason for cancelling the job"), Length(max=300)])
-    submit = SubmitField("Cancel job", widget=GovSubmitInput())
+    reason = StringField(_l("Reason for cancelling"), widget=GovTextInput(),
+                         validators=[InputRequired(_l("Enter the reason for cancelling the job")), Length(max=300)])
+    submit = SubmitField(_l("Cancel job"), widget=GovSubmitInput())
 
 class BatchForm(FlaskForm):
     batch_key = HiddenField()
-    locality = SelectField("Locality", widget=GovSelect(), validators=[InputRequired("Select a locality")])
-    limit = IntegerField("How many jobs to create", widget=GovTextInput(), default=20,
-                         validators=[InputRequired("Enter how many jobs to create"),
-                                     NumberRange(min=1, max=500, message="Enter a number from 1 to 500")])
-    submit = SubmitField("Create switchover jobs", widget=GovSubmitInput())
+    locality = SelectField(_l("Locality"), widget=GovSelect(), validators=[InputRequired(_l("Select a locality"))])
+    limit = IntegerField(_l("How many jobs to create"), widget=GovTextInput(), default=20,
+                         validators=[InputRequired(_l("Enter how many jobs to create")),
+                                     NumberRange(min=1, max=500, message=_l("Enter a number from 1 to 500"))])
+    submit = SubmitField(_l("Create switchover jobs"), widget=GovSubmitInput())
 
 
 # The installer's card. Each tap is its own small form; the services decide every rule (and name
@@ -92,17 +94,17 @@ class TapForm(FlaskForm):
 
 
 class FitForm(TapForm):
-    tag = StringField("Scan or type a device's asset tag", validators=[Length(max=80)])
+    tag = StringField(_l("Scan or type a device's asset tag"), validators=[Length(max=80)])
 
 
 class RespondersForm(TapForm):
-    responder_1_name = StringField("Responder 1 name", validators=[Length(max=160)])
-    responder_1_phone = StringField("Responder 1 phone", validators=[Length(max=40)])
-    responder_1_relationship = StringField("Responder 1 relationship (optional)", validators=[Length(max=80)])
-    responder_2_name = StringField("Responder 2 name (optional)", validators=[Length(max=160)])
-    responder_2_phone = StringField("Responder 2 phone", validators=[Length(max=40)])
-    responder_2_relationship = StringField("Responder 2 relationship (optional)", validators=[Length(max=80)])
-    service = BooleanField("Use the responder service", false_values=("", "no"))
+    responder_1_name = StringField(_l("Responder 1 name"), validators=[Length(max=160)])
+    responder_1_phone = StringField(_l("Responder 1 phone"), validators=[Length(max=40)])
+    responder_1_relationship = StringField(_l("Responder 1 relationship (optional)"), validators=[Length(max=80)])
+    responder_2_name = StringField(_l("Responder 2 name (optional)"), validators=[Length(max=160)])
+    responder_2_phone = StringField(_l("Responder 2 phone"), validators=[Length(max=40)])
+    responder_2_relationship = StringField(_l("Responder 2 relationship (optional)"), validators=[Length(max=80)])
+    service = BooleanField(_l("Use the responder service"), false_values=("", "no"))
 
     def details(self) -> dict:
         return {"responders": [{"name": self[f"responder_{i}_name"].data,
@@ -112,18 +114,18 @@ class RespondersForm(TapForm):
 
 
 class KeySafeForm(TapForm):
-    present = StringField("Is there a key safe?")
-    location = StringField("Where it is (optional)", validators=[Length(max=200)])
+    present = StringField(_l("Is there a key safe?"))
+    location = StringField(_l("Where it is (optional)"), validators=[Length(max=200)])
 
     def details(self) -> dict:
         return {"present": {"yes": True, "no": False}.get(self.present.data), "location": self.location.data}
 
 
 class CompleteForm(TapForm):
-    line_type = StringField("Line the alarm uses")
-    telephone = StringField("Telephone or SIM number (optional)", validators=[Length(max=40)])
-    provider = StringField("Line provider (optional)", validators=[Length(max=80)])
+    line_type = StringField(_l("Line the alarm uses"))
+    telephone = StringField(_l("Telephone or SIM number (optional)"), validators=[Length(max=40)])
+    provider = StringField(_l("Line provider (optional)"), validators=[Length(max=80)])
 
 
 class ReasonForm(TapForm):
-    reason = StringField("Reason", validators=[Length(max=300)])
+    reason = StringField(_l("Reason"), validators=[Length(max=300)])

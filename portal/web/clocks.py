@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, TypeVar
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from portal.timeutil import LONDON
 from portal.web.bank_holidays import ENGLAND_AND_WALES
 
@@ -114,7 +117,7 @@ def add_working_days(start: D, n: int, holidays: Iterable[date] = ENGLAND_AND_WA
     else:
         day = start if is_working_day(start, holidays) else next_working_day(start, holidays)
         clock = None
-    for _ in range(n):
+    for _day in range(n):
         day = next_working_day(day, holidays)
     # A working day is never a clock-change Sunday, so this wall time exists and is unambiguous.
     return day if clock is None else _from_london(datetime.combine(day, clock))
@@ -305,8 +308,15 @@ def clock_status(due: datetime | None, now: datetime, stopped_at: datetime | Non
     return "on_track"
 
 
+_UNITS = {
+    "day": lambda n: ngettext("%(num)d day", "%(num)d days", n),
+    "hour": lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
+    "minute": lambda n: ngettext("%(num)d minute", "%(num)d minutes", n),
+}
+
+
 def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return _UNITS[word](n)
 
 
 def humanise(delta: timedelta) -> str:
@@ -323,15 +333,15 @@ def humanise(delta: timedelta) -> str:
         return _count(hours, "hour") + (f" {_count(minutes, 'minute')}" if minutes else "")
     if minutes:
         return _count(minutes, "minute")
-    return "less than 1 minute"
+    return _("less than 1 minute")
 
 
 def describe_time_left(due: datetime, now: datetime) -> str:
     """For the queue's tag: "Due in 1 hour 20 minutes", "Due in 3 days", "Overdue by 2 days"."""
     delta = time_left(due, now)
     if delta < timedelta():
-        return f"Overdue by {humanise(delta)}"
-    return f"Due in {humanise(delta)}"
+        return _("Overdue by %(time)s", time=humanise(delta))
+    return _("Due in %(time)s", time=humanise(delta))
 
 
 # One reading of a clock, and its tag -------------------------------------------------------
@@ -377,9 +387,11 @@ def read_clock(label: str, due: date | datetime | None, now: datetime, *, stoppe
         else:
             day = london_date(stopped_at) if isinstance(stopped_at, datetime) else stopped_at
             on_time, words = day <= due, _day_count((day - due).days)
-        return Reading(label, "met", "Met", due) if on_time else Reading(label, "missed", f"Missed by {words}", due)
+        if on_time:
+            return Reading(label, "met", _("Met"), due)
+        return Reading(label, "missed", _("Missed by %(time)s", time=words), due)
     if paused or due is None:
-        return Reading(label, "paused", "Paused", due)
+        return Reading(label, "paused", _("Paused"), due)
     if isinstance(due, datetime):
         status = clock_status(due, now)
         if status == "on_track" and due_soon_days and time_left(due, now) <= timedelta(days=due_soon_days):
@@ -387,7 +399,8 @@ def read_clock(label: str, due: date | datetime | None, now: datetime, *, stoppe
         return Reading(label, status, describe_time_left(due, now), due)
     left = (due - london_date(now)).days
     if left < 0:
-        return Reading(label, "overdue", f"Overdue by {_day_count(-left)}", due)
+        return Reading(label, "overdue", _("Overdue by %(time)s", time=_day_count(-left)), due)
     if left == 0:
-        return Reading(label, "due_today", "Due today", due)
-    return Reading(label, "due_soon" if left <= due_soon_days else "on_track", f"Due in {_day_count(left)}", due)
+        return Reading(label, "due_today", _("Due today"), due)
+    return Reading(label, "due_soon" if left <= due_soon_days else "on_track",
+                   _("Due in %(time)s", time=_day_count(left)), due)

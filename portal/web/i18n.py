@@ -12,7 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, current_app, g, request
-from flask_babel import Babel, get_locale, lazy_gettext
+from flask_babel import Babel, LazyString, get_locale, gettext, lazy_gettext
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 DEFAULT_LANGUAGE = "en"
@@ -36,6 +36,33 @@ def _asked_for() -> str | None:
     """A language named in the address (``?lang=cy``), if it is one we offer."""
     asked = request.args.get(LANGUAGE_PARAMETER)
     return asked if asked in LANGUAGES else None
+
+
+class LazyText(LazyString):
+    """A translation looked up when it is shown, escaped like any other text.
+
+    flask_babel's LazyString says it is HTML (`__html__`), so Jinja and WTForms would print it unescaped;
+    a label, hint or error message is text, and an apostrophe in it must come out as `&#39;` as before."""
+
+    def __getattribute__(self, name):
+        if name == "__html__":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+    @property
+    def msgid(self) -> str:
+        """The English text, for code that uses a label as a key (the same in every language)."""
+        return self._args[0]
+
+
+def msgid(text) -> str:
+    """The English text of a lazy translation; plain text as it is."""
+    return text.msgid if isinstance(text, LazyText) else text
+
+
+def lazy_text(string: str, **variables) -> LazyText:
+    """`lazy_gettext` for text read at import time (form labels, list columns); extracted as `_l`."""
+    return LazyText(gettext, string, **variables)
 
 
 def select_locale() -> str:

@@ -17,6 +17,8 @@ from math import ceil
 from flask import url_for
 from sqlalchemy import func, select
 
+from portal.web.i18n import lazy_text as _l
+
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # a bookmarked page number past the end shows the last page
 SEARCH_LENGTH = 100
@@ -31,7 +33,7 @@ class Filter:
     options: Sequence[tuple[str, str]] = ()
     kind: str = "select"
     hint: str | None = None
-    any_label: str = "Any"
+    any_label: str = _l("Any")
     default: str = ""  # the value when the URL names none (shown selected, not offered as a tag)
 
     def clean(self, raw: str | None) -> str:

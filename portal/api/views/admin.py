@@ -1,6 +1,7 @@
 """Administrators register, list and revoke API clients (the same services as `flask api-clients`)."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.api import admin_bp, services
@@ -51,6 +52,6 @@ def revoke_client(client_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash(f"The key of {client.name} is revoked: its calls are now refused.", "success")
+            flash(_("The key of %(name)s is revoked: its calls are now refused.", name=client.name), "success")
             return redirect(url_for("api_admin.clients"), 303)
     return render_template("api/client_revoke.html", client=client, form=form), 422 if form.errors else 200

@@ -3,6 +3,7 @@ the version check and the flush that turns a lost race into a clash."""
 
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.config import setting
@@ -54,12 +55,13 @@ def flush(session, c: DfgCase) -> None:
     try:
         session.flush()
     except StaleDataError as exc:
-        raise VersionClash(f"DFG case {c.reference} was changed by someone else at the same time. "
-                           "Your change was not saved.", entity_type=c.__tablename__, entity_id=c.id) from exc
+        raise VersionClash(_("DFG case %(reference)s was changed by someone else at the same time. Your change"
+                             " was not saved.",
+                             reference=c.reference), entity_type=c.__tablename__, entity_id=c.id) from exc
 
 
 def get_case(session, case_id: int) -> DfgCase:
     c = session.get(DfgCase, case_id)
     if c is None:
-        raise NotFound("There is no DFG case with that number.")
+        raise NotFound(_("There is no DFG case with that number."))
     return c

@@ -7,6 +7,7 @@ the person, the page's version and that the action is open now (`allowed_actions
 import secrets
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -50,7 +51,7 @@ def create_enquiry(session, actor, *, submission_key: str, tenure: str,
     a child's case comes from the date of birth on the day of the enquiry (re-decided at the full
     application), never from a tick-box."""
     if tenure not in TENURES:
-        raise Refusal("Select who owns or rents the home", field="tenure")
+        raise Refusal(_("Select who owns or rents the home"), field="tenure")
     existing = find_by_submission_key(session, submission_key)
     if existing is not None:
         return existing, False
@@ -96,7 +97,7 @@ def update_details(session, actor, c: DfgCase, *, version: int | None, applicant
     begin(actor, c, "details", version)
     bad = [w for w in works_types if w not in WORKS_TYPES]
     if bad:
-        raise Refusal("Select the type of works from the list", field="works_types")
+        raise Refusal(_("Select the type of works from the list"), field="works_types")
     before = {"works": c.works_types, "locality": c.locality, "contractor": c.contractor}
     c.applicants = applicants or None
     c.locality = locality or None
@@ -129,7 +130,7 @@ def record_ot_recommendation(session, actor, c: DfgCase, *, version: int | None,
                              ot_name: str | None = None) -> None:
     begin(actor, c, "ot", version)
     if not (ot_user_id or (ot_name and ot_name.strip())):
-        raise Refusal("Enter the name of the occupational therapist", field="ot_name")
+        raise Refusal(_("Enter the name of the occupational therapist"), field="ot_name")
     c.ot_recommendation, c.ot_reason = what.strip(), why.strip()
     c.ot_necessary_appropriate = necessary_appropriate
     c.ot_user_id, c.ot_name = ot_user_id, (ot_name or "").strip() or None
@@ -162,9 +163,10 @@ def choose_quote(session, actor, c: DfgCase, quote_id: int, *, version: int | No
     begin(actor, c, "choose_quote", version)
     chosen = next((q for q in c.quotes if q.id == quote_id), None)
     if chosen is None:
-        raise NotFound("That quote is not on this case.")
+        raise NotFound(_("That quote is not on this case."))
     if chosen.withdrawn:
-        raise Refusal(f"The quote from {chosen.contractor} was withdrawn, so it cannot be chosen.")
+        raise Refusal(_("The quote from %(contractor)s was withdrawn, so it cannot be chosen.",
+                        contractor=chosen.contractor))
     for q in c.quotes:
         if q.chosen and q.id != quote_id:
             q.chosen = False
@@ -183,11 +185,11 @@ def withdraw_quote(session, actor, c: DfgCase, quote_id: int, *, reason: str,
     begin(actor, c, "withdraw_quote", version)
     q = next((q for q in c.quotes if q.id == quote_id), None)
     if q is None:
-        raise NotFound("That quote is not on this case.")
+        raise NotFound(_("That quote is not on this case."))
     if q.withdrawn:
-        raise Refusal(f"The quote from {q.contractor} has already been withdrawn.")
+        raise Refusal(_("The quote from %(contractor)s has already been withdrawn.", contractor=q.contractor))
     if not (reason and reason.strip()):
-        raise Refusal("Enter why the quote is withdrawn", field="reason")
+        raise Refusal(_("Enter why the quote is withdrawn"), field="reason")
     was_chosen = q.chosen
     q.chosen = False
     q.withdrawn_at, q.withdrawn_reason, q.withdrawn_by_id = utcnow(), reason.strip(), actor_label(actor)[0]

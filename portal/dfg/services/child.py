@@ -9,6 +9,7 @@ cannot change (the caseworker is told why)."""
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import record
@@ -40,10 +41,12 @@ def _why_fixed(c: DfgCase, child: bool, on: date) -> Refusal:
     def words(young: bool) -> str:
         return f"under {limit}" if young else f"{limit} or over"
 
-    return Refusal(f"The grant on case {c.reference} was decided on the basis that the person was "
-                   f"{words(c.is_child)} on {long_date(on)}. With this date of birth they were {words(child)}, "
-                   "which would change the test of resources after the decision. Nothing was changed: ask a "
-                   "manager how to put the decision right.", field="date_of_birth")
+    return Refusal(_("The grant on case %(reference)s was decided on the basis that the person was "
+                     "%(was)s on %(on)s. With this date of birth they were %(now)s, which "
+                     "would change the test of resources after the decision. Nothing was changed: ask "
+                     "a manager how to put the decision right.",
+                     reference=c.reference, was=words(c.is_child), on=long_date(on), now=words(child)),
+                   field="date_of_birth")
 
 
 def check_child_change(c: DfgCase, date_of_birth: date, on: date | None = None) -> bool | None:
@@ -91,11 +94,12 @@ def correct_date_of_birth(session, actor, c: DfgCase, *, date_of_birth: date, ve
     """A caseworker corrects the person's date of birth; every open DFG case of theirs follows."""
     today = begin(actor, c, "dob", version)
     if date_of_birth > today:
-        raise Refusal("The date of birth must be in the past", field="date_of_birth")
+        raise Refusal(_("The date of birth must be in the past"), field="date_of_birth")
     person = c.person
     old = person.date_of_birth
     if date_of_birth == old:
-        raise Refusal(f"{long_date(old)} is already the date of birth on record", field="date_of_birth")
+        raise Refusal(_("%(long_date)s is already the date of birth on record", long_date=long_date(old)),
+                      field="date_of_birth")
     cases = [c] + [other for other in session.scalars(select(DfgCase).where(
         DfgCase.person_id == person.id, DfgCase.id != c.id, DfgCase.state.not_in(CLOSED_STATES)))]
     changes = [(k, check_child_change(k, date_of_birth)) for k in cases]  # every refusal before any change

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
+from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from portal.audit.services import actor_label, record
@@ -99,10 +100,10 @@ def evidence_for_download(session, actor, case_id: int, evidence_id: int) -> tup
     """The evidence row and its file, after an object-level check; every download is audited."""
     ev = session.get(DfgEvidence, evidence_id)
     if ev is None or ev.case_id != case_id:
-        raise NotFound("There is no such file on this case.")
+        raise NotFound(_("There is no such file on this case."))
     path = upload_dir() / ev.stored_name
     if not path.is_file():
-        raise NotFound("The file is missing from storage.")
+        raise NotFound(_("The file is missing from storage."))
     record(session, actor, "dfg.evidence_downloaded", "dfg_case", case_id, evidence_id=ev.id,
            name=ev.original_name)
     return ev, path

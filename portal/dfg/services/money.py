@@ -14,6 +14,7 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, literal, select, update
 
 from portal.audit.services import actor_label, record
@@ -64,7 +65,7 @@ def record_test_of_resources(session, actor, c: DfgCase, *, version: int | None,
     inputs: dict = {"passported": passported}
     if passported:
         if not benefit:
-            raise Refusal("Enter the passporting benefit", field="benefit")
+            raise Refusal(_("Enter the passporting benefit"), field="benefit")
         result, contribution = "passported", ZERO
         inputs["benefit"] = benefit
     else:
@@ -81,7 +82,7 @@ def record_test_of_resources(session, actor, c: DfgCase, *, version: int | None,
         result = "assessed"
         inputs.update(weekly_income=str(income), weekly_allowances=str(allowances), savings=str(saved), **workings)
     tor = c.test_of_resources
-    by_id, _ = actor_label(actor)
+    by_id, _label = actor_label(actor)
     if tor is None:
         tor = DfgTestOfResources(case=c, inputs=inputs, result=result, contribution=contribution,
                                  assessed_by_id=by_id)
@@ -223,8 +224,9 @@ def check_approve(actor, c: DfgCase, *, fees=ZERO, discretionary=ZERO, discretio
     s = check_approval(c, fees, discretionary, discretionary_reason, expected)
     late = bool(c.decision_due_date and decision_date > c.decision_due_date)
     if late and not (late_reason and late_reason.strip()):
-        raise Refusal(f"The decision is after the 6-month deadline of {long_date(c.decision_due_date)}. "
-                      "Enter the reason it is late", field="late_reason")
+        raise Refusal(_("The decision is after the 6-month deadline of %(long_date)s. Enter the reason it"
+                        " is late",
+                        long_date=long_date(c.decision_due_date)), field="late_reason")
     return ApprovalCheck(today, fees, discretionary, decision_date, s, late)
 
 
@@ -289,7 +291,7 @@ def record_payment(session, actor, case_id: int, *, amount, paid_on: date, payee
     submission key) records one payment."""
     c = get_case(session, case_id)
     if not may_act(actor):
-        raise NotAllowed("Only a DFG caseworker can change a DFG case.")
+        raise NotAllowed(_("Only a DFG caseworker can change a DFG case."))
     amount = to_money(amount, field="amount")
     if amount <= 0:
         raise MoneyRuleBroken("The payment must be more than £0", field="amount")
@@ -331,7 +333,7 @@ def record_payment(session, actor, case_id: int, *, amount, paid_on: date, payee
     if new_total is None:
         session.refresh(c)
         if c.state not in ("works", "completed"):
-            raise IllegalTransition("Payments can only be made once the works have started.")
+            raise IllegalTransition(_("Payments can only be made once the works have started."))
         raise _over_limit(c, done)
     session.refresh(c)  # the row is locked by our UPDATE now: read what any earlier payment committed
     by_id, by_label = actor_label(actor)

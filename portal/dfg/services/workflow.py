@@ -8,6 +8,8 @@ Every state change goes through `transition()`, which writes the stage history a
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
 from portal.audit.services import actor_label, record
 from portal.auth.roles import DFG_CASEWORKER
 from portal.config import setting
@@ -58,46 +60,49 @@ def can_move(c: DfgCase, to_state: str) -> bool:
 
 def _move_refusal(c: DfgCase, to_state: str) -> IllegalTransition | None:
     if to_state not in STATES:
-        return IllegalTransition(f"There is no stage called {to_state!r}.")
+        return IllegalTransition(_("There is no stage called %(to_state)s.", to_state=repr(to_state)))
     if not can_move(c, to_state):
         return IllegalTransition(
-            f"Case {c.reference} is at ‘{c.state_label}’ and cannot move to ‘{STATES[to_state]}’.")
+            _("Case %(reference)s is at ‘%(state_label)s’ and cannot move to ‘%(new_state)s’.",
+              reference=c.reference, state_label=c.state_label, new_state=STATES[to_state]))
     return None
 
 
 def _precondition(c: DfgCase, to_state: str, today: date) -> IllegalTransition | None:
     """What the case must already hold before it may enter a stage (not what the move itself records)."""
     if to_state == "ot_recommendation" and not c.is_child and c.test_of_resources is None:
-        return IllegalTransition("Record the test of resources before asking for the OT recommendation.")
+        return IllegalTransition(_("Record the test of resources before asking for the OT recommendation."))
     if to_state == "survey_and_quotes":
         if not c.ot_recommendation:
-            return IllegalTransition("Record the OT recommendation before the survey and quotes.")
+            return IllegalTransition(_("Record the OT recommendation before the survey and quotes."))
         if not c.ot_necessary_appropriate:
-            return IllegalTransition("The OT did not confirm the works are necessary and appropriate, "
-                                     "so the case cannot go on to survey and quotes.")
+            return IllegalTransition(_("The OT did not confirm the works are necessary and appropriate, so the case "
+                                       "cannot go on to survey and quotes."))
     if to_state == "application_received" and c.state == "survey_and_quotes":
         if not c.works:
-            return IllegalTransition("Record at least one type of works before the full application.")
+            return IllegalTransition(_("Record at least one type of works before the full application."))
         needed = int(setting("DFG_MIN_QUOTES"))
         if len(c.live_quotes) < needed:
-            return IllegalTransition(f"Policy needs at least {needed} quotes before the full application; "
-                                     f"this case has {len(c.live_quotes)}. Withdrawn quotes do not count.")
+            return IllegalTransition(_("Policy needs at least %(needed)s quotes before the full application; this case "
+                                       "has %(len)s. Withdrawn quotes do not count.",
+                                       needed=needed, len=len(c.live_quotes)))
         if needed and c.chosen_quote is None:
-            return IllegalTransition("Choose the quote the works will go ahead on before the full application.")
+            return IllegalTransition(_("Choose the quote the works will go ahead on before the full application."))
         if c.tenure in TENANT_TENURES and not (c.landlord_consent_date and c.landlord_consent_by):
-            return IllegalTransition("Record the landlord's consent before the full application.")
+            return IllegalTransition(_("Record the landlord's consent before the full application."))
     if to_state == "application_received" and c.state == "refused" and (
             c.review_due_date is None or today > c.review_due_date):
-        return IllegalTransition("The review window has closed, so a review cannot be asked for now.")
+        return IllegalTransition(_("The review window has closed, so a review cannot be asked for now."))
     if to_state == "approved":
         if not c.is_child and c.test_of_resources is None:
-            return IllegalTransition("Record the test of resources before the decision: the person was "
-                                     f"{setting('DFG_CHILD_AGE_LIMIT')} or over on the date of the full application.")
+            return IllegalTransition(_("Record the test of resources before the decision: the person was %(age)s or "
+                                       "over on the date of the full application.",
+                                       age=setting('DFG_CHILD_AGE_LIMIT')))
         if c.chosen_quote is None:
-            return IllegalTransition("Choose the quote the works will go ahead on before the decision: "
-                                     "the grant is worked out from it.")
+            return IllegalTransition(_("Choose the quote the works will go ahead on before the decision: the grant is "
+                                       "worked out from it."))
     if to_state == "paid" and c.paid_total <= 0:
-        return IllegalTransition("Record the payment before closing the case as paid.")
+        return IllegalTransition(_("Record the payment before closing the case as paid."))
     return None
 
 
@@ -107,14 +112,14 @@ def _guard(c: DfgCase, to_state: str, today: date) -> None:
     if refusal is not None:
         raise refusal
     if to_state == "approved" and c.approved_amount is None:
-        raise IllegalTransition("Approve a case with its grant amount.", field="grant")
+        raise IllegalTransition(_("Approve a case with its grant amount."), field="grant")
     if to_state in ("refused", "withdrawn") and not c.closed_reason:
         what = "reason for refusal" if to_state == "refused" else "reason the case was withdrawn"
-        raise IllegalTransition(f"Give the {what}.", field="reason")
+        raise IllegalTransition(_("Give the %(what)s.", what=what), field="reason")
     if to_state == "works" and c.works_started_date is None:
-        raise IllegalTransition("Enter the date the works started.", field="on")
+        raise IllegalTransition(_("Enter the date the works started."), field="on")
     if to_state == "completed" and not (c.completed_date and c.inspected_date):
-        raise IllegalTransition("Enter when the works were completed and when they were inspected.",
+        raise IllegalTransition(_("Enter when the works were completed and when they were inspected."),
                                 field="completed_on")
 
 
@@ -131,42 +136,42 @@ def _action_refusal(c: DfgCase, action: str, today: date) -> Refusal | None:
     if action == "upload":
         return None
     if action == "details":
-        return None if c.is_open else IllegalTransition("A closed case cannot be changed.")
+        return None if c.is_open else IllegalTransition(_("A closed case cannot be changed."))
     if action == "tor":
         if c.is_child:
-            return IllegalTransition("Cases for a disabled child or young person have no test of resources.")
+            return IllegalTransition(_("Cases for a disabled child or young person have no test of resources."))
         if s == "eligibility" or (c.test_of_resources is None and s in LATE_TOR_STATES):
             return None
-        return IllegalTransition("The test of resources is recorded at the eligibility stage.")
+        return IllegalTransition(_("The test of resources is recorded at the eligibility stage."))
     if action == "dob":
-        return None if c.is_open else IllegalTransition("A closed case cannot be changed.")
+        return None if c.is_open else IllegalTransition(_("A closed case cannot be changed."))
     if action == "withdraw_quote":
         if s not in QUOTE_STATES:
-            return IllegalTransition("A quote can only be withdrawn before the decision.")
+            return IllegalTransition(_("A quote can only be withdrawn before the decision."))
         if not c.live_quotes:
-            return IllegalTransition("There is no quote to withdraw.")
+            return IllegalTransition(_("There is no quote to withdraw."))
         return None
     if action == "ot":
         if s != "ot_recommendation":
-            return IllegalTransition("The OT recommendation is recorded at the OT recommendation stage.")
+            return IllegalTransition(_("The OT recommendation is recorded at the OT recommendation stage."))
         return None
     if action == "landlord":
         if c.tenure not in TENANT_TENURES:
-            return IllegalTransition("Landlord consent is only needed when the home is rented.")
+            return IllegalTransition(_("Landlord consent is only needed when the home is rented."))
         if s != "survey_and_quotes":
-            return IllegalTransition("Landlord consent is recorded at the survey and quotes stage.")
+            return IllegalTransition(_("Landlord consent is recorded at the survey and quotes stage."))
         return None
     if action == "quote":
-        return None if s in QUOTE_STATES else IllegalTransition("Quotes are added at the survey and quotes stage.")
+        return None if s in QUOTE_STATES else IllegalTransition(_("Quotes are added at the survey and quotes stage."))
     if action == "choose_quote":
         if s not in QUOTE_STATES:
-            return IllegalTransition("The quote can only be chosen before the decision.")
+            return IllegalTransition(_("The quote can only be chosen before the decision."))
         if all(q.chosen for q in c.live_quotes):
-            return IllegalTransition("There is no other quote to choose.")
+            return IllegalTransition(_("There is no other quote to choose."))
         return None
     if action == "payment":
         if s not in PAYMENT_STATES:
-            return IllegalTransition("Payments can only be made once the works have started.")
+            return IllegalTransition(_("Payments can only be made once the works have started."))
         if c.left_to_pay <= 0:
             return MoneyRuleBroken(f"All of the approved £{c.approved_total:,.2f} has been paid.", field="amount")
         whole = c.work_done_value is None or c.work_done_value >= c.approved_total
@@ -175,9 +180,9 @@ def _action_refusal(c: DfgCase, action: str, today: date) -> Refusal | None:
                                    "the balance is paid once the works are completed and inspected.", field="amount")
         return None
     if action == "application" and s != "survey_and_quotes":
-        return IllegalTransition("The full application is recorded at the survey and quotes stage.")
+        return IllegalTransition(_("The full application is recorded at the survey and quotes stage."))
     if action == "review" and s != "refused":
-        return IllegalTransition("Only a refused application can be reviewed.")
+        return IllegalTransition(_("Only a refused application can be reviewed."))
     to_state = MOVES[action]
     refusal = _move_refusal(c, to_state) or _precondition(c, to_state, today)
     if refusal is None and action == "approve":
@@ -217,7 +222,7 @@ def begin(actor, c: DfgCase, action: str, version: int | None = None, today: dat
     case; otherwise the refusal that says why the action is not open. Returns today's date.
     """
     if not may_act(actor):
-        raise NotAllowed("Only a DFG caseworker can change a DFG case.")
+        raise NotAllowed(_("Only a DFG caseworker can change a DFG case."))
     check_case_version(c, version)
     today = today or london_today()
     refusal = _action_refusal(c, action, today)

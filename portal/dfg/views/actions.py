@@ -9,6 +9,7 @@ confirmed post decides."""
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.roles import DFG_CASEWORKER
@@ -63,7 +64,7 @@ def _form_page(c, action: str, form, status: int = 200):
 
 def _not_open(c, action: str):
     """A form page opened when its action is not open now: back to the case, saying why."""
-    flash(services.why_not(current_user, c, action) or "You cannot do that now.", "info")
+    flash(services.why_not(current_user, c, action) or _("You cannot do that now."), "info")
     return redirect(_home(c, action), 303)
 
 
@@ -126,7 +127,8 @@ def tor(case_id: int):
             weekly_income=f.weekly_income.data or "0", weekly_allowances=f.weekly_allowances.data or "0",
             savings=f.savings.data or "0")
     return _form_action(case_id, "tor", perform,
-                        lambda c: f"Test of resources recorded: contribution £{c.contribution:,.2f}.")
+                        lambda c: _("Test of resources recorded: contribution £%(amount)s.",
+                                    amount=format(c.contribution, ",.2f")))
 
 
 @bp.route("/cases/<int:case_id>/ot", methods=["GET", "POST"])
@@ -137,7 +139,7 @@ def ot(case_id: int):
             *_me(), c, version=_version(f), what=f.what.data, why=f.why.data,
             necessary_appropriate=f.necessary_appropriate.data == "yes",
             ot_user_id=int(f.ot.data) if f.ot.data else None, ot_name=f.ot_name.data)
-    return _form_action(case_id, "ot", perform, "OT recommendation recorded.")
+    return _form_action(case_id, "ot", perform, _("OT recommendation recorded."))
 
 
 @bp.route("/cases/<int:case_id>/quote", methods=["GET", "POST"])
@@ -146,7 +148,7 @@ def quote(case_id: int):
     def perform(c, f):
         services.add_quote(*_me(), c, contractor=f.contractor.data, amount=f.amount.data,
                            received_on=f.received_on.data)
-    return _form_action(case_id, "quote", perform, "Quote added.")
+    return _form_action(case_id, "quote", perform, _("Quote added."))
 
 
 @bp.route("/cases/<int:case_id>/withdraw-quote", methods=["GET", "POST"])
@@ -154,7 +156,7 @@ def quote(case_id: int):
 def withdraw_quote(case_id: int):
     def perform(c, f):
         services.withdraw_quote(*_me(), c, int(f.quote.data), reason=f.reason.data, version=_version(f))
-    return _form_action(case_id, "withdraw_quote", perform, "Quote withdrawn.")
+    return _form_action(case_id, "withdraw_quote", perform, _("Quote withdrawn."))
 
 
 @bp.route("/cases/<int:case_id>/date-of-birth", methods=["GET", "POST"])
@@ -163,8 +165,8 @@ def dob(case_id: int):
     def perform(c, f):
         services.correct_date_of_birth(*_me(), c, date_of_birth=f.date_of_birth.data, version=_version(f))
     return _form_action(case_id, "dob", perform, lambda c: "Date of birth corrected. " + (
-        "The case is for a child or young person: there is no test of resources." if c.is_child
-        else "The test of resources applies."))
+        _("The case is for a child or young person: there is no test of resources.") if c.is_child
+        else _("The test of resources applies.")))
 
 
 @bp.route("/cases/<int:case_id>/landlord", methods=["GET", "POST"])
@@ -173,7 +175,7 @@ def landlord(case_id: int):
     def perform(c, f):
         services.record_landlord_consent(*_me(), c, version=_version(f), on=f.consent_date.data,
                                          by=f.consent_by.data)
-    return _form_action(case_id, "landlord", perform, "Landlord consent recorded.")
+    return _form_action(case_id, "landlord", perform, _("Landlord consent recorded."))
 
 
 @bp.route("/cases/<int:case_id>/application", methods=["GET", "POST"])
@@ -181,7 +183,8 @@ def landlord(case_id: int):
 def application(case_id: int):
     return _form_action(case_id, "application",
                         lambda c, f: services.receive_application(*_me(), c, on=f.on.data, version=_version(f)),
-                        lambda c: f"Full application received. Decision due by {c.decision_due_date:%-d %B %Y}.")
+                        lambda c: _("Full application received. Decision due by %(due)s.",
+                                    due=c.decision_due_date.strftime("%-d %B %Y")))
 
 
 @bp.route("/cases/<int:case_id>/works", methods=["GET", "POST"])
@@ -189,7 +192,7 @@ def application(case_id: int):
 def works(case_id: int):
     return _form_action(case_id, "works",
                         lambda c, f: services.start_works(*_me(), c, on=f.on.data, version=_version(f)),
-                        "Works started.")
+                        _("Works started."))
 
 
 @bp.route("/cases/<int:case_id>/complete", methods=["GET", "POST"])
@@ -198,7 +201,7 @@ def complete(case_id: int):
     def perform(c, f):
         services.complete(*_me(), c, completed_on=f.completed_on.data, inspected_on=f.inspected_on.data,
                           version=_version(f))
-    return _form_action(case_id, "complete", perform, "Completion and inspection recorded.")
+    return _form_action(case_id, "complete", perform, _("Completion and inspection recorded."))
 
 
 @bp.route("/cases/<int:case_id>/payment", methods=["GET", "POST"])
@@ -207,7 +210,7 @@ def payment(case_id: int):
     def perform(c, f):
         services.record_payment(*_me(), c.id, amount=f.amount.data, paid_on=f.paid_on.data, payee=f.payee.data,
                                 submission_key=f.submission_key.data or None, work_done=f.work_done.data or None)
-    return _form_action(case_id, "payment", perform, "Payment recorded.")
+    return _form_action(case_id, "payment", perform, _("Payment recorded."))
 
 
 @bp.route("/cases/<int:case_id>/details", methods=["GET", "POST"])
@@ -218,7 +221,7 @@ def details(case_id: int):
                                 locality=f.locality.data, works_types=f.works_types.data,
                                 includes_tecs=f.includes_tecs.data == "yes", contractor=f.contractor.data,
                                 landlord_name=f.landlord_name.data)
-    return _form_action(case_id, "details", perform, "Case details saved.")
+    return _form_action(case_id, "details", perform, _("Case details saved."))
 
 
 @bp.post("/cases/<int:case_id>/evidence/new")
@@ -236,7 +239,7 @@ def upload(case_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash("File uploaded.", "success")
+            flash(_("File uploaded."), "success")
             return hx_redirect(_home(c, "upload"))
     return _section_again(services.get_case(db.session, case_id), "upload", form)
 
@@ -248,21 +251,21 @@ def upload(case_id: int):
 def eligibility(case_id: int):
     return _button_action(case_id, "eligibility",
                           lambda c, f: services.start_eligibility(*_me(), c, version=_version(f)),
-                          "Eligibility checks started.")
+                          _("Eligibility checks started."))
 
 
 @bp.post("/cases/<int:case_id>/request-ot")
 @staff(DFG_CASEWORKER)
 def request_ot(case_id: int):
     return _button_action(case_id, "request_ot", lambda c, f: services.request_ot(*_me(), c, version=_version(f)),
-                          "The case is waiting for the OT recommendation.")
+                          _("The case is waiting for the OT recommendation."))
 
 
 @bp.post("/cases/<int:case_id>/survey")
 @staff(DFG_CASEWORKER)
 def survey(case_id: int):
     return _button_action(case_id, "survey", lambda c, f: services.start_survey(*_me(), c, version=_version(f)),
-                          "The case has moved to survey and quotes.")
+                          _("The case has moved to survey and quotes."))
 
 
 @bp.post("/cases/<int:case_id>/quotes/<int:quote_id>/choose")
@@ -270,14 +273,14 @@ def survey(case_id: int):
 def choose_quote(case_id: int, quote_id: int):
     return _button_action(case_id, "choose_quote",
                           lambda c, f: services.choose_quote(*_me(), c, quote_id, version=_version(f)),
-                          "Quote chosen.")
+                          _("Quote chosen."))
 
 
 @bp.post("/cases/<int:case_id>/review")
 @staff(DFG_CASEWORKER)
 def review(case_id: int):
     return _button_action(case_id, "review", lambda c, f: services.request_review(*_me(), c, version=_version(f)),
-                          "The refusal is under review: the case is back at full application received.")
+                          _("The refusal is under review: the case is back at full application received."))
 
 
 # Decisions, each with a check step ----------------------------------------------------------------
@@ -344,9 +347,10 @@ def _check_approve(c, f) -> dict:
     if checked.late:
         rows.append(("Why the decision is late", f.late_reason.data.strip()))
     payment_due = add_months(c.full_application_date or checked.decision_date, 12)
-    clock = (f"It is {(checked.decision_date - c.decision_due_date).days} days after the 6-month deadline of "
-             f"{format_date(c.decision_due_date)}." if checked.late else
-             f"It is within the 6-month deadline of {format_date(c.decision_due_date)}.")
+    clock = (_("It is %(days)s days after the 6-month deadline of %(due)s.",
+               days=(checked.decision_date - c.decision_due_date).days, due=format_date(c.decision_due_date))
+             if checked.late else
+             _("It is within the 6-month deadline of %(due)s.", due=format_date(c.decision_due_date)))
     charge = (" A local land charge will be registered, as the grant is over "
               f"{format_money(services.money_setting('DFG_LAND_CHARGE_THRESHOLD'))}."
               if c.tenure == "owner_occupier" and s.grant > services.money_setting("DFG_LAND_CHARGE_THRESHOLD")
@@ -367,7 +371,7 @@ def approve(case_id: int):
                          discretionary_reason=f.discretionary_reason.data or None,
                          decision_date=f.decision_date.data, late_reason=f.late_reason.data, version=_version(f))
     return _decision(case_id, "approve", _check_approve, perform,
-                     lambda c: f"Grant approved: £{c.approved_total:,.2f}.")
+                     lambda c: _("Grant approved: £%(amount)s.", amount=format(c.approved_total, ",.2f")))
 
 
 def _check_refuse(c, f) -> dict:
@@ -385,15 +389,15 @@ def _check_refuse(c, f) -> dict:
 def refuse_application(case_id: int):
     return _decision(case_id, "refuse", _check_refuse,
                      lambda c, f: services.refuse(*_me(), c, reason=f.reason.data, version=_version(f)),
-                     "The application has been refused.")
+                     _("The application has been refused."))
 
 
 def _check_withdraw(c, f) -> dict:
     services.begin(current_user, c, "withdraw", _version(f))
     return {"decision": "Withdraw the case", "rows": [("Stage now", c.state_label),
                                                       ("Why the case is withdrawn", f.reason.data.strip())],
-            "consequence": "The case closes as withdrawn: its clocks stop and it leaves the open cases.",
-            "warning": "A withdrawn case cannot be opened again. A new enquiry starts a new case.",
+            "consequence": _("The case closes as withdrawn: its clocks stop and it leaves the open cases."),
+            "warning": _("A withdrawn case cannot be opened again. A new enquiry starts a new case."),
             "destructive": True, "confirm_text": "Withdraw the case"}
 
 
@@ -402,7 +406,7 @@ def _check_withdraw(c, f) -> dict:
 def withdraw(case_id: int):
     return _decision(case_id, "withdraw", _check_withdraw,
                      lambda c, f: services.withdraw(*_me(), c, reason=f.reason.data, version=_version(f)),
-                     "The case has been withdrawn.")
+                     _("The case has been withdrawn."))
 
 
 def _check_close(c, f) -> dict:
@@ -410,8 +414,8 @@ def _check_close(c, f) -> dict:
     return {"decision": "Close the case as paid",
             "rows": [("Paid", f"{format_money(c.paid_total)} of {format_money(c.approved_total)} approved"),
                      ("Payments", str(len(c.payments)))],
-            "consequence": "The case closes as paid: the final payment has been made, its clocks stop and it "
-                           "leaves the open cases. Nothing more can be paid on it.",
+            "consequence": _("The case closes as paid: the final payment has been made, its clocks stop and it "
+                           "leaves the open cases. Nothing more can be paid on it."),
             "confirm_text": "Close the case as paid"}
 
 
@@ -420,4 +424,4 @@ def _check_close(c, f) -> dict:
 def close_paid(case_id: int):
     return _decision(case_id, "close_paid", _check_close,
                      lambda c, f: services.close_as_paid(*_me(), c, version=_version(f)),
-                     "The case is closed as paid.")
+                     _("The case is closed as paid."))

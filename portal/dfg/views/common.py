@@ -7,6 +7,7 @@ longer the caseworker's to see is "not found" on every page, action and file of 
 request is recorded as a security event."""
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -52,24 +53,24 @@ def get_case(case_id: int):
     if not access_to(db.session, current_user, c.person_id):
         record_refusal(db.session, current_user, request.endpoint, "dfg_case", c.id)
         db.session.commit()
-        raise NotFound("There is no DFG case with that number in your work.")
+        raise NotFound(_("There is no DFG case with that number in your work."))
     return c
 
 
 def _ot_choices():
     ots = db.session.scalars(select(User).join(UserRole).where(
         UserRole.role == OCCUPATIONAL_THERAPIST, User.active.is_(True)).order_by(User.name)).all()
-    return [("", "Not listed")] + [(str(u.id), u.name) for u in ots]
+    return [("", _("Not listed"))] + [(str(u.id), u.name) for u in ots]
 
 
 def with_choices(form, c=None):
     """Set the choices a form's select lists take from the database or settings."""
     if isinstance(form, forms.WithdrawQuoteForm):
-        form.quote.choices = [("", "Select a quote")] + [
+        form.quote.choices = [("", _("Select a quote"))] + [
             (str(q.id), f"{q.contractor}, £{q.amount:,.2f}{' (chosen)' if q.chosen else ''}")
             for q in (c.live_quotes if c is not None else [])]
     elif isinstance(form, forms.DetailsForm):
-        form.locality.choices = [("", "Not set")] + [(x, x) for x in setting("LOCALITIES")]
+        form.locality.choices = [("", _("Not set"))] + [(x, x) for x in setting("LOCALITIES")]
     elif isinstance(form, forms.OTRecommendationForm):
         form.ot.choices = _ot_choices()
     elif isinstance(form, forms.EvidenceForm):

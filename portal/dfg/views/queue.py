@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.config import setting
@@ -20,20 +21,22 @@ from portal.web.security import staff
 def case_list() -> ListSpec:
     """The queue's filters and columns. With no column chosen, the most pressing clock comes first."""
     return ListSpec(
-        endpoint="dfg.queue", singular="case", plural="cases", page_size=25,
-        default_order_label="by the most pressing deadline first",
+        endpoint="dfg.queue", singular=_("case"), plural=_("cases"), page_size=25,
+        default_order_label=_("by the most pressing deadline first"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Reference, surname or postcode"),
-            Filter("state", "Stage", (*STATES.items(), ("all", "All, including closed")), any_label="All open"),
-            Filter("clock", "Deadline", (("breached", "Overdue"), ("due_soon", "Due soon"))),
-            Filter("works_type", "Works", tuple(WORKS_TYPES.items())),
-            Filter("tenure", "Tenure", tuple(TENURES.items())),
-            Filter("locality", "Locality", tuple((x, x) for x in current_app.config["LOCALITIES"])),
+            Filter("q", _("Search"), kind="search", hint=_("Reference, surname or postcode")),
+            Filter("state", _("Stage"), (*STATES.items(), ("all", _("All, including closed"))),
+                   any_label=_("All open")),
+            Filter("clock", _("Deadline"), (("breached", _("Overdue")), ("due_soon", _("Due soon")))),
+            Filter("works_type", _("Works"), tuple(WORKS_TYPES.items())),
+            Filter("tenure", _("Tenure"), tuple(TENURES.items())),
+            Filter("locality", _("Locality"), tuple((x, x) for x in current_app.config["LOCALITIES"])),
         ),
         columns=(
-            Column("reference", "Reference"), Column("person", "Disabled occupant"),
-            Column("works", "Works", sortable=False), Column("tenure", "Tenure"), Column("locality", "Locality"),
-            Column("stage", "Stage"), Column("due", "Time left"),
+            Column("reference", _("Reference")), Column("person", _("Disabled occupant")),
+            Column("works", _("Works"), sortable=False), Column("tenure", _("Tenure")), Column("locality",
+                                                                                               _("Locality")),
+            Column("stage", _("Stage")), Column("due", _("Time left")),
         ),
     )
 

@@ -15,6 +15,7 @@ acts for the service with every role; the state and safety rules still apply to 
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
@@ -166,8 +167,9 @@ def check_order_action(actor, order: Order, action: str, on: date | None = None)
     """NotAllowed if the person may never do this to the order; IllegalTransition if not now."""
     if not _role_may_order(actor, order, action):
         if action == "cancel" and _roles(actor) & set(PRESCRIBERS):
-            raise NotAllowed(f"Only the prescriber who raised order {order.id}, or the stores, can cancel it.")
-        raise NotAllowed("Your role cannot do that to an equipment order.")
+            raise NotAllowed(_("Only the prescriber who raised order %(id)s, or the stores, can cancel it.",
+                               id=order.id))
+        raise NotAllowed(_("Your role cannot do that to an equipment order."))
     if action not in allowed_order_actions(actor, order, on):
         raise IllegalTransition(_order_refusal(order, action, on))
 
@@ -195,14 +197,16 @@ def allowed_asset_actions(user, asset: Asset) -> frozenset[str]:
 
 def check_asset_action(actor, asset: Asset, action: str) -> None:
     if not _roles(actor) & set(ASSET_ROLES[action]):
-        raise NotAllowed("Only the stores can change an asset.")
+        raise NotAllowed(_("Only the stores can change an asset."))
     if action in allowed_asset_actions(actor, asset):
         return
     if action == "inspect" and asset.status != "retired" and not asset.product.inspection_months:
-        raise IllegalTransition(f"{asset.product.name} needs no inspections, so none can be recorded.")
+        raise IllegalTransition(_("%(name)s needs no inspections, so none can be recorded.",
+                                  name=asset.product.name))
     what = {"inspect": "inspected", "clean": "marked as cleaned", "repair": "sent for repair",
             "repaired": "returned from repair", "retire": "retired"}[action]
-    raise IllegalTransition(f"Asset {asset.asset_tag} is {asset.status.replace('_', ' ')}, so it cannot be {what}.")
+    raise IllegalTransition(_("Asset %(asset_tag)s is %(status)s, so it cannot be %(what)s.",
+                              asset_tag=asset.asset_tag, status=asset.status.replace('_', ' '), what=what))
 
 
 def _submitted_by(user, stocktake: Stocktake) -> bool:
@@ -225,6 +229,7 @@ def check_stocktake_action(actor, stocktake: Stocktake, action: str) -> None:
         raise NotAllowed("Only a manager can approve a stocktake's write-off." if action in
                          ("stocktake_approve", "stocktake_return") else "Only the stores can change a stocktake.")
     if action in ("stocktake_approve", "stocktake_return") and _submitted_by(actor, stocktake):
-        raise NotAllowed("You submitted this stocktake: another manager must approve its write-off.")
+        raise NotAllowed(_("You submitted this stocktake: another manager must approve its write-off."))
     if action not in allowed_stocktake_actions(actor, stocktake):
-        raise IllegalTransition(f"This stocktake is {stocktake.state_label.lower()}, so that cannot be done now.")
+        raise IllegalTransition(_("This stocktake is %(state)s, so that cannot be done now.",
+                                  state=stocktake.state_label.lower()))

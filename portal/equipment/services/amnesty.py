@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 
 from portal.audit.services import record
@@ -17,11 +18,11 @@ from portal.web.clocks import add_months
 def start_amnesty(session, actor, name: str, months: int, organisation_id: int | None = None,
                   locality: str | None = None) -> Amnesty:
     if not name or not name.strip():
-        raise Refusal("Enter a name for the amnesty.", field="name")
+        raise Refusal(_("Enter a name for the amnesty."), field="name")
     if months <= 0:
-        raise Refusal("Enter a number of months of 1 or more.", field="months")
+        raise Refusal(_("Enter a number of months of 1 or more."), field="months")
     if not organisation_id and not locality:
-        raise Refusal("Select an organisation or an area.", field="organisation_id")
+        raise Refusal(_("Select an organisation or an area."), field="organisation_id")
     amnesty = Amnesty(name=name.strip(), months=months, organisation_id=organisation_id or None,
                       locality=locality or None, started_by_id=actor_id(actor))
     session.add(amnesty)
@@ -52,7 +53,7 @@ def amnesty_candidates(session, amnesty: Amnesty, now: datetime | None = None) -
 def amnesty_request_collections(session, actor, amnesty_id: int) -> int:
     amnesty = session.get(Amnesty, amnesty_id)
     if amnesty is None:
-        raise NotFound("There is no amnesty with that id.")
+        raise NotFound(_("There is no amnesty with that id."))
     rows = amnesty_candidates(session, amnesty)
     for row in rows:
         request_collection(session, actor, row.id, "care_home_amnesty", amnesty_id=amnesty.id)

@@ -3,6 +3,7 @@ fitting one at a person's home without an order (telecare)."""
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +21,7 @@ from portal.timeutil import london_date, today, utcnow
 def get_asset(session, asset_id: int) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None:
-        raise NotFound("There is no asset with that id.")
+        raise NotFound(_("There is no asset with that id."))
     return asset
 
 
@@ -36,17 +37,18 @@ def add_asset(session, actor, *, product_id: int, store_id: int, asset_tag: str,
               at: datetime | None = None) -> Asset:
     product = session.get(Product, product_id)
     if product is None or product.tracking != "serialised":
-        raise Refusal("Assets can only be added for serialised products.", field="product_id")
+        raise Refusal(_("Assets can only be added for serialised products."), field="product_id")
     tag = (asset_tag or "").strip().upper()
     if not valid_tag(tag):
-        raise Refusal(f"Enter an asset tag of {TAG_HINT}.", field="asset_tag")
+        raise Refusal(_("Enter an asset tag of %(TAG_HINT)s.", TAG_HINT=TAG_HINT), field="asset_tag")
     if session.scalar(select(Asset.id).where(Asset.asset_tag == tag)):
-        raise Conflict(f"Asset tag {tag} is already in use.", field="asset_tag")
+        raise Conflict(_("Asset tag %(tag)s is already in use.", tag=tag), field="asset_tag")
     serial = (serial or "").strip() or None
     holder = serial and session.scalar(select(Asset.asset_tag).where(Asset.product_id == product_id,
                                                                       Asset.serial == serial))
     if holder:
-        raise Conflict(f"Serial number {serial} is already recorded for {product.name} {holder}.", field="serial")
+        raise Conflict(_("Serial number %(serial)s is already recorded for %(name)s %(holder)s.",
+                         serial=serial, name=product.name, holder=holder), field="serial")
     purchased_on = purchased_on or today()
     asset = Asset(asset_tag=tag, serial=serial, product_id=product_id, store_id=store_id, status="available",
                   purchase_cost=purchase_cost if purchase_cost is not None else product.unit_cost,
@@ -59,7 +61,9 @@ def add_asset(session, actor, *, product_id: int, store_id: int, asset_tag: str,
             session.add(asset)
             session.flush()
     except IntegrityError:
-        raise Conflict(f"Asset tag {tag} or serial number {serial} was recorded by someone else just now.",
+        raise Conflict(_("Asset tag %(tag)s or serial number %(serial)s was recorded by someone else just "
+                         "now.",
+                         tag=tag, serial=serial),
                        field="asset_tag") from None
     move(session, actor, "received", store_id, product_id, asset_id=asset.id, to_status="available",
          reason="New asset added", at=at)
@@ -82,7 +86,7 @@ def clean_asset(session, actor, asset_id: int) -> Asset:
 def send_to_repair(session, actor, asset_id: int, reason: str) -> Asset:
     check_asset_action(actor, get_asset(session, asset_id), "repair")
     if not reason or not reason.strip():
-        raise Refusal("Enter the fault found.", field="reason")
+        raise Refusal(_("Enter the fault found."), field="reason")
     asset = asset_move(session, actor, asset_id, ("available", "awaiting_cleaning"), "in_repair", "repair",
                        what="sent for repair", reason=reason)
     record(session, actor, "equipment.asset_to_repair", "equipment_asset", asset_id, reason=reason)
@@ -101,7 +105,7 @@ def return_from_repair(session, actor, asset_id: int) -> Asset:
 def retire_asset(session, actor, asset_id: int, reason: str) -> Asset:
     check_asset_action(actor, get_asset(session, asset_id), "retire")
     if not reason or not reason.strip():
-        raise Refusal("Enter the reason for retiring the asset.", field="reason")
+        raise Refusal(_("Enter the reason for retiring the asset."), field="reason")
     asset = asset_move(session, actor, asset_id, ("available", "awaiting_cleaning", "in_repair"), "retired",
                        "retire", what="retired", reason=reason)
     record(session, actor, "equipment.asset_retired", "equipment_asset", asset_id, reason=reason)
@@ -112,7 +116,7 @@ def record_inspection(session, actor, asset_id: int, inspected_on: date) -> Asse
     asset = get_asset(session, asset_id)
     check_asset_action(actor, asset, "inspect")
     if inspected_on > today():
-        raise Refusal("The inspection date must be today or in the past.", field="inspected_on")
+        raise Refusal(_("The inspection date must be today or in the past."), field="inspected_on")
     asset.last_inspected_on = inspected_on
     asset.next_inspection_due = next_inspection(inspected_on, asset.product.inspection_months)
     session.flush()
@@ -130,13 +134,14 @@ def fit_asset(session, actor, asset_id: int, person_id: int, reason: str, *,
     An asset overdue for its inspection is never fitted."""
     at = at or utcnow()
     if session.get(Person, person_id) is None:
-        raise NotFound("There is no person with that id.")
+        raise NotFound(_("There is no person with that id."))
     asset = get_asset(session, asset_id)
     if inspection_overdue(asset, london_date(at)):
         raise IllegalTransition(
-            f"{asset.product.name} {asset.asset_tag} was due its inspection on "
-            f"{asset.next_inspection_due.strftime('%-d %B %Y')}, so it cannot be fitted. Have it inspected "
-            "first, or fit another one.", field="asset_tag")
+            _("%(name)s %(asset_tag)s was due its inspection on %(due)s, so it cannot be "
+              "fitted. Have it inspected first, or fit another one.",
+              name=asset.product.name, asset_tag=asset.asset_tag,
+              due=asset.next_inspection_due.strftime("%-d %B %Y")), field="asset_tag")
     asset = asset_move(session, actor, asset_id, ("available",), "on_loan", "deliver", reason=reason, at=at,
                        what="fitted", person_id=person_id, organisation_id=None, on_loan_since=at,
                        loan_count=Asset.loan_count + 1)

@@ -1,5 +1,6 @@
 """The catalogue and the reference lists: products, stores, borrower organisations and kits."""
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.audit.services import record
@@ -21,14 +22,14 @@ PRODUCT_FIELDS = ("code", "name", "category", "area", "description", "supply", "
 
 def _check_prescriber(fields: dict) -> None:
     if "prescriber" in fields and fields["prescriber"] not in PRESCRIBER_LEVELS:
-        raise Refusal("Select who may order it.", field="prescriber")
+        raise Refusal(_("Select who may order it."), field="prescriber")
 
 
 def create_product(session, actor, **fields) -> Product:
     _check_prescriber(fields)
     code = (fields.get("code") or "").strip().upper()
     if session.scalar(select(Product.id).where(Product.code == code)):
-        raise Conflict(f"A product with code {code} already exists.", field="code")
+        raise Conflict(_("A product with code %(code)s already exists.", code=code), field="code")
     product = Product(**{k: v for k, v in fields.items() if k in PRODUCT_FIELDS})
     product.code = code
     session.add(product)
@@ -40,7 +41,7 @@ def create_product(session, actor, **fields) -> Product:
 def update_product(session, actor, product_id: int, version: int, **fields) -> Product:
     product = session.get(Product, product_id)
     if product is None:
-        raise NotFound("There is no product with that id.")
+        raise NotFound(_("There is no product with that id."))
     check_version(product, version, f"Product {product.code}")
     _check_prescriber(fields)
     changed = {}
@@ -64,14 +65,14 @@ def create_store(session, actor, code: str, name: str, locality=None, address=No
 def _check_organisation(session, name: str, kind: str, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Refusal("Enter the organisation's name.", field="name")
+        raise Refusal(_("Enter the organisation's name."), field="name")
     if kind not in ORGANISATION_KINDS:
-        raise Refusal("Select the kind of organisation.", field="kind")
+        raise Refusal(_("Select the kind of organisation."), field="kind")
     stmt = select(BorrowerOrganisation.id).where(func.lower(BorrowerOrganisation.name) == name.lower())
     if exclude_id is not None:
         stmt = stmt.where(BorrowerOrganisation.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Conflict(f"There is already an organisation called {name}.", field="name")
+        raise Conflict(_("There is already an organisation called %(name)s.", name=name), field="name")
     return name
 
 
@@ -88,7 +89,7 @@ def update_organisation(session, actor, organisation_id: int, *, name: str, kind
                         address=None) -> BorrowerOrganisation:
     org = session.get(BorrowerOrganisation, organisation_id)
     if org is None:
-        raise NotFound("There is no organisation with that id.")
+        raise NotFound(_("There is no organisation with that id."))
     name = _check_organisation(session, name, kind, exclude_id=org.id)
     changed = {}
     for key, value in (("name", name), ("kind", kind), ("locality", locality or None),
@@ -112,25 +113,25 @@ def create_kit(session, actor, *, code: str, name: str, items: list[tuple[str, i
     code = (code or "").strip().upper()
     name = (name or "").strip()
     if not code or not name:
-        raise Refusal("Enter the kit's code and name.", field="code")
+        raise Refusal(_("Enter the kit's code and name."), field="code")
     wanted: dict[str, int] = {}
     for product_code, quantity in items:
         product_code = (product_code or "").strip().upper()
         if not product_code:
             continue
         if not quantity or quantity <= 0:
-            raise Refusal(f"Enter a quantity of 1 or more for {product_code}.")
+            raise Refusal(_("Enter a quantity of 1 or more for %(product_code)s.", product_code=product_code))
         wanted[product_code] = wanted.get(product_code, 0) + quantity
     if not wanted:
-        raise Refusal("Enter at least one product code.", field="product_code_1")
+        raise Refusal(_("Enter at least one product code."), field="product_code_1")
     if len(wanted) > MAX_KIT_ITEMS:
-        raise Refusal(f"A kit can have up to {MAX_KIT_ITEMS} products.")
+        raise Refusal(_("A kit can have up to %(MAX_KIT_ITEMS)s products.", MAX_KIT_ITEMS=MAX_KIT_ITEMS))
     found = dict(session.execute(select(Product.code, Product.id).where(Product.code.in_(list(wanted)))).all())
     missing = [c for c in wanted if c not in found]
     if missing:
         raise UnknownProducts(missing)
     if session.scalar(select(Kit.id).where(Kit.code == code)) is not None:
-        raise Conflict(f"A kit with code {code} already exists.", field="code")
+        raise Conflict(_("A kit with code %(code)s already exists.", code=code), field="code")
     kit = Kit(code=code, name=name, description=description or None)
     kit.items = [KitItem(product_id=found[c], quantity=q) for c, q in wanted.items()]
     session.add(kit)

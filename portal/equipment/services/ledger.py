@@ -8,6 +8,7 @@ ledger (see `ledger_discrepancies`).
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from portal.audit.services import actor_label
@@ -71,22 +72,25 @@ def asset_move(session, actor, asset_id: int, allowed: tuple[str, ...], to_statu
     row = session.execute(select(Asset.status, Asset.store_id, Asset.product_id, Asset.asset_tag)
                           .where(Asset.id == asset_id)).first()
     if row is None:
-        raise NotFound("There is no asset with that id.")
+        raise NotFound(_("There is no asset with that id."))
     if row.status == "quarantined" and "quarantined" not in allowed:
         raise IllegalTransition(
-            f"Asset {row.asset_tag} is quarantined under a product recall, so it cannot be {what or kind}. "
-            "Use another item: see the recall on the Recalls page.")
+            _("Asset %(asset_tag)s is quarantined under a product recall, so it cannot be "
+              "%(value)s. Use another item: see the recall on the Recalls page.",
+              asset_tag=row.asset_tag, value=what or kind))
     if row.status not in allowed:
         raise IllegalTransition(
-            f"Asset {row.asset_tag} is {row.status.replace('_', ' ')}, so it cannot be {what or kind}. "
-            f"It must be {' or '.join(s.replace('_', ' ') for s in allowed)}.")
+            _("Asset %(asset_tag)s is %(status)s, so it cannot be %(value)s. It must be %(allowed)s.",
+              asset_tag=row.asset_tag, status=row.status.replace("_", " "), value=what or kind,
+              allowed=" or ".join(s.replace("_", " ") for s in allowed)))
     store_id = values.get("store_id", row.store_id)
     stmt = (update(Asset).where(Asset.id == asset_id, Asset.status == row.status)
             .values(status=to_status, version=Asset.version + 1, **values)
             .returning(Asset.id).execution_options(synchronize_session="fetch"))
     if session.execute(stmt).first() is None:
-        raise VersionClash(f"Asset {row.asset_tag} was changed by someone else just now. Your change was "
-                           "not saved.", entity_type=Asset.__tablename__, entity_id=asset_id)
+        raise VersionClash(_("Asset %(asset_tag)s was changed by someone else just now. Your change was not "
+                             "saved.",
+                             asset_tag=row.asset_tag), entity_type=Asset.__tablename__, entity_id=asset_id)
     move(session, actor, kind, store_id, row.product_id, asset_id=asset_id, order_id=order_id,
          from_status=row.status, to_status=to_status, reason=reason, at=at)
     return session.get(Asset, asset_id)

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from portal.audit.services import record
@@ -60,7 +61,7 @@ class LineRequest:
 def get_order(session, order_id: int) -> Order:
     order = session.get(Order, order_id)
     if order is None:
-        raise NotFound("There is no order with that number.")
+        raise NotFound(_("There is no order with that number."))
     return order
 
 
@@ -103,47 +104,49 @@ def raise_order(session, actor, *, store_id: int, priority: str, lines: list[Lin
     if existing is not None:
         return existing, False
     if priority not in PRIORITIES:
-        raise Refusal("Select a delivery priority.", field="priority")
+        raise Refusal(_("Select a delivery priority."), field="priority")
     if (person_id is None) == (organisation_id is None):
-        raise Refusal("An order is for one person or one organisation.")
+        raise Refusal(_("An order is for one person or one organisation."))
     if person_id is not None:
         person = session.get(Person, person_id)
         if person is None:
-            raise NotFound("There is no person with that id.")
+            raise NotFound(_("There is no person with that id."))
         if not may_order_for(session, actor, person_id):
-            raise NotAllowed("You can order equipment only for someone whose referral or assessment "
-                             "you may open.")
+            raise NotAllowed(_("You can order equipment only for someone whose referral or assessment you may "
+                               "open."))
         if referral_id is not None and not prescribed_from(session, actor, person_id, referral_id):
-            raise NotAllowed("That referral is not one of this person's that you may open.")
+            raise NotAllowed(_("That referral is not one of this person's that you may open."))
         locality = person.locality
     else:
         org = session.get(BorrowerOrganisation, organisation_id)
         if org is None:
-            raise NotFound("There is no organisation with that id.")
+            raise NotFound(_("There is no organisation with that id."))
         locality = org.locality
     if session.get(Store, store_id) is None:
-        raise Refusal("Select a store from the list.", field="store_id")
+        raise Refusal(_("Select a store from the list."), field="store_id")
     wanted = [(f"line_{n}", req) for n, req in enumerate(lines or [])]
     if kit_id:
         kit = session.get(Kit, kit_id)
         if kit is None:
-            raise Refusal("Select a kit from the list.", field="kit_id")
+            raise Refusal(_("Select a kit from the list."), field="kit_id")
         wanted += [("kit_id", LineRequest(item.product_id, item.quantity)) for item in kit.items]
     if not wanted:
-        raise Refusal("Select at least one product or a kit.", field="line_0")
+        raise Refusal(_("Select at least one product or a kit."), field="line_0")
     for field, req in wanted:
         product = session.get(Product, req.product_id)
         if product is None or not product.active:
-            raise Refusal("Select a product from the catalogue: that one is not in it, or is withdrawn.",
+            raise Refusal(_("Select a product from the catalogue: that one is not in it, or is withdrawn."),
                           field=field)
         if req.quantity <= 0:
-            raise Refusal("Enter a quantity of 1 or more.", field=field)
+            raise Refusal(_("Enter a quantity of 1 or more."), field=field)
         if not may_prescribe(actor, product):
             what = "the kit" if field == "kit_id" else product.name
-            raise Refusal(f"{product.name} can only be ordered by {product.prescriber_label[0].lower()}"
-                          f"{product.prescriber_label[1:]}: ask one to order {what}.", field=field)
+            raise Refusal(_("%(name)s can only be ordered by %(prescribers)s: ask one to order %(what)s.",
+                            name=product.name, what=what,
+                            prescribers=product.prescriber_label[0].lower() + product.prescriber_label[1:]),
+                          field=field)
     if planned_date is not None and planned_date < london_date(now):
-        raise Refusal("The planned delivery date must be today or in the future.", field="planned_date")
+        raise Refusal(_("The planned delivery date must be today or in the future."), field="planned_date")
     target = due_after(now, targets()[priority])
     planned = planned_date or target
     values = dict(submission_key=key, person_id=person_id, organisation_id=organisation_id, store_id=store_id,
@@ -215,13 +218,15 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
     day = fit_day(order.planned_date)
     for asset in filter(None, (session.get(Asset, asset_id) for asset_id in assets.values())):
         if asset.status == "quarantined":
-            raise OutOfStock(f"{asset.product.name} {asset.asset_tag} is quarantined under a product recall, so it "
-                             "cannot be reserved. Pick another item. Nothing was reserved.")
+            raise OutOfStock(_("%(name)s %(asset_tag)s is quarantined under a product recall, so it cannot be "
+                               "reserved. Pick another item. Nothing was reserved.",
+                               name=asset.product.name, asset_tag=asset.asset_tag))
         if inspection_overdue(asset, day):
-            raise OutOfStock(f"{asset.product.name} {asset.asset_tag} is due its inspection on "
-                             f"{asset.next_inspection_due.strftime('%-d %B %Y')}, before the delivery on "
-                             f"{day:%-d %B %Y}, so it cannot be reserved. Inspect it now, or pick another item. "
-                             "Nothing was reserved.")
+            raise OutOfStock(_("%(name)s %(asset_tag)s is due its inspection on %(due)s, before the "
+                               "delivery on %(day)s, so it cannot be reserved. Inspect it now, or pick another "
+                               "item. Nothing was reserved.",
+                               name=asset.product.name, asset_tag=asset.asset_tag,
+                               due=asset.next_inspection_due.strftime("%-d %B %Y"), day=day.strftime("%-d %B %Y")))
     with session.begin_nested():
         order = _order_move(session, order, "reserved", reserved_at=utcnow())
         need = Counter()
@@ -238,9 +243,10 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
                            f"{day:%-d %B %Y}: inspect "
                            f"{'it' if overdue == 1 else 'them'} now, or order from another store."
                            if overdue else "")
-                raise OutOfStock(f"Not enough {name} in {order.store.name} for this order: "
-                                 f"{max(avail['free_now'], 0)} free{extra}, {quantity} wanted. Nothing was "
-                                 f"reserved.{inspect}")
+                raise OutOfStock(_("Not enough %(name)s in %(store)s for this order: %(free)s free%(extra)s, "
+                                   "%(quantity)s wanted. Nothing was reserved.%(inspect)s",
+                                   name=name, store=order.store.name, free=max(avail["free_now"], 0), extra=extra,
+                                   quantity=quantity, inspect=inspect))
         for line in order.lines:
             product = line.product
             if product.tracking == "serialised":
@@ -250,8 +256,9 @@ def reserve_order(session, actor, order_id: int, *, assets: dict[int, int] | Non
                                           order.id)["needed_earlier"]
                 if not change_level(session, order.store_id, product.id, reserved=line.quantity,
                                     extra_free=earlier):
-                    raise OutOfStock(f"Not enough {product.name} in {order.store.name}: someone else has "
-                                     "just reserved it. Nothing was reserved.")
+                    raise OutOfStock(_("Not enough %(name)s in %(store)s: someone else has just reserved it. "
+                                       "Nothing was reserved.",
+                                       name=product.name, store=order.store.name))
                 move(session, actor, "reserve", order.store_id, product.id, order_id=order.id,
                      reserved=line.quantity, reason=f"Reserved for order {order.id}")
         session.flush()
@@ -280,10 +287,12 @@ def _reserve_asset(session, actor, order: Order, line: OrderLine, asset_id: int 
             return
     if asset_id is not None:
         tag = session.scalar(select(Asset.asset_tag).where(Asset.id == asset_id)) or asset_id
-        raise OutOfStock(f"Asset {tag} is not available in {order.store.name} for this product: someone "
-                         "else may have reserved it. Nothing was reserved.")
-    raise OutOfStock(f"No {line.product.name} is available in {order.store.name}: someone else has just "
-                     "reserved the last one. Nothing was reserved.")
+        raise OutOfStock(_("Asset %(tag)s is not available in %(name)s for this product: someone else may "
+                           "have reserved it. Nothing was reserved.",
+                           tag=tag, name=order.store.name))
+    raise OutOfStock(_("No %(name)s is available in %(store)s: someone else has just reserved the last "
+                       "one. Nothing was reserved.",
+                       name=line.product.name, store=order.store.name))
 
 
 def swap_line(session, actor, order_id: int, line_id: int | None, *, expected_version: int | None = None,
@@ -296,7 +305,7 @@ def swap_line(session, actor, order_id: int, line_id: int | None, *, expected_ve
     order = _load(session, actor, order_id, "swap", expected_version)
     line = next((ln for ln in swappable_lines(order) if ln.id == line_id), None)
     if line is None:
-        raise Refusal("Select an item on this order to swap.")
+        raise Refusal(_("Select an item on this order to swap."))
     reserved = order.state == "reserved"
     day = fit_day(order.planned_date) if reserved else london_date(at)
     old_id, old_tag = line.asset_id, line.asset.asset_tag
@@ -328,9 +337,11 @@ def swap_line(session, actor, order_id: int, line_id: int | None, *, expected_ve
             if session.execute(stmt).first() is not None:
                 break
         else:
-            raise OutOfStock(f"No other {line.product.name} in {order.store.name} is available and in date for "
-                             f"its inspection on {day:%-d %B %Y}: record the inspection of {old_tag} now, or "
-                             "order from another store. Nothing was changed.")
+            raise OutOfStock(_("No other %(name)s in %(store)s is available and in date for its inspection on "
+                               "%(day)s: record the inspection of %(old_tag)s now, or order from another store. "
+                               "Nothing was changed.",
+                               name=line.product.name, store=order.store.name, day=day.strftime("%-d %B %Y"),
+                               old_tag=old_tag))
         line.asset_id = candidate
         if not reserved:
             line.reissue = session.get(Asset, candidate).loan_count > 1
@@ -351,8 +362,8 @@ def _release_line(session, actor, order: Order, line: OrderLine, reason: str) ->
     elif line.product.tracking == "counted":
         # Cannot fail while the CHECKs hold (this order's reservation is part of `reserved`).
         if not change_level(session, order.store_id, line.product_id, reserved=-line.quantity):
-            raise VersionClash("The reservation could not be released: the stock record has changed. Nothing "
-                               "was saved.", entity_type=Order.__tablename__, entity_id=order.id)
+            raise VersionClash(_("The reservation could not be released: the stock record has changed. Nothing was"
+                                 " saved."), entity_type=Order.__tablename__, entity_id=order.id)
         move(session, actor, "release", order.store_id, line.product_id, order_id=order.id,
              reserved=-line.quantity, reason=reason)
     line.released_at = utcnow()
@@ -371,8 +382,8 @@ def unreserve_order(session, actor, order: Order, reason: str) -> Order:
             line.asset_id = None
         elif line.product.tracking == "counted":
             if not change_level(session, order.store_id, line.product_id, reserved=-line.quantity):
-                raise VersionClash("The reservation could not be released: the stock record has changed. "
-                                   "Nothing was saved.", entity_type=Order.__tablename__, entity_id=order.id)
+                raise VersionClash(_("The reservation could not be released: the stock record has changed. Nothing was"
+                                     " saved."), entity_type=Order.__tablename__, entity_id=order.id)
             move(session, actor, "release", order.store_id, line.product_id, order_id=order.id,
                  reserved=-line.quantity, reason=reason)
     session.flush()
@@ -383,7 +394,7 @@ def unreserve_order(session, actor, order: Order, reason: str) -> Order:
 def cancel_order(session, actor, order_id: int, reason: str, expected_version: int | None = None) -> Order:
     order = _load(session, actor, order_id, "cancel", expected_version)
     if not reason or not reason.strip():
-        raise Refusal("Enter the reason for cancelling the order.", field="reason")
+        raise Refusal(_("Enter the reason for cancelling the order."), field="reason")
     was = order.state
     order = _order_move(session, order, "cancelled", cancelled_at=utcnow(), cancel_reason=reason[:300])
     for line in order.lines:
@@ -418,7 +429,7 @@ def deliver_order(session, actor, order_id: int, *, at: datetime | None = None,
             # Cannot fail while the CHECKs hold: this order's quantity is reserved, so it is on hand.
             if not change_level(session, order.store_id, line.product_id, on_hand=-line.quantity,
                                 reserved=-line.quantity):
-                raise VersionClash("The stock record changed while delivering. Nothing was saved.",
+                raise VersionClash(_("The stock record changed while delivering. Nothing was saved."),
                                    entity_type=Order.__tablename__, entity_id=order.id)
             issued = line.product.supply == "issue"
             move(session, actor, "deliver", order.store_id, line.product_id, order_id=order.id,
@@ -436,7 +447,7 @@ def request_collection(session, actor, order_id: int, reason: str, *, amnesty_id
     order = _load(session, actor, order_id, "collection", expected_version)
     if order.person_id is not None and not isinstance(actor, str | None) and not access_to(
             session, actor, order.person_id):
-        raise NotAllowed("You can ask for a collection only from someone whose record you may see.")
+        raise NotAllowed(_("You can ask for a collection only from someone whose record you may see."))
     return book_collection(session, actor, order, reason, amnesty_id=amnesty_id, now=now)
 
 
@@ -445,7 +456,7 @@ def book_collection(session, actor, order: Order, reason: str, *, amnesty_id: in
     """delivered → collection_requested, once the caller has checked who may ask (request_collection
     for a person's order; a product recall for its affected orders)."""
     if reason not in COLLECTION_REASONS:
-        raise Refusal("Select why it is being collected.", field="reason")
+        raise Refusal(_("Select why it is being collected."), field="reason")
     now = now or utcnow()
     order = _order_move(session, order, "collection_requested", collection_requested_at=now,
                         collection_reason=reason, collection_due=due_after(now, targets()["collection"]),

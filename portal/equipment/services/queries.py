@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from portal import timeutil
@@ -172,7 +173,7 @@ def _queue_stmt(kind: str, today: date, store_id: int | None):
                        StockLevel.on_hand - StockLevel.reserved < StockLevel.reorder_level)
                 .order_by(Store.name, (StockLevel.on_hand - StockLevel.reserved) - StockLevel.reorder_level))
         return stmt, StockLevel.store_id
-    raise NotFound("There is no such queue.")
+    raise NotFound(_("There is no such queue."))
 
 
 def queue_rows(session, kind: str, today: date, store_id: int | None = None, limit: int = 100) -> list:

@@ -17,6 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal.audit.services import record
@@ -82,13 +84,13 @@ def check_recall_action(actor, recall: Recall | None, action: str) -> None:
         raise NotAllowed("Only the stores or a manager can start or close a recall."
                          if action != "recall_item" else "Only the stores can record work on a recall.")
     if action not in allowed_recall_actions(actor, recall):
-        raise IllegalTransition("This recall is closed, so nothing more can be recorded on it.")
+        raise IllegalTransition(_("This recall is closed, so nothing more can be recorded on it."))
 
 
 def get_recall(session, recall_id: int) -> Recall:
     recall = session.get(Recall, recall_id)
     if recall is None:
-        raise NotFound("There is no recall with that number.")
+        raise NotFound(_("There is no recall with that number."))
     return recall
 
 
@@ -98,34 +100,36 @@ def check_request(session, req: RecallRequest) -> Product:
     """Every answer checked, each refusal naming its field."""
     product = session.get(Product, req.product_id) if req.product_id else None
     if product is None:
-        raise Refusal("Select the product from the catalogue.", field="product_id")
+        raise Refusal(_("Select the product from the catalogue."), field="product_id")
     if not (req.reference or "").strip():
-        raise Refusal("Enter the field safety notice reference.", field="reference")
+        raise Refusal(_("Enter the field safety notice reference."), field="reference")
     if req.scope not in RECALL_SCOPES:
-        raise Refusal("Select which items are recalled.", field="scope")
+        raise Refusal(_("Select which items are recalled."), field="scope")
     if req.action not in RECALL_ACTIONS:
-        raise Refusal("Select the action the notice asks for.", field="action")
+        raise Refusal(_("Select the action the notice asks for."), field="action")
     if not (req.reason or "").strip():
-        raise Refusal("Enter the reason for the recall, as the notice gives it.", field="reason")
+        raise Refusal(_("Enter the reason for the recall, as the notice gives it."), field="reason")
     if product.tracking == "counted" and req.scope != "product":
-        raise Refusal(f"{product.name} is counted stock without serial numbers or supply dates: recall every "
-                      "item of it.", field="scope")
+        raise Refusal(_("%(name)s is counted stock without serial numbers or supply dates: recall every "
+                        "item of it.",
+                        name=product.name), field="scope")
     if req.scope == "serials":
         if not (req.serial_from or "").strip():
-            raise Refusal("Enter the first serial number in the range.", field="serial_from")
+            raise Refusal(_("Enter the first serial number in the range."), field="serial_from")
         if not (req.serial_to or "").strip():
-            raise Refusal("Enter the last serial number in the range.", field="serial_to")
+            raise Refusal(_("Enter the last serial number in the range."), field="serial_to")
         if serial_key(req.serial_from) > serial_key(req.serial_to):
-            raise Refusal("The first serial number must come before the last.", field="serial_to")
+            raise Refusal(_("The first serial number must come before the last."), field="serial_to")
     if req.scope == "supplied":
         if req.supplied_from is None:
-            raise Refusal("Enter the first supply date, like 1 3 2026.", field="supplied_from")
+            raise Refusal(_("Enter the first supply date, like 1 3 2026."), field="supplied_from")
         if req.supplied_to is None:
-            raise Refusal("Enter the last supply date, like 31 3 2026.", field="supplied_to")
+            raise Refusal(_("Enter the last supply date, like 31 3 2026."), field="supplied_to")
         if req.supplied_from > req.supplied_to:
-            raise Refusal("The first supply date must be on or before the last.", field="supplied_to")
+            raise Refusal(_("The first supply date must be on or before the last."), field="supplied_to")
     if product.tracking == "counted" and open_recalls(session, product.id):
-        raise Conflict(f"{product.name} is already under an open recall: record this notice on that one.",
+        raise Conflict(_("%(name)s is already under an open recall: record this notice on that one.",
+                         name=product.name),
                        field="product_id")
     return product
 
@@ -301,7 +305,7 @@ def _hold_counted(session, actor, recall: Recall, label: str, now: datetime) -> 
         if shelf + dirty <= 0:
             continue
         if not change_level(session, level.store_id, recall.product_id, on_hand=-shelf, cleaning=-dirty):
-            raise Conflict("The stock changed while the recall was starting. Nothing was saved: try again.")
+            raise Conflict(_("The stock changed while the recall was starting. Nothing was saved: try again."))
         move(session, actor, "quarantine", level.store_id, recall.product_id, on_hand=-shelf, cleaning=-dirty,
              at=now, reason=f"{label}: {shelf + dirty} quarantined")
         session.add(RecallItem(recall_id=recall.id, store_id=level.store_id, quantity=shelf + dirty, state="held",
@@ -355,9 +359,10 @@ def close_recall(session, actor, recall_id: int, reason: str | None = None, *,
     reason = (reason or "").strip()
     left = unresolved(session, recall.id)
     if left and not reason:
-        raise Refusal(f"{left} affected item{'s are' if left != 1 else ' is'} not resolved yet. Resolve "
-                      f"{'them' if left != 1 else 'it'}, or give the reason for closing the recall anyway.",
-                      field="reason")
+        raise Refusal(ngettext("%(num)d affected item is not resolved yet. Resolve it, or give the reason for "
+                               "closing the recall anyway.",
+                               "%(num)d affected items are not resolved yet. Resolve them, or give the reason for "
+                               "closing the recall anyway.", left), field="reason")
     now = utcnow()
     if left:
         from portal.equipment.services.recall_items import release_held

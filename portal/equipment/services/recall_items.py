@@ -7,6 +7,7 @@ or released back to stock after the fix (to cleaning first, never straight to av
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.audit.services import record
@@ -33,7 +34,7 @@ HELD_OUTCOMES = {"disposed": "Disposed of", "returned_to_supplier": "Returned to
 def get_item(session, recall_id: int, item_id: int) -> RecallItem:
     item = session.get(RecallItem, item_id)
     if item is None or item.recall_id != recall_id:
-        raise NotFound("There is no such item on this recall.")
+        raise NotFound(_("There is no such item on this recall."))
     return item
 
 
@@ -54,7 +55,7 @@ def item_actions(item: RecallItem, order_state: str | None) -> frozenset[str]:
 def _check(session, actor, recall_id: int, item_id: int, action: str) -> RecallItem:
     recall = session.get(Recall, recall_id)
     if recall is None:
-        raise NotFound("There is no recall with that number.")
+        raise NotFound(_("There is no recall with that number."))
     check_recall_action(actor, recall, "recall_item")
     item = get_item(session, recall_id, item_id)
     order_state = session.scalar(select(Order.state).where(Order.id == item.order_id)) if item.order_id else None
@@ -62,7 +63,8 @@ def _check(session, actor, recall_id: int, item_id: int, action: str) -> RecallI
         why = (" Telecare removes it on a removal or replacement visit." if item.fitted_by_telecare else
                " Its collection is booked: record it on the order." if order_state == "collection_requested"
                else "")
-        raise IllegalTransition(f"This item is {item.state_label.lower()}, so that cannot be recorded.{why}")
+        raise IllegalTransition(_("This item is %(state)s, so that cannot be recorded.%(why)s",
+                                  state=item.state_label.lower(), why=why))
     return item
 
 
@@ -96,7 +98,7 @@ def record_item_inspection(session, actor, recall_id: int, item_id: int, passed:
     item = _check(session, actor, recall_id, item_id, "inspected_ok" if passed else "inspected_failed")
     note = (note or "").strip()
     if not note:
-        raise Refusal("Enter what the inspection found.", field="note")
+        raise Refusal(_("Enter what the inspection found."), field="note")
     now = utcnow()
     if passed:
         item.state, item.resolved_at, item.resolved_by_id = "inspected", now, actor_id(actor)
@@ -128,11 +130,11 @@ def resolve_held(session, actor, recall_id: int, item_id: int, outcome: str, not
     """How a held item left quarantine: disposed of or returned to the supplier (the asset is
     retired), or released back to stock after the fix the notice describes (to cleaning first)."""
     if outcome not in HELD_OUTCOMES:
-        raise Refusal("Select what happened to the item.", field="outcome")
+        raise Refusal(_("Select what happened to the item."), field="outcome")
     item = _check(session, actor, recall_id, item_id, outcome)
     note = (note or "").strip()
     if not note:
-        raise Refusal("Enter a note: the disposal, the supplier's returns number, or the fix made.", field="note")
+        raise Refusal(_("Enter a note: the disposal, the supplier's returns number, or the fix made."), field="note")
     now = utcnow()
     reason = f"Recall {item.recall.reference}: {HELD_OUTCOMES[outcome].lower()}: {note}"
     if outcome == "released":

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from portal.audit.services import record
@@ -14,9 +15,10 @@ from portal.errors import IllegalTransition, NotFound, OutOfStock, Refusal
 def counted_product(session, product_id: int) -> Product:
     product = session.get(Product, product_id)
     if product is None:
-        raise NotFound("There is no product with that id.")
+        raise NotFound(_("There is no product with that id."))
     if product.tracking != "counted":
-        raise Refusal(f"{product.name} is serialised: add or adjust its assets one by one.", field="product_id")
+        raise Refusal(_("%(name)s is serialised: add or adjust its assets one by one.", name=product.name),
+                      field="product_id")
     return product
 
 
@@ -25,7 +27,7 @@ def receive_stock(session, actor, store_id: int, product_id: int, quantity: int,
     """Counted stock arriving (a purchase or a transfer in): on hand goes up."""
     counted_product(session, product_id)
     if quantity <= 0:
-        raise Refusal("Enter a quantity of 1 or more.", field="quantity")
+        raise Refusal(_("Enter a quantity of 1 or more."), field="quantity")
     change_level(session, store_id, product_id, on_hand=quantity)
     move(session, actor, "received", store_id, product_id, on_hand=quantity, reason=reason, at=at)
     record(session, actor, "equipment.stock_received", "equipment_store", store_id,
@@ -40,11 +42,11 @@ def adjust_stock(session, actor, store_id: int, product_id: int, change: int, re
     """A correction after a count (stocktake, damage, loss): never below what is reserved."""
     counted_product(session, product_id)
     if not reason or not reason.strip():
-        raise Refusal("Enter the reason for the adjustment.", field="reason")
+        raise Refusal(_("Enter the reason for the adjustment."), field="reason")
     if change == 0:
-        raise Refusal("Enter a change other than 0.", field="quantity")
+        raise Refusal(_("Enter a change other than 0."), field="quantity")
     if not change_level(session, store_id, product_id, on_hand=change):
-        raise OutOfStock("That adjustment would take stock below zero or below what is reserved.", field="quantity")
+        raise OutOfStock(_("That adjustment would take stock below zero or below what is reserved."), field="quantity")
     move(session, actor, "adjust", store_id, product_id, on_hand=change, reason=reason)
     record(session, actor, "equipment.stock_adjusted", "equipment_store", store_id,
            product_id=product_id, change=change, reason=reason)
@@ -52,7 +54,7 @@ def adjust_stock(session, actor, store_id: int, product_id: int, change: int, re
 
 def set_reorder_level(session, actor, store_id: int, product_id: int, level: int) -> None:
     if level < 0:
-        raise Refusal("Enter a reorder level of 0 or more.", field="quantity")
+        raise Refusal(_("Enter a reorder level of 0 or more."), field="quantity")
     ensure_level(session, store_id, product_id)
     session.execute(update(StockLevel.__table__).where(
         StockLevel.__table__.c.store_id == store_id, StockLevel.__table__.c.product_id == product_id
@@ -64,9 +66,9 @@ def set_reorder_level(session, actor, store_id: int, product_id: int, level: int
 def clean_counted(session, actor, store_id: int, product_id: int, quantity: int) -> None:
     """Returned counted loan items, cleaned: awaiting cleaning → on hand."""
     if quantity <= 0:
-        raise Refusal("Enter a quantity of 1 or more.", field="quantity")
+        raise Refusal(_("Enter a quantity of 1 or more."), field="quantity")
     if not change_level(session, store_id, product_id, on_hand=quantity, cleaning=-quantity):
-        raise IllegalTransition("There are not that many items of this product awaiting cleaning.",
+        raise IllegalTransition(_("There are not that many items of this product awaiting cleaning."),
                                 field="quantity")
     move(session, actor, "clean", store_id, product_id, on_hand=quantity, cleaning=-quantity,
           reason="Cleaned and returned to stock")

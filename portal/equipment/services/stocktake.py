@@ -9,6 +9,7 @@ submitted it) to approve it, or to return the stocktake for more scanning.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from portal.audit.services import record
@@ -30,7 +31,7 @@ MAX_SCAN_LINES = 500
 def get_stocktake(session, stocktake_id: int) -> Stocktake:
     stocktake = session.get(Stocktake, stocktake_id)
     if stocktake is None:
-        raise NotFound("There is no stocktake with that id.")
+        raise NotFound(_("There is no stocktake with that id."))
     return stocktake
 
 
@@ -40,7 +41,7 @@ def start_stocktake(session, actor, store_id: int) -> Stocktake:
     if existing:
         return existing
     if session.get(Store, store_id) is None:
-        raise NotFound("There is no store with that id.")
+        raise NotFound(_("There is no store with that id."))
     stocktake = Stocktake(store_id=store_id, started_by_id=actor_id(actor))
     session.add(stocktake)
     session.flush()
@@ -71,9 +72,9 @@ def scan(session, actor, stocktake_id: int, text: str) -> ScanReport:
     check_stocktake_action(actor, stocktake, "stocktake_scan")
     lines = [line.strip() for line in (text or "").replace("\r", "\n").split("\n") if line.strip()]
     if not lines:
-        raise Refusal("Scan or enter at least one asset tag.", field="tags")
+        raise Refusal(_("Scan or enter at least one asset tag."), field="tags")
     if len(lines) > MAX_SCAN_LINES:
-        raise Refusal(f"Scan up to {MAX_SCAN_LINES} tags at a time.", field="tags")
+        raise Refusal(_("Scan up to %(MAX_SCAN_LINES)s tags at a time.", MAX_SCAN_LINES=MAX_SCAN_LINES), field="tags")
     report, seen = ScanReport(), set()
     tags = [clean_tag(line) for line in lines]
     assets = dict(session.execute(select(Asset.asset_tag, Asset.id).where(
@@ -146,15 +147,17 @@ def complete_stocktake(session, actor, stocktake_id: int, reason: str, *, confir
     stocktake = get_stocktake(session, stocktake_id)
     check_stocktake_action(actor, stocktake, "stocktake_complete")
     if not reason or not reason.strip():
-        raise Refusal("Enter the reason for the adjustments.", field="reason")
+        raise Refusal(_("Enter the reason for the adjustments."), field="reason")
     result = stocktake_result(session, stocktake)
     off = result["write_off"]
     if off["count"] and confirmed_missing is None:
-        raise Refusal(f"Confirm that {_count(off['count'], 'missing item')}, worth "
-                      f"{format_money(off['value'])}, will be written off.", field="confirm")
+        raise Refusal(_("Confirm that %(count)s, worth %(format_money)s, will be written off.",
+                        count=_count(off['count'],
+                                     'missing item'), format_money=format_money(off['value'])), field="confirm")
     if (confirmed_missing or 0) != off["count"]:
-        raise Refusal(f"The count has changed since the page was shown: {_count(off['count'], 'item')}, worth "
-                      f"{format_money(off['value'])}, would now be written off. Check the list and confirm again.",
+        raise Refusal(_("The count has changed since the page was shown: %(count)s, worth "
+                        "%(format_money)s, would now be written off. Check the list and confirm again.",
+                        count=_count(off['count'], 'item'), format_money=format_money(off['value'])),
                       field="confirm")
     stocktake.reason = reason.strip()[:300]
     stocktake.missing_count, stocktake.missing_value = off["count"], off["value"]
@@ -181,7 +184,7 @@ def return_stocktake(session, actor, stocktake_id: int, reason: str) -> Stocktak
     stocktake = get_stocktake(session, stocktake_id)
     check_stocktake_action(actor, stocktake, "stocktake_return")
     if not reason or not reason.strip():
-        raise Refusal("Enter what the stores should check before completing again.", field="reason")
+        raise Refusal(_("Enter what the stores should check before completing again."), field="reason")
     stocktake.state = "open"
     stocktake.submitted_at = stocktake.submitted_by_id = None
     session.flush()

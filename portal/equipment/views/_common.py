@@ -3,6 +3,7 @@
 
 
 from flask import flash, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ STOCKTAKE_READERS = (STORES_OFFICER, MANAGER)
 def _get(model, object_id):
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound("That record does not exist. Check the link or go back to the list.")
+        raise NotFound(_("That record does not exist. Check the link or go back to the list."))
     return obj
 
 

@@ -2,6 +2,8 @@
 
 
 from flask import current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -53,14 +55,14 @@ from portal.web.security import staff
 
 def _order_form_choices(form):
     """The stores, and the kits and products this prescriber may order."""
-    form.store_id.choices = _store_choices("Select a store")
+    form.store_id.choices = _store_choices(_("Select a store"))
     barred = {item.kit_id for item, product in db.session.execute(
         select(KitItem, Product).join(Product, Product.id == KitItem.product_id))
         if not services.may_prescribe(current_user, product)}
-    form.kit_id.choices = [("", "No kit")] + [
+    form.kit_id.choices = [("", _("No kit"))] + [
         (k.id, k.name) for k in db.session.execute(select(Kit.id, Kit.name).order_by(Kit.name)) if k.id not in barred]
     for n in (1, 2, 3):
-        getattr(form, f"product_{n}").choices = _product_choices("Select a product" if n == 1 else "None",
+        getattr(form, f"product_{n}").choices = _product_choices(_("Select a product") if n == 1 else _("None"),
                                                                  prescriber=current_user)
 
 
@@ -73,10 +75,10 @@ def order_new():
     if person is not None and not may_order_for(db.session, current_user, person.id):
         record_refusal(db.session, current_user, request.endpoint, "person", person.id)
         db.session.commit()
-        raise NotFound("That record does not exist. Check the link or go back to the list.")
+        raise NotFound(_("That record does not exist. Check the link or go back to the list."))
     organisation = _get(BorrowerOrganisation, organisation_id) if organisation_id and not person else None
     if person is None and organisation is None:
-        raise NotFound("Open the order form from a person's record (the link carries who it is for).")
+        raise NotFound(_("Open the order form from a person's record (the link carries who it is for)."))
     form = OrderForm()
     _order_form_choices(form)
     if request.method == "GET":
@@ -97,7 +99,7 @@ def order_new():
         order, created = result[0]
         db.session.commit()
         if created:
-            flash(f"Order {order.id} raised.", "success")
+            flash(_("Order %(number)s raised.", number=order.id), "success")
         return hx_redirect(url_for("equipment.order", order_id=order.id))
     return render_page("equipment/order_new.html", "main_content", form=form, person=person,
                        organisation=organisation, status=422 if form.errors else 200)
@@ -142,14 +144,14 @@ def _order_action(order_id: int, form, call, message, page=None):
 @staff(*ORDER_ROLES["reserve"])
 def reserve(order_id):
     return _order_action(order_id, VersionForm(), lambda item, version: services.reserve_order(
-        db.session, current_user, item.id, expected_version=version), "Stock reserved.")
+        db.session, current_user, item.id, expected_version=version), _("Stock reserved."))
 
 
 @bp.post("/orders/<int:order_id>/deliver")
 @staff(*ORDER_ROLES["deliver"])
 def deliver(order_id):
     return _order_action(order_id, VersionForm(), lambda item, version: services.deliver_order(
-        db.session, current_user, item.id, expected_version=version), "Delivery recorded.")
+        db.session, current_user, item.id, expected_version=version), _("Delivery recorded."))
 
 
 def _order_form_page(template: str, item: Order, *, form, status: int = 200):
@@ -168,7 +170,7 @@ def collection(order_id):
     if request.method == "GET":
         return _order_form_page("equipment/order_collection.html", item, form=form)
     return _order_action(order_id, form, lambda item, version: services.request_collection(
-        db.session, current_user, item.id, form.reason.data, expected_version=version), "Collection requested.",
+        db.session, current_user, item.id, form.reason.data, expected_version=version), _("Collection requested."),
         page=lambda item, **kw: _order_form_page("equipment/order_collection.html", item, **kw))
 
 
@@ -177,7 +179,7 @@ def collection(order_id):
 def collect(order_id):
     return _order_action(order_id, VersionForm(), lambda item, version: services.collect_order(
         db.session, current_user, item.id, expected_version=version),
-        "Collection recorded. The items are awaiting cleaning.")
+        _("Collection recorded. The items are awaiting cleaning."))
 
 
 @bp.post("/orders/<int:order_id>/clean")
@@ -209,7 +211,7 @@ def cancel(order_id):
     step = decision_step(form)
     if step == CONFIRMED:
         return _order_action(order_id, form, lambda item, version: services.cancel_order(
-            db.session, current_user, item.id, form.reason.data, expected_version=version), "Order cancelled.",
+            db.session, current_user, item.id, form.reason.data, expected_version=version), _("Order cancelled."),
             page=page)
     if step == CHECK:
         try:
@@ -225,9 +227,9 @@ def cancel(order_id):
             "web/decision_check.html", form=form, decision="Cancel the order", person=person,
             caption=f"Equipment order {item.id}",
             rows=[("Order", f"Order {item.id}: {lines}"), ("Reason for cancelling", form.reason.data)],
-            consequence=("The order is cancelled and anything reserved for it goes back into stock. "
-                         "The prescriber must raise a new order if the equipment is needed again."),
-            warning="You cannot undo this.", destructive=True, confirm_text="Cancel the order",
+            consequence=(_("The order is cancelled and anything reserved for it goes back into stock. "
+                         "The prescriber must raise a new order if the equipment is needed again.")),
+            warning=_("You cannot undo this."), destructive=True, confirm_text="Cancel the order",
             action=url_for("equipment.cancel", order_id=item.id),
             back_url=url_for("equipment.cancel", order_id=item.id), hidden=hidden_answers(form))
     return page(item, form=form, status=422 if form.errors else 200)
@@ -239,10 +241,10 @@ def cancel(order_id):
 @staff(*STORES)
 def amnesties():
     form = AmnestyForm()
-    form.organisation_id.choices = [("", "Any organisation")] + [
+    form.organisation_id.choices = [("", _("Any organisation"))] + [
         (o.id, o.name) for o in db.session.execute(select(BorrowerOrganisation.id, BorrowerOrganisation.name)
                                                    .order_by(BorrowerOrganisation.name))]
-    form.locality.choices = [("", "Any area")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    form.locality.choices = [("", _("Any area"))] + [(x, x) for x in current_app.config["LOCALITIES"]]
     started = []
     if _attempt(form, lambda: started.append(services.start_amnesty(
             db.session, current_user, form.name.data, form.months.data, form.organisation_id.data,
@@ -275,7 +277,8 @@ def amnesty_request(amnesty_id):
     if _attempt(form, lambda: counted.append(services.amnesty_request_collections(db.session, current_user,
                                                                                   item.id))):
         count = counted[0]
-        return _done(f"Collection requested for {count} order{'s' if count != 1 else ''}.",
+        return _done(ngettext("Collection requested for %(num)d order.", "Collection requested for %(num)d orders.",
+                              count),
                      url_for("equipment.amnesty", amnesty_id=item.id))
     return _amnesty_page(item, form=form, status=422)
 

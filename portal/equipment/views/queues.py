@@ -4,6 +4,7 @@ pagination to the last row. The staff home's cards open /equipment/?queue=kind; 
 goes to /equipment/queues/<kind>, so a filter form's GET keeps the queue."""
 
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.equipment import bp, services
@@ -12,14 +13,15 @@ from portal.equipment.views._common import READERS, REFERENCE_EDITORS, STORES, _
 from portal.extensions import db
 from portal.timeutil import now, today
 from portal.web.htmx import is_partial, render_page
+from portal.web.i18n import lazy_text as _l
 from portal.web.lists import Column, Filter, ListSpec
 from portal.web.security import has_role, staff
 
 DEFAULT_QUEUE = "deliveries"
 ORDER_QUEUES = ("deliveries", "collections")
 ASSET_QUEUES = ("cleaning", "inspections", "warranties")
-PRIORITY_CHOICES = (("urgent", "Urgent"), ("standard", "Standard"))
-STAGE_CHOICES = (("requested", "To reserve"), ("reserved", "To deliver"))
+PRIORITY_CHOICES = (("urgent", _l("Urgent")), ("standard", _l("Standard")))
+STAGE_CHOICES = (("requested", _l("To reserve")), ("reserved", _l("To deliver")))
 ORDER_LABELS = {
     "deliveries": "by due date, earliest first (urgent first on the same day)",
     "collections": "by collect-by date, earliest first",
@@ -34,33 +36,34 @@ SINGULAR = {"deliveries": ("order", "orders"), "collections": ("collection", "co
 
 def queue_spec(kind: str, page_size: int | None = None) -> ListSpec:
     """The filters and columns of one queue."""
-    filters = [Filter("store", "Store", tuple((str(i), name) for i, name in services.store_names(db.session)),
-                      any_label="All stores")]
+    filters = [Filter("store", _("Store"), tuple((str(i), name) for i, name in services.store_names(db.session)),
+                      any_label=_("All stores"))]
     if kind in services.QUEUES_WITH_DUE:
         filters.append(Filter("due", "Collect by" if kind == "collections" else
                               "Warranty ends" if kind == "warranties" else "Due",
                               tuple(services.DUE_CHOICES.items())))
     if kind == "deliveries":
-        filters += [Filter("state", "Stage", STAGE_CHOICES), Filter("priority", "Priority", PRIORITY_CHOICES)]
+        filters += [Filter("state", _("Stage"), STAGE_CHOICES), Filter("priority", _("Priority"), PRIORITY_CHOICES)]
     if kind == "collections":
-        filters.append(Filter("reason", "Reason", tuple(COLLECTION_REASONS.items())))
-    filters.insert(0, Filter("q", "Search", kind="search", hint=(
+        filters.append(Filter("reason", _("Reason"), tuple(COLLECTION_REASONS.items())))
+    filters.insert(0, Filter("q", _("Search"), kind="search", hint=(
         "Order number" if kind in ORDER_QUEUES else "Product name or code" if kind == "low_stock"
         else "Asset tag or product")))
     if kind == "deliveries":
-        columns = (Column("order", "Order"), Column("for", "For", sortable=False), Column("priority", "Priority"),
-                   Column("state", "State"), Column("planned", "Planned"), Column("due", "Due"),
-                   Column("store", "Store"))
+        columns = (Column("order", _("Order")), Column("for", _("For"), sortable=False), Column("priority",
+                                                                                                _("Priority")),
+                   Column("state", _("State")), Column("planned", _("Planned")), Column("due", _("Due")),
+                   Column("store", _("Store")))
     elif kind == "collections":
-        columns = (Column("order", "Order"), Column("for", "From", sortable=False), Column("reason", "Reason"),
-                   Column("due", "Collect by"), Column("store", "Store"))
+        columns = (Column("order", _("Order")), Column("for", _("From"), sortable=False), Column("reason", _("Reason")),
+                   Column("due", _("Collect by")), Column("store", _("Store")))
     elif kind == "low_stock":
-        columns = (Column("store", "Store"), Column("product", "Product"),
-                   Column("free", "Free", numeric=True), Column("reorder", "Reorder level", numeric=True))
+        columns = (Column("store", _("Store")), Column("product", _("Product")),
+                   Column("free", _("Free"), numeric=True), Column("reorder", _("Reorder level"), numeric=True))
     else:
-        columns = (Column("tag", "Asset"), Column("product", "Product"), Column("status", "Status"),
+        columns = (Column("tag", _("Asset")), Column("product", _("Product")), Column("status", _("Status")),
                    Column("due", "Warranty ends" if kind == "warranties" else "Next inspection"),
-                   Column("store", "Store"))
+                   Column("store", _("Store")))
     singular, plural = SINGULAR.get(kind, ("asset", "assets"))
     return ListSpec(endpoint="equipment.queue", singular=singular, plural=plural, columns=columns,
                     filters=tuple(filters), default_order_label=ORDER_LABELS[kind],

@@ -2,6 +2,7 @@
 page with its progress and affected items, the work on each item, and closing it."""
 
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,7 +33,7 @@ def recalls():
 
 def _recall_form(sent: bool):
     form = RecallForm() if sent else RecallForm(formdata=None)
-    form.product_id.choices = [("", "Select a product")] + [
+    form.product_id.choices = [("", _("Select a product"))] + [
         (p.id, f"{p.name} ({p.code})") for p in db.session.execute(
             select(Product.id, Product.name, Product.code).order_by(Product.name))]
     if not is_submission_key(form.submission_key.data):
@@ -67,7 +68,8 @@ def recall_new():
         if _attempt(form, lambda: started.append(services.start_recall(
                 db.session, current_user, _request(form), submission_key=form.submission_key.data))):
             recall, _created = started[0]
-            return _done(f"Recall {recall.reference} started: the items it covers are held and listed below.",
+            return _done(_("Recall %(reference)s started: the items it covers are held and listed below.",
+                           reference=recall.reference),
                          url_for("equipment.recall", recall_id=recall.id))
         return _form_page(form, 422)
     try:
@@ -109,7 +111,8 @@ def recall_close(recall_id):
     form = CloseRecallForm()
     if _attempt(form, lambda: services.close_recall(db.session, current_user, item.id, form.reason.data,
                                                     expected_version=form.version.data)):
-        return _done(f"Recall {item.reference} closed.", url_for("equipment.recall", recall_id=item.id))
+        return _done(_("Recall %(reference)s closed.", reference=item.reference),
+                     url_for("equipment.recall", recall_id=item.id))
     return _recall_page(db.session.get(Recall, recall_id), close_form=form, status=422)
 
 
@@ -119,7 +122,7 @@ def recall_item_collected(recall_id, item_id):
     recall_row = _get(Recall, recall_id)
     form = ConfirmForm()
     if _attempt(form, lambda: services.record_collected(db.session, current_user, recall_row.id, item_id)):
-        return _done("Collection recorded: the item is held in quarantine.",
+        return _done(_("Collection recorded: the item is held in quarantine."),
                      url_for("equipment.recall", recall_id=recall_id))
     return _recall_page(db.session.get(Recall, recall_id), close_form=None, item_form=form, item_id=item_id,
                         status=422)

@@ -2,6 +2,7 @@
 
 
 from flask import current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -113,7 +114,7 @@ def product_edit(product_id):
 
 def _organisation_form(obj=None):
     form = OrganisationForm(obj=obj)
-    form.locality.choices = [("", "No area")] + [(x, x) for x in current_app.config["LOCALITIES"]]
+    form.locality.choices = [("", _("No area"))] + [(x, x) for x in current_app.config["LOCALITIES"]]
     return form
 
 
@@ -182,7 +183,7 @@ def kit_new():
         except Refusal as exc:
             refuse(form, exc)
         else:
-            return _done(f"Kit {kit.name} added.", url_for("equipment.kits"))
+            return _done(_("Kit %(name)s added.", name=kit.name), url_for("equipment.kits"))
     return render_page("equipment/kit_form.html", "main_content", form=form, rows=KIT_ROWS,
                        status=422 if form.errors else 200)
 

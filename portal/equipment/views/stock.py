@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import segno
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.equipment import bp, services
@@ -113,7 +114,7 @@ def store_stock(store_id):
             services.set_reorder_level(db.session, current_user, item.id, product_id, qty)
 
     if _attempt(form, change):
-        return _done("Stock change recorded.", url_for("equipment.store", store_id=item.id))
+        return _done(_("Stock change recorded."), url_for("equipment.store", store_id=item.id))
     return _store_page(item, form=form, status=422)
 
 
@@ -126,7 +127,8 @@ def store_add_asset(store_id):
     if _attempt(form, lambda: added.append(services.add_asset(
             db.session, current_user, product_id=form.product_id.data, store_id=item.id,
             asset_tag=form.asset_tag.data, serial=form.serial.data or None, purchase_cost=form.purchase_cost.data))):
-        return _done(f"Asset {added[0].asset_tag} added.", url_for("equipment.asset", asset_id=added[0].id))
+        return _done(_("Asset %(tag)s added.", tag=added[0].asset_tag),
+                     url_for("equipment.asset", asset_id=added[0].id))
     return _store_page(item, form=form, status=422)
 
 
@@ -194,7 +196,7 @@ def _asset_action(asset_id: int, action: str, form, call, message: str):
 def inspect(asset_id):
     form = InspectionForm()
     return _asset_action(asset_id, "inspect", form, lambda item: services.record_inspection(
-        db.session, current_user, item.id, form.inspected_on.data), "Inspection recorded.")
+        db.session, current_user, item.id, form.inspected_on.data), _("Inspection recorded."))
 
 
 @bp.post("/assets/<int:asset_id>/clean")
@@ -325,7 +327,7 @@ def stocktake_return(stocktake_id):
     item = _get(Stocktake, stocktake_id)
     form = StocktakeReturnForm()
     if _attempt(form, lambda: services.return_stocktake(db.session, current_user, item.id, form.reason.data)):
-        return _done("The stocktake is open again for the stores to check.",
+        return _done(_("The stocktake is open again for the stores to check."),
                      url_for("equipment.stocktake", stocktake_id=item.id))
     return _stocktake_page(item, form=form, status=422)
 
@@ -340,7 +342,7 @@ def pick_list(store_id):
     try:
         day = date.fromisoformat(raw) if raw else today()
     except ValueError:
-        raise PortalError("Enter a real date for the pick list, like 2026-03-27.") from None
+        raise PortalError(_("Enter a real date for the pick list, like 2026-03-27.")) from None
     result = services.pick_list(db.session, item.id, day)
     people = _order_people(order.id for order, _lines in result["orders"])
     return render_page("equipment/pick_list.html", "main_content", store=item, day=day, today=today(), people=people,

@@ -2,6 +2,7 @@
 the URL, sortable, paginated to the last row), and its stocktakes."""
 
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.equipment import bp, services
@@ -19,28 +20,28 @@ SECTION_PAGE = 25  # a store's section stays within about two screens at 1280 px
 
 def stock_spec(page_size: int | None = None) -> ListSpec:
     return ListSpec(
-        endpoint="equipment.store_stock_list", singular="product", plural="products",
+        endpoint="equipment.store_stock_list", singular=_("product"), plural=_("products"),
         default_sort="product",
-        filters=(Filter("q", "Search", kind="search", hint="Product name or code"),
-                 Filter("category", "Category", tuple(CATEGORIES.items())),
-                 Filter("low", "Low stock only", kind="check", hint="Free stock below the reorder level")),
-        columns=(Column("product", "Product"), Column("on_hand", "On hand", numeric=True),
-                 Column("reserved", "Reserved", numeric=True), Column("free", "Free", numeric=True),
-                 Column("cleaning", "Awaiting cleaning", numeric=True),
-                 Column("reorder", "Reorder level", numeric=True)),
+        filters=(Filter("q", _("Search"), kind="search", hint=_("Product name or code")),
+                 Filter("category", _("Category"), tuple(CATEGORIES.items())),
+                 Filter("low", _("Low stock only"), kind="check", hint=_("Free stock below the reorder level"))),
+        columns=(Column("product", _("Product")), Column("on_hand", _("On hand"), numeric=True),
+                 Column("reserved", _("Reserved"), numeric=True), Column("free", _("Free"), numeric=True),
+                 Column("cleaning", _("Awaiting cleaning"), numeric=True),
+                 Column("reorder", _("Reorder level"), numeric=True)),
         page_size=page_size or SECTION_PAGE)
 
 
 def assets_spec(store_id: int, page_size: int | None = None) -> ListSpec:
     products = tuple((str(i), name) for i, name in services.store_asset_products(db.session, store_id))
     return ListSpec(
-        endpoint="equipment.store_assets", singular="asset", plural="assets",
-        default_order_label="by product, then tag",
-        filters=(Filter("q", "Search", kind="search", hint="Asset tag, serial number or product"),
-                 Filter("status", "Status", tuple(ASSET_STATUSES.items()), any_label="In the store"),
-                 Filter("product", "Product", products)),
-        columns=(Column("tag", "Tag"), Column("product", "Product"), Column("status", "Status"),
-                 Column("inspection", "Next inspection")),
+        endpoint="equipment.store_assets", singular=_("asset"), plural=_("assets"),
+        default_order_label=_("by product, then tag"),
+        filters=(Filter("q", _("Search"), kind="search", hint=_("Asset tag, serial number or product")),
+                 Filter("status", _("Status"), tuple(ASSET_STATUSES.items()), any_label=_("In the store")),
+                 Filter("product", _("Product"), products)),
+        columns=(Column("tag", _("Tag")), Column("product", _("Product")), Column("status", _("Status")),
+                 Column("inspection", _("Next inspection"))),
         page_size=page_size or SECTION_PAGE)
 
 

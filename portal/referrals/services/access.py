@@ -12,6 +12,7 @@ The rules (DESIGN.md 4 "Referral", DOMAIN.md W3/W4):
 - triage officers, OTs and managers reassign; managers otherwise only view.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.auth.models import User
@@ -64,7 +65,7 @@ def _in_ta_pool(user: User, referral) -> bool:
 def get_for(session, user: User, referral_id: int) -> Referral:
     referral = session.get(Referral, referral_id)
     if referral is None or not can_open(user, referral):
-        raise NotFound("There is no referral with that number, or it is not yours to open")
+        raise NotFound(_("There is no referral with that number, or it is not yours to open"))
     return referral
 
 
@@ -152,7 +153,7 @@ def require(actor: User, referral: Referral, action: str, what: str, version: in
     ever do this (403), and it is open to them now (422)."""
     check_version(referral, version, f"Referral {referral.reference}")
     if not actor.has_role(*ACTION_ROLES[action]):
-        raise NotAllowed(f"Your role cannot {what} a referral")
+        raise NotAllowed(_("Your role cannot %(what)s a referral", what=what))
     referral._state_seen = referral.state
     require_action(allowed_actions(actor, referral), action,
                    f"You cannot {what} referral {referral.reference} now: {_why_not(actor, referral, action)}.")

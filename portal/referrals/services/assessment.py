@@ -1,5 +1,6 @@
 """The assessment a trusted assessor or OT records, with care technology considered every time."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.auth.models import User
@@ -23,16 +24,16 @@ def complete_assessment(session, actor: User, referral: Referral, *, outcomes_wa
                         monitoring: dict | None = None, version: int | None = None) -> Assessment:
     require(actor, referral, "assessment", "complete the assessment for", version)
     if tecs_considered and not (tecs_what or "").strip():
-        raise Refusal("Enter what care technology you considered", field="tecs_what")
+        raise Refusal(_("Enter what care technology you considered"), field="tecs_what")
     if not tecs_considered and not (tecs_why_not or "").strip():
-        raise Refusal("Enter why care technology was not considered", field="tecs_why_not")
+        raise Refusal(_("Enter why care technology was not considered"), field="tecs_why_not")
     monitoring = monitoring or {}
     if monitoring.get("devices"):
         for key, message in MONITORING_CHECKS:
             if not str(monitoring.get(key) or "").strip():
                 raise Refusal(message, field=key)
     if not recommendations:
-        raise Refusal("Select at least one recommendation", field="recommendations")
+        raise Refusal(_("Select at least one recommendation"), field="recommendations")
     assessment = Assessment(
         referral_id=referral.id, assessor_id=actor.id, outcomes_wanted=outcomes_wanted.strip(),
         strengths=strengths.strip(), needs_by_area=needs_by_area.strip(), risks=risks.strip(),

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +40,7 @@ def _clean_needs(needs) -> list[str]:
     wanted = sorted(set(needs or []))
     unknown = [n for n in wanted if n not in NEEDS]
     if unknown:
-        raise Refusal(f"Unknown need: {', '.join(unknown)}", field="needs")
+        raise Refusal(_("Unknown need: %(names)s", names=', '.join(unknown)), field="needs")
     return wanted
 
 
@@ -63,10 +64,10 @@ def create_referral(session, actor, *, person: Person, source: str, needs, help_
     if existing is not None:
         return existing, False
     if source not in SOURCES:
-        raise Refusal("Select where the referral came from", field="source")
+        raise Refusal(_("Select where the referral came from"), field="source")
     for value in (priority, suggested_priority):
         if value is not None and value not in PRIORITIES:
-            raise Refusal("Select a priority", field="priority")
+            raise Refusal(_("Select a priority"), field="priority")
     referral = Referral(
         reference=new_reference(), person=person, state="submitted", source=source, language=language,
         priority=priority, suggested_priority=suggested_priority,

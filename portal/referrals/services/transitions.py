@@ -4,6 +4,8 @@ that it is open to them (`access.allowed_actions`), and writes an audit row."""
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from portal.auth.models import User
 from portal.config import setting
 from portal.errors import NotFound, Refusal
@@ -27,9 +29,9 @@ def set_priority(session, actor: User, referral: Referral, priority: str, reason
                  version: int | None = None) -> Referral:
     require(actor, referral, "priority", "set the priority of", version)
     if priority not in PRIORITIES:
-        raise Refusal("Select a priority", field="priority")
+        raise Refusal(_("Select a priority"), field="priority")
     if not reason.strip():
-        raise Refusal("Enter why you chose this priority", field="reason")
+        raise Refusal(_("Enter why you chose this priority"), field="reason")
     before = referral.priority
     referral.priority = priority
     if referral.state == "submitted":
@@ -56,13 +58,13 @@ def route(session, actor: User, referral: Referral, *, route_to: str, complex_ca
     a major adaptation is not complex by itself."""
     require(actor, referral, "route", "route", version)
     if route_to not in ROUTES:
-        raise Refusal("Select who should assess", field="route_to")
+        raise Refusal(_("Select who should assess"), field="route_to")
     if not reason.strip():
-        raise Refusal("Enter the reason for your complexity decision", field="reason")
+        raise Refusal(_("Enter the reason for your complexity decision"), field="reason")
     if route_to == "trusted_assessor" and complex_case:
-        raise Refusal("A complex case must go to an occupational therapist", field="complex_case")
+        raise Refusal(_("A complex case must go to an occupational therapist"), field="complex_case")
     if route_to == "trusted_assessor" and ta_level_required not in (3, 4):
-        raise Refusal("Select the trusted assessor level needed", field="ta_level_required")
+        raise Refusal(_("Select the trusted assessor level needed"), field="ta_level_required")
     return _send(session, actor, referral, route_to, complex_case, reason.strip(), ta_level_required)
 
 
@@ -87,7 +89,7 @@ def escalate_to_ot(session, actor: User, referral: Referral, reason: str,
     """A trusted assessor hands a case that turned out complex to the OTs' pool."""
     require(actor, referral, "escalate", "escalate", version)
     if not reason.strip():
-        raise Refusal("Enter why the case needs an occupational therapist", field="reason")
+        raise Refusal(_("Enter why the case needs an occupational therapist"), field="reason")
     return _send(session, actor, referral, "occupational_therapist", True,
                  f"Escalated by trusted assessor: {reason.strip()}", None)
 
@@ -96,7 +98,8 @@ def reassign(session, actor: User, referral: Referral, assignee: User | None,
              version: int | None = None) -> Referral:
     require(actor, referral, "reassign", "reassign", version)
     if assignee is not None and referral.state == "awaiting_assessment" and not may_assess(assignee, referral):
-        raise Refusal(f"{assignee.name} cannot take this case: check the route and their level", field="assignee")
+        raise Refusal(_("%(name)s cannot take this case: check the route and their level", name=assignee.name),
+                      field="assignee")
     referral.assigned_to_id = assignee.id if assignee else None
     audit_change(session, actor, referral, "reassigned", to=assignee.id if assignee else None)
     return referral
@@ -115,13 +118,14 @@ def return_to_referrer(session, actor: User, referral: Referral, question: str,
     with the question as typed, and the clock pauses until they answer."""
     require(actor, referral, "return", "return to the referrer", version)
     if not question.strip():
-        raise Refusal("Enter what you need to know", field="reason")
+        raise Refusal(_("Enter what you need to know"), field="reason")
     address = _referrer_address(referral)
     if address is None:
         phone = referral.referrer_phone or (referral.person.phone if referral.source in PUBLIC_SOURCES else None)
-        raise Refusal("There is no email address or mobile number for the referrer, so a message cannot be "
-                      f"sent. Phone them{' on ' + phone if phone else ''}, then pause the clock instead",
-                      field="reason")
+        raise Refusal(_("There is no email address or mobile number for the referrer, so a message cannot be "
+                        "sent. Phone them on %(phone)s, then pause the clock instead", phone=phone) if phone else
+                      _("There is no email address or mobile number for the referrer, so a message cannot be "
+                        "sent. Phone them, then pause the clock instead"), field="reason")
     channel, to = address
     _pause(session, actor, referral, f"Waiting for the referrer: {question.strip()}", None, "")
     send(session, "referral_more_information", to,
@@ -177,7 +181,7 @@ def resume(session, actor: User, referral: Referral, version: int | None = None,
 def decline(session, actor: User, referral: Referral, reason: str, version: int | None = None) -> Referral:
     require(actor, referral, "decline", "decline", version)
     if not reason.strip():
-        raise Refusal("Enter the reason for declining", field="reason")
+        raise Refusal(_("Enter the reason for declining"), field="reason")
     return _finish(session, actor, referral, "declined", reason=reason.strip())
 
 
@@ -189,7 +193,7 @@ def withdraw(session, actor: User, referral: Referral, reason: str, version: int
 def signpost(session, actor: User, referral: Referral, reason: str, version: int | None = None) -> Referral:
     require(actor, referral, "signpost", "signpost", version)
     if not reason.strip():
-        raise Refusal("Enter where you signposted the person", field="reason")
+        raise Refusal(_("Enter where you signposted the person"), field="reason")
     referral.outcome = "signposted"
     return _finish(session, actor, referral, "closed", reason=reason.strip())
 
@@ -198,7 +202,7 @@ def close(session, actor: User, referral: Referral, outcome: str, note: str = ""
           version: int | None = None) -> Referral:
     require(actor, referral, "close", "close", version)
     if outcome not in OUTCOMES:
-        raise Refusal("Select the outcome", field="outcome")
+        raise Refusal(_("Select the outcome"), field="outcome")
     referral.outcome = outcome
     return _finish(session, actor, referral, "closed", reason=note.strip(), outcome=outcome)
 
@@ -223,7 +227,7 @@ def link_person(session, actor: User, referral: Referral, person_id: int, versio
     require(actor, referral, "link_person", "link", version)
     other = session.get(Person, person_id)
     if other is None:
-        raise NotFound("There is no record with that number")
+        raise NotFound(_("There is no record with that number"))
     before = referral.person_id
     referral.person = other
     referral.locality = other.locality

@@ -3,6 +3,7 @@ loading a job, and the one conditional UPDATE every job transition goes through.
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import actor_label
@@ -84,7 +85,7 @@ def holds(actor, roles) -> bool:
 def get_job(session, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:
-        raise NotFound("There is no telecare job with that number.")
+        raise NotFound(_("There is no telecare job with that number."))
     return job
 
 
@@ -92,7 +93,7 @@ def job_for_installer(session, user, job_id: int) -> Job:
     """An installer sees only the jobs assigned to them: any other job is 'not found'."""
     job = session.get(Job, job_id)
     if job is None or job.installer_id != user.id:
-        raise NotFound("There is no telecare job with that number in your list.")
+        raise NotFound(_("There is no telecare job with that number in your list."))
     return job
 
 
@@ -131,6 +132,6 @@ def transition(session, job: Job, from_states: tuple[str, ...], to_state: str, *
     """One conditional UPDATE on the state and version that were read: a concurrent change makes
     it match no row, and that is a version clash, never a silent overwrite."""
     if job.state not in from_states:
-        raise IllegalTransition(f"Job {job.id} is {job.state_label.lower()}, so it cannot be "
-                                f"{to_state.replace('_', ' ')} now.")
+        raise IllegalTransition(_("Job %(id)s is %(state)s, so it cannot be %(status)s now.",
+                                  id=job.id, state=job.state_label.lower(), status=to_state.replace('_', ' ')))
     return move_state(session, job, to_state, f"Telecare job {job.id}", **values)

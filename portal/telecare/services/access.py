@@ -13,6 +13,7 @@ checks it first (`require_action`), so the pages, the routes, the CLI and the te
   the job completes once every required step is done and the job's own rules hold.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import object_session
 
 from portal.equipment.models import Asset
@@ -142,10 +143,10 @@ def why_not(session, job: Job, action: str) -> str:
 def check_installer(actor, job: Job) -> None:
     """Only the installer the job is assigned to works its visit (NotAllowed for anyone else)."""
     if not assigned_installer(actor, job):
-        raise NotAllowed(f"Only the installer job {job.id} is assigned to can record its visit.")
+        raise NotAllowed(_("Only the installer job %(id)s is assigned to can record its visit.", id=job.id))
 
 
 def check_coordinator(actor) -> None:
     if not (is_system(actor) or holds(actor, COORDINATORS)):
-        raise NotAllowed("Only a telecare coordinator can schedule or cancel a job.")
+        raise NotAllowed(_("Only a telecare coordinator can schedule or cancel a job."))
 

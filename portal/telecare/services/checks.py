@@ -14,6 +14,7 @@
 import re
 
 import phonenumbers
+from flask_babel import gettext as _
 
 from portal.config import setting
 from portal.errors import Refusal
@@ -107,5 +108,6 @@ def uk_phone(value: str | None, field: str, whose: str) -> str:
     """A UK telephone number in the national format; a number that cannot be rung is refused."""
     phone = parse_uk_phone(value)
     if phone is None:
-        raise Refusal(f"Enter {whose} as a UK telephone number, like 01632 960001 or 07700 900123.", field=field)
+        raise Refusal(_("Enter %(whose)s as a UK telephone number, like 01632 960001 or 07700 900123.",
+                        whose=whose), field=field)
     return phone

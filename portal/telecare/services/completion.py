@@ -10,6 +10,7 @@ with someone to call: a named responder with a UK phone number, or the responder
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import record
@@ -45,11 +46,12 @@ def complete_job(session, actor, job_id: int, *, line_type: str | None = None, t
     require_action(allowed_actions(actor, job), "completed", why_not(session, job, "completed"))
     line_type = (line_type or None) if job.job_type in ("new_install", "digital_switchover") else None
     if job.job_type == "new_install" and line_type not in LINE_TYPES:
-        raise Refusal("Select the line type the alarm uses.", field="line_type")
+        raise Refusal(_("Select the line type the alarm uses."), field="line_type")
     if job.job_type == "digital_switchover":
         line_type = line_type or "digital"
         if line_type not in DIGITAL_LINES:
-            raise Refusal("A digital switchover leaves the alarm on a digital line: select digital or mobile.",
+            raise Refusal(_("A digital switchover leaves the alarm on a digital line: select digital or "
+                            "mobile."),
                           field="line_type")
     telephone = uk_phone(telephone, "telephone", "the line's telephone or SIM number") if telephone else None
     provider = clean_text(provider, "provider", 80)
@@ -94,8 +96,9 @@ def _apply_completion(session, actor, job: Job, done: dict, now: datetime, *, li
     unit = _new_unit(session, devices, job)
     if job.job_type == "new_install" and unit is not None and unit.product.alarm_unit == "analogue" \
             and line_type != "analogue":
-        raise Refusal(f"{unit.asset_tag} is an analogue alarm unit ({unit.product.name}): it cannot call over a "
-                      f"{LINE_TYPES[line_type].lower()} line. Fit a digital alarm unit, or select analogue.",
+        raise Refusal(_("%(asset_tag)s is an analogue alarm unit (%(name)s): it cannot call over a "
+                        "%(line)s line. Fit a digital alarm unit, or select analogue.",
+                        asset_tag=unit.asset_tag, name=unit.product.name, line=LINE_TYPES[line_type].lower()),
                       field="line_type")
     if job.job_type == "new_install":
         if connection is None:
@@ -108,7 +111,7 @@ def _apply_completion(session, actor, job: Job, done: dict, now: datetime, *, li
             connection.monitoring_start = london_date(now)
     if job.job_type == "digital_switchover":
         if unit is None:  # completion_blockers says so first; this guards the database
-            raise IllegalTransition("Scan the new digital alarm unit before completing the switchover.")
+            raise IllegalTransition(_("Scan the new digital alarm unit before completing the switchover."))
         old = connection.unit_asset_id
         if old is not None and old != unit.id:
             device = session.scalar(select(ConnectionDevice).where(ConnectionDevice.asset_id == old,
@@ -131,8 +134,8 @@ def _apply_completion(session, actor, job: Job, done: dict, now: datetime, *, li
     session.flush()
     session.refresh(connection)
     if job.job_type in ("new_install", "digital_switchover") and not reachable(connection.responders):
-        raise Refusal("The alarm cannot go live without someone to call: confirm a named responder with a UK "
-                      "phone number, or the responder service.", field="line_type")
+        raise Refusal(_("The alarm cannot go live without someone to call: confirm a named responder with"
+                        " a UK phone number, or the responder service."), field="line_type")
     key_safe = done.get("key_safe_checked")
     if key_safe is not None:
         connection.key_safe_present = bool(key_safe.details.get("present"))

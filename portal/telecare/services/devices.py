@@ -3,6 +3,7 @@ return_fitted_asset), so every fitted device has a ledger row to the person and 
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.services import record
@@ -31,14 +32,17 @@ def fit_device(session, actor, job_id: int, tag: str, visit: int | None = None) 
         return asset, False
     require_action(allowed_actions(actor, job), "fit", why_not(session, job, "fit"))
     if not (tag or "").strip():
-        raise Refusal("Scan or type the device's asset tag.", field="tag")
+        raise Refusal(_("Scan or type the device's asset tag."), field="tag")
     if asset is None:
-        raise Refusal(f"No device has the asset tag {tag.strip().upper()}. Check the label and try again.",
+        raise Refusal(_("No device has the asset tag %(tag)s. Check the label and try again.",
+                        tag=tag.strip().upper()),
                       field="tag")
     if fitting is not None:
-        raise Conflict(f"Device {asset.asset_tag} is already fitted at someone's home.", field="tag")
+        raise Conflict(_("Device %(asset_tag)s is already fitted at someone's home.", asset_tag=asset.asset_tag),
+                       field="tag")
     if asset.product.category not in DEVICE_CATEGORIES:
-        raise Refusal(f"{asset.asset_tag} is a {asset.product.name}, not a telecare device.", field="tag")
+        raise Refusal(_("%(asset_tag)s is a %(name)s, not a telecare device.",
+                        asset_tag=asset.asset_tag, name=asset.product.name), field="tag")
     try:
         equipment.fit_asset(session, actor, asset.id, job.person_id, f"Fitted by telecare job {job.id}")
     except Refusal as exc:  # not available: reserved, in repair, awaiting cleaning...

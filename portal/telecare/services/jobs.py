@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -65,7 +66,7 @@ def slot_of(slot: str | None) -> str | None:
     if not slot or slot in SLOT_TIMES:
         return slot
     start = _minutes(slot)
-    for name, (_, end) in SLOT_TIMES.items():
+    for name, (_start, end) in SLOT_TIMES.items():
         if start < _minutes(end):
             return name
     return "eve"
@@ -107,15 +108,15 @@ def create_job(session, actor, *, person_id: int, job_type: str, priority: str, 
     if existing is not None:
         return existing, False
     if job_type not in JOB_TYPES:
-        raise Refusal("Select the type of job.", field="job_type")
+        raise Refusal(_("Select the type of job."), field="job_type")
     if priority not in JOB_PRIORITIES:
-        raise Refusal("Select the priority.", field="priority")
+        raise Refusal(_("Select the priority."), field="priority")
     if session.get(Person, person_id) is None:
-        raise NotFound("There is no person with that id.")
+        raise NotFound(_("There is no person with that id."))
     if referral_id is not None:
         referral = session.get(Referral, referral_id)
         if referral is None or referral.person_id != person_id:
-            raise Refusal("The referral must be one of this person's referrals.", field="referral_id")
+            raise Refusal(_("The referral must be one of this person's referrals."), field="referral_id")
     access_notes = clean_text(access_notes, "access_notes", 2000)
     to_fit = clean_text(to_fit, "to_fit", 2000)
     connection = connection_for(session, person_id)
@@ -124,13 +125,14 @@ def create_job(session, actor, *, person_id: int, job_type: str, priority: str, 
     if existing is not None:
         raise DuplicateJob(existing)
     if job_type == "new_install" and live:
-        raise Conflict("This person already has a telecare connection, and a person has one. Raise an "
-                       "'add a sensor' job to fit more devices, or a fault visit.", field="job_type")
+        raise Conflict(_("This person already has a telecare connection, and a person has one. Raise an "
+                         "'add a sensor' job to fit more devices, or a fault visit."), field="job_type")
     if job_type in ("add_sensor", "digital_switchover", "fault_visit", "removal") and not live:
-        raise IllegalTransition(f"This person has no telecare connection, so a {JOB_TYPES[job_type].lower()} "
-                                "job cannot be raised. Raise a new install instead.", field="job_type")
+        raise IllegalTransition(_("This person has no telecare connection, so a %(job_type)s job cannot be raised. "
+                                  "Raise a new install instead.",
+                                  job_type=JOB_TYPES[job_type].lower()), field="job_type")
     if job_type == "digital_switchover" and connection.line_type != "analogue":
-        raise IllegalTransition("This person's alarm is not on an analogue line: there is nothing to switch over.",
+        raise IllegalTransition(_("This person's alarm is not on an analogue line: there is nothing to switch over."),
                                 field="job_type")
     due = due_after(now, targets()[priority])
     values = dict(submission_key=key, job_type=job_type, person_id=person_id, referral_id=referral_id,
@@ -161,15 +163,15 @@ def schedule_job(session, actor, job_id: int, *, on: date, slot: str, installer_
     require_action(allowed_actions(actor, job), "schedule",
                    f"Job {job.id} is {job.state_label.lower()}, so its visit cannot be booked.")
     if on is None:
-        raise Refusal("Enter the date of the visit.", field="on")
+        raise Refusal(_("Enter the date of the visit."), field="on")
     if on < london_date(now or utcnow()):
-        raise Refusal("The date of the visit must be today or in the future.", field="on")
+        raise Refusal(_("The date of the visit must be today or in the future."), field="on")
     if not slot or not valid_slot(slot):
-        raise Refusal("Select a time slot, or enter a start time like 09:30.", field="slot")
+        raise Refusal(_("Select a time slot, or enter a start time like 09:30."), field="slot")
     if installer_id not in {u.id for u in installers(session)}:
-        raise Refusal("Select an installer.", field="installer_id")
+        raise Refusal(_("Select an installer."), field="installer_id")
     if route_order is not None and route_order < 1:
-        raise Refusal("Enter a route order of 1 or more.", field="route_order")
+        raise Refusal(_("Enter a route order of 1 or more."), field="route_order")
     closed = works_on(on)
     if closed:
         raise Refusal(closed, field="on")
@@ -184,8 +186,8 @@ def schedule_job(session, actor, job_id: int, *, on: date, slot: str, installer_
             job = transition(session, job, OPEN_JOB_STATES, "scheduled", scheduled_date=on, slot=slot,
                              installer_id=installer_id, route_order=route_order, visit=visit)
     except IntegrityError:  # the unique index: booked into that slot by someone else just now
-        raise Conflict("That installer was booked into this slot by someone else just now. Nothing was "
-                       "saved: choose another slot.", field="slot") from None
+        raise Conflict(_("That installer was booked into this slot by someone else just now. Nothing was "
+                         "saved: choose another slot."), field="slot") from None
     record(session, actor, "telecare.job_rescheduled" if was != "requested" else "telecare.job_scheduled",
            "telecare_job", job_id, on=on.isoformat(), slot=slot, installer_id=installer_id, visit=visit, was=was)
     return job
@@ -217,7 +219,7 @@ def cancel_job(session, actor, job_id: int, reason: str, expected_version: int |
                    f"Job {job.id} is {job.state_label.lower()}, so it cannot be cancelled.")
     reason = clean_text(reason, "reason", 300)
     if not reason:
-        raise Refusal("Enter the reason for cancelling the job.", field="reason")
+        raise Refusal(_("Enter the reason for cancelling the job."), field="reason")
     job = transition(session, job, OPEN_JOB_STATES, "cancelled", cancelled_at=utcnow(), reason=reason)
     record(session, actor, "telecare.job_cancelled", "telecare_job", job_id, reason=reason)
     return job

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
 from portal.audit.services import record
@@ -227,7 +228,7 @@ def person_section(session, person) -> list:
 def view_connection(session, actor, person_id: int) -> Connection | None:
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound("There is no person with that id.")
+        raise NotFound(_("There is no person with that id."))
     record(session, actor, "telecare.connection_viewed", "person", person_id)
     return connection_for(session, person_id)
 

@@ -6,6 +6,8 @@ done). A tap sent for an earlier visit (a phone that queued it while offline, th
 rebooked) is refused: the visit it belonged to is closed.
 """
 
+from flask_babel import gettext as _
+
 from portal.audit.services import actor_label, record
 from portal.errors import IllegalTransition, Refusal, require_action
 from portal.sql import insert_ignore
@@ -26,8 +28,9 @@ from portal.timeutil import utcnow
 
 def check_visit(job: Job, visit: int | None) -> None:
     if visit is not None and int(visit) != job.visit:
-        raise IllegalTransition(f"That tap was for an earlier visit to job {job.id}, which is closed. Nothing was "
-                                "recorded; the card shows the current visit.")
+        raise IllegalTransition(_("That tap was for an earlier visit to job %(id)s, which is closed. Nothing was "
+                                  "recorded; the card shows the current visit.",
+                                  id=job.id))
 
 
 def insert_step(session, actor, job: Job, step: str, details: dict) -> tuple[JobStep, bool]:
@@ -45,7 +48,7 @@ def record_step(session, actor, job_id: int, step: str, details: dict | None = N
                 visit: int | None = None) -> tuple[JobStep, bool]:
     """Record one step of the current visit. Returns (row, created): a repeat returns the first row."""
     if step not in TAP_STEPS:
-        raise IllegalTransition("That is not a step that can be recorded here.")
+        raise IllegalTransition(_("That is not a step that can be recorded here."))
     job = get_job(session, job_id)
     check_installer(actor, job)
     check_visit(job, visit)
@@ -77,10 +80,10 @@ def responder_details(session, job: Job, details: dict) -> dict:
         if not name and not raw_phone:
             continue
         if not name:
-            raise Refusal(f"Enter the name of responder {i}, or clear their phone number.",
+            raise Refusal(_("Enter the name of responder %(i)s, or clear their phone number.", i=i),
                           field=f"responder_{i}_name")
         if not raw_phone:
-            raise Refusal(f"Enter a phone number for {name}.", field=f"responder_{i}_phone")
+            raise Refusal(_("Enter a phone number for %(name)s.", name=name), field=f"responder_{i}_phone")
         phone = uk_phone(raw_phone, f"responder_{i}_phone", f"{name}'s phone number")
         named.append({"name": name, "phone": phone, "relationship": relationship or ""})
     service = bool(details.get("service"))
@@ -88,8 +91,9 @@ def responder_details(session, job: Job, details: dict) -> dict:
         connection = connection_for(session, job.person_id)
         if connection is not None and reachable(connection.responders):
             return {"kept": [r.display for r in connection.responders]}
-        raise Refusal("Enter at least one named responder with a UK phone number, or select the responder "
-                      "service: the alarm cannot go live without someone to call.", field="responder_1_name")
+        raise Refusal(_("Enter at least one named responder with a UK phone number, or select the "
+                        "responder service: the alarm cannot go live without someone to call."),
+                      field="responder_1_name")
     return {"responders": named, "service": service}
 
 
@@ -103,7 +107,7 @@ def key_safe_details(details: dict) -> dict:
     """Whether there is a key safe and where: never its code."""
     present = details.get("present")
     if present not in (True, False):
-        raise Refusal("Select whether there is a key safe.", field="present")
+        raise Refusal(_("Select whether there is a key safe."), field="present")
     location = clean_text(details.get("location"), "location", 200) or ""
     return {"present": present, "location": location if present else ""}
 
@@ -131,7 +135,7 @@ def reopen_devices(session, actor, job_id: int, reason: str, visit: int | None =
     require_action(allowed_actions(actor, job), "reopen_devices", why_not(session, job, "reopen_devices"))
     reason = clean_text(reason, "reason", 300)
     if not reason:
-        raise Refusal("Enter why you are fitting more devices.", field="reason")
+        raise Refusal(_("Enter why you are fitting more devices."), field="reason")
     done = steps_done(session, job)
     cleared = [s for s in ("devices_fitted", "test_call_passed") if s in done]
     for s in cleared:
@@ -152,7 +156,7 @@ def no_access(session, actor, job_id: int, reason: str, visit: int | None = None
     require_action(allowed_actions(actor, job), "no_access", why_not(session, job, "no_access"))
     reason = clean_text(reason, "reason", 300)
     if not reason:
-        raise Refusal("Enter why you could not get in.", field="reason")
+        raise Refusal(_("Enter why you could not get in."), field="reason")
     insert_step(session, actor, job, "no_access", {"reason": reason})
     job = transition(session, job, ("scheduled",), "no_access", reason=reason)
     record(session, actor, "telecare.job_no_access", "telecare_job", job.id, reason=reason)
@@ -170,7 +174,7 @@ def fail_job(session, actor, job_id: int, reason: str, visit: int | None = None)
     require_action(allowed_actions(actor, job), "failed", why_not(session, job, "failed"))
     reason = clean_text(reason, "reason", 300)
     if not reason:
-        raise Refusal("Enter why the visit failed.", field="reason")
+        raise Refusal(_("Enter why the visit failed."), field="reason")
     insert_step(session, actor, job, "failed", {"reason": reason})
     job = transition(session, job, ("scheduled",), "requested", reason=("Visit failed: " + reason)[:300])
     record(session, actor, "telecare.job_failed", "telecare_job", job.id, reason=reason)

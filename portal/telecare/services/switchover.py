@@ -4,6 +4,7 @@ and the switchovers completed each month."""
 import uuid
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from portal.audit.services import record
@@ -34,13 +35,13 @@ def create_switchover_batch(session, actor, locality: str, limit: int, priority:
     """Raise a switchover job for each analogue connection in a locality without one (oldest
     first, up to limit). Each job's key derives from the batch key, so a replayed form adds nothing."""
     if not locality:
-        raise Refusal("Select a locality.", field="locality")
+        raise Refusal(_("Select a locality."), field="locality")
     if not limit or limit < 1 or limit > MAX_BATCH:
-        raise Refusal(f"Enter how many jobs to create, from 1 to {MAX_BATCH}.", field="limit")
+        raise Refusal(_("Enter how many jobs to create, from 1 to %(MAX_BATCH)s.", MAX_BATCH=MAX_BATCH), field="limit")
     try:
         batch = uuid.UUID(batch_key) if batch_key else uuid.uuid4()
     except ValueError:
-        raise Refusal("This form has expired. Check the answers and send it again.") from None
+        raise Refusal(_("This form has expired. Check the answers and send it again.")) from None
     open_switch = select(Job.person_id).where(Job.job_type == "digital_switchover", Job.state.in_(OPEN_JOB_STATES))
     people = list(session.scalars(
         select(Connection.person_id).join(Person, Person.id == Connection.person_id)
@@ -49,7 +50,7 @@ def create_switchover_batch(session, actor, locality: str, limit: int, priority:
         .order_by(Connection.monitoring_start, Connection.id).limit(limit)))
     created = 0
     for person_id in people:
-        _, made = create_job(session, actor, person_id=person_id, job_type="digital_switchover", priority=priority,
+        _job, made = create_job(session, actor, person_id=person_id, job_type="digital_switchover", priority=priority,
                              to_fit="Digital alarm unit (replaces the analogue unit)",
                              submission_key=str(uuid.uuid5(batch, str(person_id))))
         created += made

@@ -1,6 +1,7 @@
 """What the telecare pages share: the person as this user may see them, and the job card."""
 
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.errors import NotFound
@@ -34,7 +35,7 @@ def _people(jobs) -> dict:
 def _refused(person_id: int):
     record_refusal(db.session, current_user, request.endpoint, "person", person_id)
     db.session.commit()
-    return NotFound("There is no one with that id in your work.")
+    return NotFound(_("There is no one with that id in your work."))
 
 
 def _card(job: Job, people: dict | None = None) -> dict:

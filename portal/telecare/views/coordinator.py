@@ -2,6 +2,7 @@
 booking its visit, and cancelling it (a decision with a check step)."""
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -29,20 +30,20 @@ from portal.web.security import staff
 def job_list() -> ListSpec:
     """The coordinators' jobs list: its filters (all in the URL) and its sortable columns."""
     return ListSpec(
-        endpoint="telecare.jobs", singular="job", plural="jobs",
-        default_order_label="open jobs first, earliest target date first",
+        endpoint="telecare.jobs", singular=_("job"), plural=_("jobs"),
+        default_order_label=_("open jobs first, earliest target date first"),
         filters=(
-            Filter("q", "Search", kind="search", hint="Job number, name or postcode"),
-            Filter("type", "Type of job", tuple(JOB_TYPES.items())),
-            Filter("state", "State", tuple(JOB_STATES.items())),
-            Filter("installer", "Installer", tuple((str(u.id), u.name) for u in services.installers(db.session))),
-            Filter("visit", "Visit", tuple(services.VISITS.items())),
-            Filter("overdue", "Overdue only", kind="check", hint="Open jobs past their target date"),
+            Filter("q", _("Search"), kind="search", hint=_("Job number, name or postcode")),
+            Filter("type", _("Type of job"), tuple(JOB_TYPES.items())),
+            Filter("state", _("State"), tuple(JOB_STATES.items())),
+            Filter("installer", _("Installer"), tuple((str(u.id), u.name) for u in services.installers(db.session))),
+            Filter("visit", _("Visit"), tuple(services.VISITS.items())),
+            Filter("overdue", _("Overdue only"), kind="check", hint=_("Open jobs past their target date")),
         ),
         columns=(
-            Column("job", "Job"), Column("person", "Person"), Column("type", "Type"),
-            Column("state", "State"), Column("due", "Target date"), Column("visit", "Visit"),
-            Column("installer", "Installer"),
+            Column("job", _("Job")), Column("person", _("Person")), Column("type", _("Type")),
+            Column("state", _("State")), Column("due", _("Target date")), Column("visit", _("Visit")),
+            Column("installer", _("Installer")),
         ),
     )
 
@@ -84,7 +85,7 @@ def new_job():
     form = JobForm()
     referrals = db.session.execute(select(Referral.id, Referral.reference).where(Referral.person_id == person.id)
                                    .order_by(Referral.received_at.desc())).all()
-    form.referral_id.choices = [("", "No referral")] + [(r.id, r.reference) for r in referrals]
+    form.referral_id.choices = [("", _("No referral"))] + [(r.id, r.reference) for r in referrals]
     if request.method == "GET":
         form.submission_key.data = new_submission_key()
         if id_arg("referral") in {r.id for r in referrals}:
@@ -102,7 +103,8 @@ def new_job():
         else:
             db.session.commit()
             if created:
-                flash(f"Job {job.id} requested. Due by {job.due_date.strftime('%-d %B %Y')}.", "success")
+                flash(_("Job %(number)s requested. Due by %(due)s.", number=job.id,
+                        due=job.due_date.strftime("%-d %B %Y")), "success")
             return redirect(url_for("telecare.job", job_id=job.id), 303)
     return make_response(render_template("telecare/job_new.html", form=form, person=person,
                                          existing=existing), 422 if form.errors else 200)
@@ -153,7 +155,7 @@ def _schedule_form(job: Job, form: ScheduleForm | None = None) -> ScheduleForm:
             form.slot.data = job.slot
         elif job.slot:
             form.start_time.data = job.slot
-    form.installer_id.choices = [("", "Select an installer")] + [(u.id, u.name) for u in
+    form.installer_id.choices = [("", _("Select an installer"))] + [(u.id, u.name) for u in
                                                                  services.installers(db.session)]
     return form
 
@@ -185,7 +187,7 @@ def schedule(job_id: int):
             refuse(form, exc, fields={"slot": "start_time"} if start_time else None)
         else:
             db.session.commit()
-            flash("Visit scheduled.", "success")
+            flash(_("Visit scheduled."), "success")
             return redirect(url_for("telecare.job", job_id=job_id), 303)
     job = services.get_job(db.session, job_id)
     return _action_page("telecare/schedule.html", job, 422, form=form, clash=clash)
@@ -208,7 +210,7 @@ def cancel(job_id: int):
             refuse(form, exc)
         else:
             db.session.commit()
-            flash(f"Job {job_id} cancelled.", "success")
+            flash(_("Job %(number)s cancelled.", number=job_id), "success")
             return redirect(url_for("telecare.job", job_id=job_id), 303)
     elif step == CHECK:
         person = _person(job)
@@ -218,9 +220,9 @@ def cancel(job_id: int):
             caption=f"Telecare job {job.id}: {job.type_label.lower()}",
             rows=[("Job", f"{job.id}: {job.type_label}"), ("State now", job.state_label),
                   ("Reason for cancelling", form.reason.data)],
-            consequence=("The job will be closed as cancelled and taken off the installer's diary and the "
-                         "planner. To do the work later, request a new job."),
-            warning="A cancelled job cannot be reopened.", destructive=True, confirm_text="Cancel the job",
+            consequence=(_("The job will be closed as cancelled and taken off the installer's diary and the "
+                         "planner. To do the work later, request a new job.")),
+            warning=_("A cancelled job cannot be reopened."), destructive=True, confirm_text="Cancel the job",
             action=url_for("telecare.cancel", job_id=job.id), back_url=url_for("telecare.job", job_id=job.id),
             hidden=hidden_answers(form))
     job = services.get_job(db.session, job_id)

@@ -2,6 +2,7 @@
 swaps the card in place; each tap also works as a plain post."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.errors import Refusal
@@ -53,7 +54,7 @@ def _tap(job_id: int, action: str, form_class, run, id_infix: str = ""):
 
 def _step(job_id: int, step: str, form_class=TapForm, details=None):
     def run(form):
-        _, created = services.record_step(db.session, current_user, job_id, step,
+        _step, created = services.record_step(db.session, current_user, job_id, step,
                                           details(form) if details else None, visit=form.visit.data)
         return f"{STEPS[step]}: saved." if created else f"{STEPS[step]} was already saved."
 
@@ -85,7 +86,8 @@ def fit(job_id: int):
     def run(form):
         asset, created = services.fit_device(db.session, current_user, job_id, form.tag.data or "",
                                              visit=form.visit.data)
-        return f"Device {asset.asset_tag} fitted." if created else f"Device {asset.asset_tag} was already fitted."
+        return (_("Device %(tag)s fitted.", tag=asset.asset_tag) if created
+                else _("Device %(tag)s was already fitted.", tag=asset.asset_tag))
 
     return _tap(job_id, "fit", FitForm, run)
 
@@ -101,7 +103,7 @@ def devices_fitted(job_id: int):
 def reopen_devices(job_id: int):
     def run(form):
         services.reopen_devices(db.session, current_user, job_id, form.reason.data, visit=form.visit.data)
-        return "All devices fitted reopened: fit the other devices, then make the test call again."
+        return _("All devices fitted reopened: fit the other devices, then make the test call again.")
 
     return _tap(job_id, "reopen_devices", ReasonForm, run, id_infix="reopen")
 
@@ -144,12 +146,12 @@ def completed(job_id: int):
                                              telephone=form.telephone.data, provider=form.provider.data,
                                              visit=form.visit.data)
         if not created:
-            return f"Job {job_id} was already completed."
+            return _("Job %(number)s was already completed.", number=job_id)
         connection = services.connection_for(db.session, job.person_id)
         if job.job_type == "new_install" and connection is not None and connection.line_type == "analogue":
-            return (f"Job {job_id} completed. The alarm is on an analogue line, which stops working at the "
-                    "digital switchover: it has joined the switchover plan.")
-        return f"Job {job_id} completed."
+            return _("Job %(number)s completed. The alarm is on an analogue line, which stops working at the "
+                     "digital switchover: it has joined the switchover plan.", number=job_id)
+        return _("Job %(number)s completed.", number=job_id)
 
     return _tap(job_id, "completed", CompleteForm, run)
 
@@ -159,7 +161,7 @@ def completed(job_id: int):
 def no_access(job_id: int):
     def run(form):
         services.no_access(db.session, current_user, job_id, form.reason.data, visit=form.visit.data)
-        return f"Job {job_id} marked as no access. The coordinator will rebook it."
+        return _("Job %(number)s marked as no access. The coordinator will rebook it.", number=job_id)
 
     return _tap(job_id, "no_access", ReasonForm, run)
 

@@ -5,6 +5,8 @@ import io
 from datetime import date, timedelta
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.errors import Refusal
@@ -63,8 +65,9 @@ def connection(person_id: int):
 def switchover():
     rows = services.analogue_by_locality(db.session)
     form = BatchForm()
-    form.locality.choices = [("", "Select a locality")] + [(r["locality"], f"{r['locality']} ({r['to_book']} "
-                                                           "to book)") for r in rows]
+    form.locality.choices = [("", _("Select a locality"))] + [
+        (r["locality"], _("%(locality)s (%(number)s to book)", locality=r["locality"], number=r["to_book"]))
+        for r in rows]
     if request.method == "GET":
         form.batch_key.data = new_submission_key()
     if form.validate_on_submit():
@@ -75,8 +78,9 @@ def switchover():
             refuse(form, exc)
         else:
             db.session.commit()
-            flash(f"{created} switchover job{'s' if created != 1 else ''} created for {form.locality.data}.",
-                  "success")
+            flash(ngettext("%(num)d switchover job created for %(locality)s.",
+                           "%(num)d switchover jobs created for %(locality)s.", created,
+                           locality=form.locality.data), "success")
             return redirect(url_for("telecare.switchover"), 303)
     since = london_today().replace(day=1) - timedelta(days=540)
     progress = services.switchover_progress(db.session, since)
