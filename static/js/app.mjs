@@ -41,11 +41,8 @@ if (window.htmx) {
 if ("caches" in window) {
   const dropDay = () => caches.delete("installer-day").catch(() => false);
   if (!document.querySelector(".app-account-bar")) dropDay();
+  // Started as the sign-out form is sent, not awaited: holding the form back would race a page
+  // opened meanwhile. The signed-out page that follows deletes it again in any case.
   const signOut = document.querySelector('.app-account-bar form[action$="/sign-out"]');
-  if (signOut) {
-    signOut.addEventListener("submit", (event) => {
-      event.preventDefault();
-      dropDay().finally(() => signOut.submit());
-    }, { once: true });
-  }
+  if (signOut) signOut.addEventListener("submit", dropDay, { once: true });
 }
