@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from portal.api.models import ApiClient
-from portal.audit.services import record
+from portal.audit.services import actor_label, record
 from portal.errors import Refusal
 from portal.timeutil import utcnow
 
@@ -104,6 +104,4 @@ def clients(session) -> list[ApiClient]:
 
 
 def _label(actor) -> str:
-    from portal.audit.services import actor_label
-
     return actor_label(actor)[1]

@@ -30,6 +30,9 @@ def test_an_admin_registers_a_client_and_sees_the_key_once(client, staff, db_ses
     ({"name": "X", "rate_per_minute": "120"}, "Select at least one scope"),
     ({"name": "X", "rate_per_minute": "0", "scopes": ["people:read"]}, "between 1 and 6,000"),
     ({"name": "X", "rate_per_minute": "120", "scopes": ["referrals:read-all"]}, "needs referrals:read too"),
+    ({"name": "x" * 6000, "rate_per_minute": "120", "scopes": ["people:read"]}, "120 characters"),
+    ({"name": "X", "rate_per_minute": "120", "scopes": ["everything"]}, "is not a valid choice"),
+    ({"name": "X", "rate_per_minute": "ten", "scopes": ["people:read"]}, "Requests a minute"),
 ])
 def test_bad_answers_come_back_on_the_form(client, staff, data, message):
     staff.login_as("admin")
@@ -65,3 +68,14 @@ def test_only_administrators_may_manage_clients(client, staff, db_session, role)
                                                        "scopes": ["people:read"], "rate_per_minute": "1"}
                        ).status_code == 403
     assert db_session.scalar(select(ApiClient).where(ApiClient.name == "X")) is None
+
+
+def test_a_name_already_registered_comes_back_on_the_form(client, staff, db_session):
+    from portal.api import services
+
+    services.register_client(db_session, "test", name="Mosaic", scopes=["referrals:read"])
+    staff.login_as("admin")
+    resp = client.post("/admin/api-clients/new", data={"csrf_token": staff.csrf("/admin/api-clients/new"),
+                                                       "name": " Mosaic ", "rate_per_minute": "120",
+                                                       "scopes": ["people:read"]})
+    assert resp.status_code == 422 and "A client with this name already exists" in resp.text
